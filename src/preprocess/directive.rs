@@ -1,0 +1,146 @@
+//! Parses `{{#hubcheck NAME key=value ...}}` widget directives.
+
+use std::fmt;
+
+/// The role of token a page needs, as a widget directive says it (`role=read`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Downloading and reading.
+    Read,
+    /// Uploading, creating and changing repos.
+    Write,
+    /// A token with hand-picked permissions.
+    FineGrained,
+}
+
+impl Role {
+    /// The spelling used in directives, HTML attributes and the Hub's whoami answer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Write => "write",
+            Role::FineGrained => "fineGrained",
+        }
+    }
+
+    fn parse(value: &str) -> Option<Role> {
+        match value {
+            "read" => Some(Role::Read),
+            "write" => Some(Role::Write),
+            "fine-grained" | "fineGrained" => Some(Role::FineGrained),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A widget the preprocessor knows how to insert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Directive {
+    /// The token checker, for a page that needs a token of `role`.
+    TokenCheck {
+        /// The role the page needs.
+        role: Role,
+    },
+}
+
+/// Why a directive could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DirectiveError {
+    /// A widget name the preprocessor does not know.
+    #[error("unknown hubcheck directive `{0}` (known: token-check)")]
+    Unknown(String),
+    /// A directive with a wrong shape, key or value.
+    #[error("malformed hubcheck directive: {0}")]
+    Malformed(String),
+}
+
+/// Parses the words between `{{#hubcheck` and `}}`.
+pub fn parse(args: &str) -> Result<Directive, DirectiveError> {
+    let mut words = args.split_whitespace();
+    let Some(name) = words.next() else {
+        return Err(DirectiveError::Malformed(
+            "it names no widget; write e.g. `{{#hubcheck token-check role=read}}`".into(),
+        ));
+    };
+    match name {
+        "token-check" => {
+            let mut role = Role::Read;
+            for word in words {
+                let Some((key, value)) = word.split_once('=') else {
+                    return Err(DirectiveError::Malformed(format!(
+                        "`{word}` is not of the form key=value"
+                    )));
+                };
+                let value = value.trim_matches('"');
+                match key {
+                    "role" => {
+                        role = Role::parse(value).ok_or_else(|| {
+                            DirectiveError::Malformed(format!(
+                                "role `{value}` is not one of read, write, fine-grained"
+                            ))
+                        })?
+                    }
+                    _ => {
+                        return Err(DirectiveError::Malformed(format!(
+                            "token-check has no key `{key}` (it takes role=read|write|fine-grained)"
+                        )));
+                    }
+                }
+            }
+            Ok(Directive::TokenCheck { role })
+        }
+        other => Err(DirectiveError::Unknown(other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_check_defaults_to_read() {
+        assert_eq!(
+            parse(" token-check ").unwrap(),
+            Directive::TokenCheck { role: Role::Read }
+        );
+    }
+
+    #[test]
+    fn token_check_takes_each_role() {
+        for (word, role) in [
+            ("read", Role::Read),
+            ("write", Role::Write),
+            ("fine-grained", Role::FineGrained),
+            ("\"write\"", Role::Write),
+        ] {
+            assert_eq!(
+                parse(&format!("token-check role={word}")).unwrap(),
+                Directive::TokenCheck { role }
+            );
+        }
+    }
+
+    #[test]
+    fn errors_name_what_is_wrong() {
+        let cases = [
+            ("", "names no widget"),
+            ("token-check role", "key=value"),
+            ("token-check role=admin", "role `admin`"),
+            ("token-check colour=red", "no key `colour`"),
+        ];
+        for (args, needle) in cases {
+            let err = parse(args).unwrap_err().to_string();
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+        assert_eq!(
+            parse("token-checker").unwrap_err(),
+            DirectiveError::Unknown("token-checker".into())
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! The typed form of a snippet annotation; the syntax is documented in `docs/annotations.md`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// How the harness runs one snippet and what the text around it promises.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Annotation {
+    /// A short kebab-case name used in test names.
+    pub id: Option<String>,
+    /// How to run the snippet; defaults to what the fence language implies.
+    pub style: Option<Style>,
+    /// Runs in the state an earlier snippet left: `true` for the one before, or its `id`.
+    pub continues: Option<Continues>,
+    /// Hidden lines run first, in the same language and process.
+    pub setup: Option<String>,
+    /// Seconds before the whole process group is killed.
+    pub timeout: Option<u64>,
+    /// The runs of this snippet; one `default` run when empty.
+    pub scenario: Vec<Scenario>,
+}
+
+/// The ways a snippet can be run, one per kind of place a student runs code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Style {
+    /// A Python script.
+    Python,
+    /// An interactive `>>>` session whose printed results are checked.
+    Pycon,
+    /// Shell commands, with or without a `$ ` prompt.
+    Shell,
+    /// A Google Colab cell, with `google.colab.userdata` secrets.
+    Colab,
+    /// A Google AI Studio notebook, whose secrets are environment variables.
+    Aistudio,
+    /// A Jupyter cell that asks for the token with `getpass`.
+    Jupyter,
+}
+
+/// Which earlier snippet a snippet builds on.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Continues {
+    /// `true`: the snippet right before; `false`: none.
+    Previous(bool),
+    /// The `id` of an earlier snippet.
+    Id(String),
+}
+
+/// One run of a snippet: its inputs and what it must show.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    /// kebab-case, unique within the snippet.
+    pub name: String,
+    /// Which token of the mock Hub's world replaces the token placeholder.
+    pub token: Option<TokenChoice>,
+    /// How the token is typed or pasted, `{token}` standing for the value.
+    pub token_text: Option<String>,
+    /// Environment variables for the run.
+    pub env: BTreeMap<String, String>,
+    /// Colab or AI Studio secrets.
+    pub secrets: BTreeMap<String, String>,
+    /// `false` when the notebook was not granted access to its secrets.
+    pub secret_access: Option<bool>,
+    /// A token kind saved to `$HF_HOME/token` before the run.
+    pub logged_in: Option<TokenChoice>,
+    /// What a person types at each prompt.
+    pub input: Vec<Input>,
+    /// How the mock Hub answers a browser (device-code) login.
+    pub browser_login: Option<BrowserLogin>,
+    /// The expected exit status.
+    pub exit: Option<i32>,
+    /// Texts that must appear in standard output.
+    pub stdout: Vec<String>,
+    /// Texts that must appear in standard error.
+    pub stderr: Vec<String>,
+    /// Texts that must appear in standard output or standard error.
+    pub output: Vec<String>,
+    /// Texts that must appear in neither.
+    pub not_output: Vec<String>,
+    /// The Python exception class the run must end with.
+    pub exception: Option<String>,
+}
+
+/// The tokens a scenario can ask for: the mock Hub's seeded kinds, an unknown one, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenChoice {
+    /// A token with the read role.
+    Read,
+    /// A token with the write role.
+    Write,
+    /// A fine-grained token scoped to one private repo.
+    FineGrained,
+    /// A token past its expiry date.
+    Expired,
+    /// A token its owner revoked.
+    Revoked,
+    /// A token-shaped string the Hub does not know.
+    Invalid,
+    /// No token at all.
+    None,
+}
+
+/// A prompt and what a person types at it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// Text on screen that the answer waits for.
+    pub prompt: String,
+    /// What is typed; may hold `{token}`, `<enter>`, `<up>`, `<down>`.
+    pub send: String,
+}
+
+/// How a person answers the browser login page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BrowserLogin {
+    /// Clicks "Authorize".
+    Approve,
+    /// Clicks "Deny".
+    Deny,
+}
+
+/// Parses an annotation's TOML body; the error says which key or value is wrong.
+pub fn parse(body: &str) -> Result<Annotation, toml::de::Error> {
+    let annotation: Annotation = toml::from_str(body)?;
+    Ok(annotation)
+}
