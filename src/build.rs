@@ -1,1 +1,131 @@
-//! Placeholder.
+//! `mdbook-hubcheck build`: builds a book in-process with the hubcheck preprocessor registered.
+//!
+//! Users need no separate mdBook install: this is mdBook itself (the `mdbook-driver` crate, with
+//! its search feature, so the output matches a stock `mdbook build`). After rendering, the output
+//! is scanned for token-shaped strings, so a token that slipped in through a theme, an include or a
+//! renderer fails the build too.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use mdbook_driver::MDBook;
+use mdbook_driver::config::Config;
+
+use crate::preprocess::HubCheck;
+use crate::preprocess::secrets;
+
+/// What to build and where.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// The book's root folder, the one holding `book.toml`.
+    pub book: PathBuf,
+    /// Where to write the output instead of `build.build-dir`; relative to the current folder.
+    pub dest: Option<PathBuf>,
+    /// Overrides `[preprocessor.hubcheck] hub-endpoint`, e.g. to point widgets at a mock Hub.
+    pub hub_endpoint: Option<String>,
+}
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// No `book.toml` in the given folder.
+    #[error("{}: no book.toml here; pass the book's root folder with --book", .0.display())]
+    NoBook(PathBuf),
+    /// mdBook failed: a bad config, a missing chapter, a preprocessor error, a renderer error.
+    #[error("{0:#}")]
+    MdBook(anyhow::Error),
+    /// The rendered output holds a token-shaped string.
+    #[error(
+        "{}:{line}: the built book contains a string shaped like a Hugging Face access token ({masked}); \
+         find where it comes from (a theme file, an include, additional-js) and replace it with a placeholder",
+        file.display()
+    )]
+    TokenInOutput {
+        /// The output file.
+        file: PathBuf,
+        /// 1-based line in that file.
+        line: usize,
+        /// The first characters only.
+        masked: String,
+    },
+    /// Reading the output failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Builds the book and returns the folder the html renderer wrote to.
+pub fn build(options: &BuildOptions) -> Result<PathBuf, BuildError> {
+    let book = load(options)?;
+    book.build().map_err(BuildError::MdBook)?;
+    let out = book.build_dir_for("html");
+    let placeholders = book_placeholders(&book.config);
+    let allowed = |s: &str| placeholders.iter().any(|p| p.contains(s));
+    scan_output(&out, &allowed)?;
+    Ok(out)
+}
+
+/// Loads the book with its config adjusted by `options` and the preprocessor registered.
+pub fn load(options: &BuildOptions) -> Result<MDBook, BuildError> {
+    let config_file = options.book.join("book.toml");
+    if !config_file.is_file() {
+        return Err(BuildError::NoBook(options.book.clone()));
+    }
+    let mut config = Config::from_disk(&config_file)
+        .map_err(|e| BuildError::MdBook(e.context(format!("{}", config_file.display()))))?;
+    config.update_from_env().map_err(BuildError::MdBook)?;
+    if let Some(dest) = &options.dest {
+        config.build.build_dir = std::path::absolute(dest).map_err(|source| BuildError::Io {
+            path: dest.clone(),
+            source,
+        })?;
+    }
+    if let Some(endpoint) = &options.hub_endpoint {
+        config
+            .set("preprocessor.hubcheck.hub-endpoint", endpoint)
+            .map_err(BuildError::MdBook)?;
+    }
+    let mut book = MDBook::load_with_config(&options.book, config).map_err(BuildError::MdBook)?;
+    book.with_preprocessor(HubCheck::new());
+    Ok(book)
+}
+
+/// The placeholder names declared in `[preprocessor.hubcheck.placeholders]`.
+fn book_placeholders(config: &Config) -> Vec<String> {
+    config
+        .get::<toml::Table>("preprocessor.hubcheck.placeholders")
+        .ok()
+        .flatten()
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Fails on the first token-shaped string in any text file under `dir`.
+fn scan_output(dir: &Path, allowed: &dyn Fn(&str) -> bool) -> Result<(), BuildError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io { path, source }
+    };
+    for entry in fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        if path.is_dir() {
+            scan_output(&path, allowed)?;
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue; // fonts and images
+        };
+        if let Some(hit) = secrets::find_tokens(&text, allowed).into_iter().next() {
+            return Err(BuildError::TokenInOutput {
+                file: path,
+                line: hit.line,
+                masked: hit.masked,
+            });
+        }
+    }
+    Ok(())
+}

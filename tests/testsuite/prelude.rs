@@ -2,7 +2,11 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use std::io::Write;
 
 /// The repository root, where `book.toml` and `book/` live.
 pub fn repo_root() -> PathBuf {
@@ -12,4 +16,98 @@ pub fn repo_root() -> PathBuf {
 /// The folder holding the fixture books and inputs, one subfolder per case.
 pub fn fixtures() -> PathBuf {
     repo_root().join("tests/fixtures")
+}
+
+/// The `mdbook-hubcheck` binary that cargo built for these tests.
+pub fn binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_mdbook-hubcheck"))
+}
+
+/// A copy of a fixture book in its own temporary folder, so tests can change and build it.
+pub struct BookFixture {
+    dir: tempfile::TempDir,
+}
+
+impl BookFixture {
+    /// Copies `tests/fixtures/<name>` into a fresh temporary folder.
+    pub fn copy(name: &str) -> BookFixture {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("hubcheck-{name}-"))
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .expect("temp dir");
+        copy_dir(&fixtures().join(name), dir.path());
+        BookFixture { dir }
+    }
+
+    /// The book's root folder.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Appends text to a file of the book.
+    pub fn append(&self, file: &str, text: &str) {
+        let path = self.root().join(file);
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        f.write_all(text.as_bytes()).unwrap();
+    }
+}
+
+/// Copies a folder tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs the binary with `args`, feeding `stdin`, and returns what it did.
+pub fn run_binary(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(binary())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mdbook-hubcheck");
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    output
+}
+
+/// A string shaped like a real access token, made at run time so none is ever committed.
+pub fn planted_token() -> String {
+    let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let seed = std::process::id() as usize;
+    let body: String = (0..34)
+        .map(|i| alphabet[(seed * 31 + i * 17) % alphabet.len()] as char)
+        .collect();
+    format!("hf_{body}")
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
