@@ -53,10 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 dest,
                 hub_endpoint: None,
             })?;
-            eprintln!(
-                "Built the book: open {}",
-                out.join("index.html").display()
-            );
+            eprintln!("Built the book: open {}", out.join("index.html").display());
             Ok(0)
         }
     }

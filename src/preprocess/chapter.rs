@@ -54,7 +54,9 @@ pub enum ChapterErrorKind {
     #[error("{0}")]
     Directive(#[from] DirectiveError),
     /// A directive without its closing `}}`.
-    #[error("malformed hubcheck directive: `{{{{#hubcheck` is not closed with `}}}}` on the same line")]
+    #[error(
+        "malformed hubcheck directive: `{{{{#hubcheck` is not closed with `}}}}` on the same line"
+    )]
     Unclosed,
     /// A directive that shares its line with other text.
     #[error("malformed hubcheck directive: a widget directive must stand on a line of its own")]
@@ -103,7 +105,10 @@ pub fn process_chapter(
         };
         if let Err(e) = annotation::parse(&raw.body) {
             let line = raw.line + e.span().map_or(0, |s| line_of(&raw.body, s.start) - 1);
-            return Err(fail(line, ChapterErrorKind::Annotation(e.message().to_string())));
+            return Err(fail(
+                line,
+                ChapterErrorKind::Annotation(e.message().to_string()),
+            ));
         }
         edits.push((raw.span.clone(), String::new()));
     }

@@ -52,7 +52,9 @@ impl Settings {
 
     /// Whether a token-shaped string is a placeholder that `book.toml` declares.
     pub fn is_declared_placeholder(&self, text: &str) -> bool {
-        self.placeholders.keys().any(|p| p == text || p.contains(text))
+        self.placeholders
+            .keys()
+            .any(|p| p == text || p.contains(text))
     }
 }
 
@@ -105,9 +107,9 @@ impl Settings {
         }
         let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
         let ok = loopback.iter().any(|prefix| {
-            endpoint
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with(':') || rest.starts_with('/'))
+            endpoint.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
         });
         if ok {
             Ok(())

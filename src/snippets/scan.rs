@@ -59,7 +59,9 @@ pub struct Scan {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanError {
     /// An annotation comment that is not directly followed by a fenced code block.
-    #[error("this `<!-- hubcheck` annotation is not followed by a fenced code block (only blank lines may stand between them)")]
+    #[error(
+        "this `<!-- hubcheck` annotation is not followed by a fenced code block (only blank lines may stand between them)"
+    )]
     Orphan {
         /// 1-based line of the annotation.
         line: usize,
@@ -111,7 +113,9 @@ pub fn scan(text: &str) -> Result<Scan, ScanError> {
                     continue;
                 };
                 if let Some(previous) = pending.replace(annotation) {
-                    return Err(ScanError::Orphan { line: previous.line });
+                    return Err(ScanError::Orphan {
+                        line: previous.line,
+                    });
                 }
             }
             Event::Start(Tag::CodeBlock(kind)) => {

@@ -49,11 +49,18 @@ fn handbook_builds_with_every_chapter_widgets_and_no_annotations() {
     })
     .expect("the handbook builds");
     assert!(out.join("index.html").is_file());
-    assert!(out.join("searchindex.js").is_file() || out.join("searchindex.json").is_file(), "search is enabled");
+    assert!(
+        out.join("searchindex.js").is_file() || out.join("searchindex.json").is_file(),
+        "search is enabled"
+    );
 
     let src = root.join("book");
     let chapters = summary_chapters(&src);
-    assert!(chapters.len() >= 8, "the handbook has {} chapters", chapters.len());
+    assert!(
+        chapters.len() >= 8,
+        "the handbook has {} chapters",
+        chapters.len()
+    );
     let mut pages_with_widgets = 0;
     for chapter in &chapters {
         let html_path = out.join(chapter.with_extension("html"));
@@ -69,7 +76,10 @@ fn handbook_builds_with_every_chapter_widgets_and_no_annotations() {
             );
         }
     }
-    assert!(pages_with_widgets >= 1, "no page of the handbook uses the token checker");
+    assert!(
+        pages_with_widgets >= 1,
+        "no page of the handbook uses the token checker"
+    );
     assert_no_annotation_text(&out, &["<!-- hubcheck", "[[scenario]]", "{{#hubcheck"]);
 }
 
@@ -84,7 +94,11 @@ fn fixture_book_builds_in_process() {
     .unwrap();
     let check = fs::read_to_string(out.join("check.html")).unwrap();
     assert!(check.contains("<div class=\"hubcheck-token-check\" data-role=\"read\" data-hub-endpoint=\"http://127.0.0.1:9\">"));
-    assert!(fs::read_to_string(out.join("upload.html")).unwrap().contains("data-role=\"write\""));
+    assert!(
+        fs::read_to_string(out.join("upload.html"))
+            .unwrap()
+            .contains("data-role=\"write\"")
+    );
     assert_no_annotation_text(&out, &["ANNOTATION-MARKER", "<!-- hubcheck"]);
 }
 
@@ -94,10 +108,14 @@ fn stock_mdbook_runs_the_binary_as_a_command_preprocessor() {
     let mut md = MDBook::load(book.root()).unwrap();
     // What `mdbook build` does with `[preprocessor.hubcheck]`: spawn `command` and talk JSON.
     md.config
-        .set("preprocessor.hubcheck.command", binary().display().to_string())
+        .set(
+            "preprocessor.hubcheck.command",
+            binary().display().to_string(),
+        )
         .unwrap();
     let md = MDBook::load_with_config(book.root(), md.config.clone()).unwrap();
-    md.build().expect("mdBook builds with the command preprocessor");
+    md.build()
+        .expect("mdBook builds with the command preprocessor");
     let out = md.build_dir_for("html");
     let check = fs::read_to_string(out.join("check.html")).unwrap();
     assert!(check.contains("class=\"hubcheck-token-check\""));
@@ -108,14 +126,17 @@ fn stock_mdbook_runs_the_binary_as_a_command_preprocessor() {
 fn build_command_reports_the_chapter_and_line() {
     let book = BookFixture::copy("widget-book");
     book.append("src/upload.md", "\n{{#hubcheck token-check role=owner}}\n");
-    let output = run_binary(
-        &["build", "--book", book.root().to_str().unwrap()],
-        b"",
-    );
+    let output = run_binary(&["build", "--book", book.root().to_str().unwrap()], b"");
     assert_eq!(output.status.code(), Some(1));
     let err = String::from_utf8_lossy(&output.stderr);
-    assert!(err.contains("src/upload.md:18: malformed hubcheck directive: role `owner`"), "{err}");
-    assert!(!book.root().join("book").exists(), "nothing is written on failure");
+    assert!(
+        err.contains("src/upload.md:18: malformed hubcheck directive: role `owner`"),
+        "{err}"
+    );
+    assert!(
+        !book.root().join("book").exists(),
+        "nothing is written on failure"
+    );
 }
 
 #[test]
@@ -123,10 +144,20 @@ fn build_command_writes_to_dest() {
     let book = BookFixture::copy("plain-book");
     let dest = book.root().join("elsewhere");
     let output = run_binary(
-        &["build", "--book", book.root().to_str().unwrap(), "--dest", dest.to_str().unwrap()],
+        &[
+            "build",
+            "--book",
+            book.root().to_str().unwrap(),
+            "--dest",
+            dest.to_str().unwrap(),
+        ],
         b"",
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(dest.join("index.html").is_file());
     assert!(dest.join("nested.html").is_file());
 }
@@ -148,8 +179,14 @@ fn token_in_the_output_fails_the_build() {
     })
     .unwrap_err()
     .to_string();
-    assert!(err.contains("the built book contains a string shaped like"), "{err}");
-    assert!(err.contains(".html:"), "names the output file and line: {err}");
+    assert!(
+        err.contains("the built book contains a string shaped like"),
+        "{err}"
+    );
+    assert!(
+        err.contains(".html:"),
+        "names the output file and line: {err}"
+    );
     assert!(!err.contains(&token[6..]), "{err}");
 }
 
@@ -163,7 +200,10 @@ fn missing_book_toml_is_a_clear_error() {
     })
     .unwrap_err()
     .to_string();
-    assert!(err.ends_with("no book.toml here; pass the book's root folder with --book"), "{err}");
+    assert!(
+        err.ends_with("no book.toml here; pass the book's root folder with --book"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -176,5 +216,8 @@ fn insecure_hub_endpoint_is_refused() {
     })
     .unwrap_err()
     .to_string();
-    assert!(err.contains("hub-endpoint = \"http://hub.example.org\""), "{err}");
+    assert!(
+        err.contains("hub-endpoint = \"http://hub.example.org\""),
+        "{err}"
+    );
 }

@@ -67,7 +67,10 @@ fn html_gets_widget_containers_and_no_annotations() {
     assert!(all.contains("data-role=\"write\""), "{all}");
     assert!(!all.contains("ANNOTATION-MARKER"), "{all}");
     assert!(!all.contains("hubcheck\n"), "{all}");
-    assert!(all.contains("   ```bash\n   hf auth login --token hf_your_token_here\n"), "{all}");
+    assert!(
+        all.contains("   ```bash\n   hf auth login --token hf_your_token_here\n"),
+        "{all}"
+    );
 }
 
 #[test]
@@ -78,7 +81,10 @@ fn other_renderers_get_text_fallbacks() {
     assert!(output.status.success(), "{}", stderr(&output));
     let processed: Book = serde_json::from_slice(&output.stdout).unwrap();
     let all = contents(&processed).join("\n");
-    assert!(all.contains("> **Check your token.** This page needs a read token."), "{all}");
+    assert!(
+        all.contains("> **Check your token.** This page needs a read token."),
+        "{all}"
+    );
     assert!(!all.contains("<div"), "{all}");
     assert!(!all.contains("ANNOTATION-MARKER"), "{all}");
 }
@@ -102,7 +108,8 @@ fn mdbook_0_4_input_is_answered_in_the_0_4_shape() {
     assert_eq!(nested, "# Nested\n\n```bash\nhf auth whoami\n```\n");
     assert_eq!(sections[1], Value::String("Separator".into()));
     assert!(
-        stderr(&output).contains("built against mdBook 0.5.4, but is being called by mdBook 0.4.52"),
+        stderr(&output)
+            .contains("built against mdBook 0.5.4, but is being called by mdBook 0.4.52"),
         "{}",
         stderr(&output)
     );
@@ -174,9 +181,15 @@ fn planted_token_fails_naming_file_and_line_masked() {
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty());
     let err = stderr(&output);
-    assert!(err.starts_with("error: src/check.md:19: a string shaped like a Hugging Face access token"), "{err}");
+    assert!(
+        err.starts_with("error: src/check.md:19: a string shaped like a Hugging Face access token"),
+        "{err}"
+    );
     assert!(err.contains(&format!("({}…)", &token[..6])), "{err}");
-    assert!(!err.contains(&token[6..]), "the error repeats the token: {err}");
+    assert!(
+        !err.contains(&token[6..]),
+        "the error repeats the token: {err}"
+    );
 }
 
 #[test]

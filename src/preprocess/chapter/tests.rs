@@ -25,8 +25,12 @@ fn text_without_directives_or_annotations_is_unchanged() {
 
 #[test]
 fn annotation_is_removed_with_its_lines() {
-    let text = "Intro\n\n<!-- hubcheck\n[[scenario]]\nname = \"ok\"\n-->\n```bash\nhf auth whoami\n```\n";
-    assert_eq!(html(text).unwrap(), "Intro\n\n```bash\nhf auth whoami\n```\n");
+    let text =
+        "Intro\n\n<!-- hubcheck\n[[scenario]]\nname = \"ok\"\n-->\n```bash\nhf auth whoami\n```\n";
+    assert_eq!(
+        html(text).unwrap(),
+        "Intro\n\n```bash\nhf auth whoami\n```\n"
+    );
 }
 
 #[test]
@@ -61,7 +65,8 @@ fn directive_becomes_text_for_other_renderers() {
 
 #[test]
 fn directives_in_code_are_left_alone_and_escapes_are_unescaped() {
-    let text = "`{{#hubcheck nope}}`\n\n```text\n{{#hubcheck nope}}\n```\n\n\\{{#hubcheck token-check}}\n";
+    let text =
+        "`{{#hubcheck nope}}`\n\n```text\n{{#hubcheck nope}}\n```\n\n\\{{#hubcheck token-check}}\n";
     assert_eq!(
         html(text).unwrap(),
         "`{{#hubcheck nope}}`\n\n```text\n{{#hubcheck nope}}\n```\n\n{{#hubcheck token-check}}\n"
@@ -103,7 +108,10 @@ fn orphan_annotation_names_its_line() {
 #[test]
 fn bad_annotation_toml_names_the_line_of_the_mistake() {
     let err = error_of("x\n\n<!-- hubcheck\nid = \"a\"\ncolour = 3\n-->\n```bash\nls\n```\n");
-    assert!(err.starts_with("book/page.md:5: invalid hubcheck annotation"), "{err}");
+    assert!(
+        err.starts_with("book/page.md:5: invalid hubcheck annotation"),
+        "{err}"
+    );
     assert!(err.contains("colour"), "{err}");
 }
 
@@ -111,7 +119,10 @@ fn bad_annotation_toml_names_the_line_of_the_mistake() {
 fn token_shaped_string_is_refused_and_masked() {
     let token = format!("hf_{}", "Zq9".repeat(11));
     let err = error_of(&format!("one\ntwo {token}\n"));
-    assert!(err.starts_with("book/page.md:2: a string shaped like"), "{err}");
+    assert!(
+        err.starts_with("book/page.md:2: a string shaped like"),
+        "{err}"
+    );
     assert!(err.contains("hf_Zq9…"), "{err}");
     assert!(!err.contains(&token), "{err}");
 }

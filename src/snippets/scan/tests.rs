@@ -21,7 +21,10 @@ fn attaches_an_annotation_to_the_next_block() {
     let annotation = scan.blocks[0].annotation.as_ref().unwrap();
     assert_eq!(annotation.line, 1);
     assert_eq!(annotation.body.trim(), "id = \"a\"");
-    assert_eq!(&text[annotation.span.clone()], "<!-- hubcheck\nid = \"a\"\n-->\n");
+    assert_eq!(
+        &text[annotation.span.clone()],
+        "<!-- hubcheck\nid = \"a\"\n-->\n"
+    );
 }
 
 #[test]
