@@ -32,6 +32,14 @@ impl CodeBlock {
             .unwrap_or("")
             .to_ascii_lowercase()
     }
+
+    /// A hash of the code, the key that ties a block to its results in the harness report.
+    ///
+    /// A block whose hash differs from the report's has changed since the report was made.
+    pub fn hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.code.as_bytes()))
+    }
 }
 
 /// An annotation comment as written, before its TOML is parsed.
