@@ -1,0 +1,507 @@
+//! Runs one snippet's process: in its own process group, with a timeout that kills the whole group,
+//! output capped, and, when a person would type at it, on a real pseudo-terminal that answers each
+//! prompt once its text is on screen.
+//!
+//! Child output is read on threads of its own (as ripgrep's `CommandReader` does), so a noisy child
+//! cannot deadlock the runner, and the group is killed after the leader exits too, so a background
+//! child left behind cannot keep a pipe open.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+/// How often the runner looks at the child and its output.
+const POLL: Duration = Duration::from_millis(20);
+/// The pause between keystrokes typed at a prompt, so menus that read raw keys see them one by one.
+const KEY_PAUSE: Duration = Duration::from_millis(80);
+
+/// One process to run.
+pub struct Invocation {
+    /// The program, found in `env`'s PATH when not a path.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// The whole environment: nothing of the invoking user's is inherited.
+    pub env: Vec<(String, String)>,
+    /// The working directory.
+    pub cwd: PathBuf,
+    /// After this long the whole process group is killed.
+    pub timeout: Duration,
+    /// Bytes kept of each output stream; the rest is read and dropped.
+    pub output_cap: usize,
+    /// `Some`: run on a pseudo-terminal (stdin, stdout and stderr are the terminal) and answer
+    /// these prompts in order. `None`: stdin is empty and stdout/stderr are pipes.
+    pub terminal: Option<Vec<Answer>>,
+    /// Called with all output so far (terminal text, or stdout then stderr) whenever it grows, e.g.
+    /// to approve a browser login whose code the process printed.
+    pub observer: Option<Box<dyn FnMut(&str) + Send>>,
+}
+
+/// A prompt and the keys a person types once it appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// Text that must be on screen (after the previous answer's prompt) before typing.
+    pub prompt: String,
+    /// The keys, each sent on its own after a short pause.
+    pub keys: Vec<Vec<u8>>,
+}
+
+impl Answer {
+    /// Turns `send` text with `<enter>`, `<up>`, `<down>`, `<tab>` key names into keystrokes.
+    pub fn from_send(prompt: &str, send: &str) -> Answer {
+        let mut keys = Vec::new();
+        let mut text = String::new();
+        let mut rest = send;
+        while !rest.is_empty() {
+            let named = [
+                ("<enter>", &b"\r"[..]),
+                ("<up>", b"\x1b[A"),
+                ("<down>", b"\x1b[B"),
+                ("<tab>", b"\t"),
+            ]
+            .into_iter()
+            .find(|(name, _)| rest.starts_with(name));
+            match named {
+                Some((name, bytes)) => {
+                    if !text.is_empty() {
+                        keys.push(std::mem::take(&mut text).into_bytes());
+                    }
+                    keys.push(bytes.to_vec());
+                    rest = &rest[name.len()..];
+                }
+                None => {
+                    let c = rest.chars().next().unwrap_or_default();
+                    text.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        if !text.is_empty() {
+            keys.push(text.into_bytes());
+        }
+        Answer {
+            prompt: prompt.to_string(),
+            keys,
+        }
+    }
+}
+
+/// What a process did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The exit code; `None` when killed by a signal.
+    pub status: Option<i32>,
+    /// Standard output, or everything the terminal showed (escape sequences removed).
+    pub stdout: String,
+    /// Standard error; empty on a terminal, where it is part of `stdout`.
+    pub stderr: String,
+    /// The timeout ran out and the group was killed.
+    pub timed_out: bool,
+    /// Some output was dropped at the cap.
+    pub truncated: bool,
+    /// The first prompt that never appeared, if any.
+    pub unanswered: Option<String>,
+    /// How long the run took.
+    pub duration: Duration,
+}
+
+/// Why a process could not be run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// Spawning failed (program missing, bad cwd).
+    #[error("cannot start `{program}`: {message}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Output kept up to a cap.
+#[derive(Default)]
+struct Capped {
+    bytes: Vec<u8>,
+    cap: usize,
+    truncated: bool,
+}
+
+impl Capped {
+    fn push(&mut self, chunk: &[u8]) {
+        let room = self.cap.saturating_sub(self.bytes.len());
+        if chunk.len() > room {
+            self.truncated = true;
+        }
+        self.bytes
+            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+}
+
+type Shared = Arc<Mutex<Capped>>;
+
+fn shared(cap: usize) -> Shared {
+    Arc::new(Mutex::new(Capped {
+        cap,
+        ..Capped::default()
+    }))
+}
+
+/// Reads a stream to its end on a thread of its own.
+fn drain(mut reader: impl Read + Send + 'static, into: Shared) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => into.lock().map(|mut c| c.push(&buf[..n])).unwrap_or(()),
+            }
+        }
+    })
+}
+
+fn text_of(shared: &Shared) -> String {
+    let guard = shared.lock().expect("output lock");
+    String::from_utf8_lossy(&guard.bytes).into_owned()
+}
+
+/// Kills every process in the group that `leader` leads.
+fn kill_group(leader: u32) {
+    if let Ok(pid) = libc::pid_t::try_from(leader) {
+        // SAFETY: killpg only sends a signal; a stale group id yields ESRCH, which is ignored.
+        unsafe {
+            libc::killpg(pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// Runs the invocation to its end, its timeout, or its cap.
+pub fn run(mut invocation: Invocation) -> Result<Outcome, ProcessError> {
+    match invocation.terminal.take() {
+        Some(answers) => run_on_terminal(invocation, answers),
+        None => run_with_pipes(invocation),
+    }
+}
+
+fn spawn_error(program: &std::path::Path, e: impl std::fmt::Display) -> ProcessError {
+    ProcessError::Spawn {
+        program: program.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
+    use std::os::unix::process::CommandExt;
+    let started = Instant::now();
+    let mut child = Command::new(&inv.program)
+        .args(&inv.args)
+        .env_clear()
+        .envs(inv.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&inv.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(|e| spawn_error(&inv.program, e))?;
+    let leader = child.id();
+    let (out, err) = (shared(inv.output_cap), shared(inv.output_cap));
+    let readers = [
+        drain(child.stdout.take().expect("piped"), out.clone()),
+        drain(child.stderr.take().expect("piped"), err.clone()),
+    ];
+    let mut seen = 0;
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(observer) = inv.observer.as_mut() {
+            let all = text_of(&out) + &text_of(&err);
+            if all.len() != seen {
+                seen = all.len();
+                observer(&all);
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            break Some(status);
+        }
+        if started.elapsed() >= inv.timeout {
+            timed_out = true;
+            kill_group(leader);
+            break child.wait().ok();
+        }
+        thread::sleep(POLL);
+    };
+    kill_group(leader);
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let (stdout, stderr) = (text_of(&out), text_of(&err));
+    let truncated = out.lock().map(|c| c.truncated).unwrap_or(false)
+        || err.lock().map(|c| c.truncated).unwrap_or(false);
+    Ok(Outcome {
+        status: if timed_out {
+            None
+        } else {
+            status.and_then(|s| s.code())
+        },
+        stdout,
+        stderr,
+        timed_out,
+        truncated,
+        unanswered: None,
+        duration: started.elapsed(),
+    })
+}
+
+fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome, ProcessError> {
+    let started = Instant::now();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 200,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .map_err(|e| spawn_error(&inv.program, e))?;
+    let mut command = CommandBuilder::new(&inv.program);
+    command.args(&inv.args);
+    command.env_clear();
+    for (key, value) in &inv.env {
+        command.env(key, value);
+    }
+    command.cwd(&inv.cwd);
+    let mut child = pty
+        .slave
+        .spawn_command(command)
+        .map_err(|e| spawn_error(&inv.program, e))?;
+    drop(pty.slave);
+    // The child is a session leader on the terminal, so its pid is its process group's id.
+    let leader = child.process_id().unwrap_or(0);
+    let screen = shared(inv.output_cap);
+    let reader = pty
+        .master
+        .try_clone_reader()
+        .map_err(|e| spawn_error(&inv.program, e))?;
+    let reader = drain(reader, screen.clone());
+    let mut writer = pty
+        .master
+        .take_writer()
+        .map_err(|e| spawn_error(&inv.program, e))?;
+
+    let mut pending = answers.into_iter().peekable();
+    let mut cursor = 0; // answers only match text after the previous prompt
+    let mut seen = 0;
+    let mut timed_out = false;
+    let status = loop {
+        let text = clean_terminal_text(&text_of(&screen));
+        if let Some(observer) = inv.observer.as_mut()
+            && text.len() != seen
+        {
+            seen = text.len();
+            observer(&text);
+        }
+        if let Some(answer) = pending.peek()
+            && let Some(at) = text.get(cursor..).and_then(|t| t.find(&answer.prompt))
+        {
+            cursor += at + answer.prompt.len();
+            for key in &answer.keys {
+                thread::sleep(KEY_PAUSE);
+                let _ = writer.write_all(key).and_then(|()| writer.flush());
+            }
+            pending.next();
+            continue;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            break Some(status);
+        }
+        if started.elapsed() >= inv.timeout {
+            timed_out = true;
+            kill_group(leader);
+            break child.wait().ok();
+        }
+        thread::sleep(POLL);
+    };
+    kill_group(leader);
+    drop(writer);
+    drop(pty.master);
+    let _ = reader.join();
+    let truncated = screen.lock().map(|c| c.truncated).unwrap_or(false);
+    Ok(Outcome {
+        status: if timed_out {
+            None
+        } else {
+            status.map(|s| s.exit_code() as i32)
+        },
+        stdout: clean_terminal_text(&text_of(&screen)),
+        stderr: String::new(),
+        timed_out,
+        truncated,
+        unanswered: pending.next().map(|a| a.prompt),
+        duration: started.elapsed(),
+    })
+}
+
+/// Terminal output as a person reads it: escape sequences removed, `\r\n` as `\n`.
+pub fn clean_terminal_text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    // CSI: parameters and intermediates, then one final byte in @..~
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    // OSC: up to BEL or ST
+                    for c in chars.by_ref() {
+                        if c == '\x07' || c == '\\' {
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {
+                    chars.next();
+                }
+                None => {}
+            },
+            '\r' => {
+                if chars.peek() != Some(&'\n') {
+                    out.push('\n');
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(script: &str, timeout: Duration, cap: usize) -> Invocation {
+        Invocation {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: std::env::temp_dir(),
+            timeout,
+            output_cap: cap,
+            terminal: None,
+            observer: None,
+        }
+    }
+
+    #[test]
+    fn captures_both_streams_and_the_exit_code() {
+        let outcome = run(shell(
+            "echo out; echo err >&2; exit 3",
+            Duration::from_secs(10),
+            1024,
+        ))
+        .unwrap();
+        assert_eq!(outcome.status, Some(3));
+        assert_eq!(outcome.stdout, "out\n");
+        assert_eq!(outcome.stderr, "err\n");
+        assert!(!outcome.timed_out && !outcome.truncated);
+    }
+
+    #[test]
+    fn environment_is_only_what_was_given() {
+        let outcome = run(shell("env", Duration::from_secs(10), 4096)).unwrap();
+        let names: Vec<&str> = outcome
+            .stdout
+            .lines()
+            .filter_map(|l| l.split('=').next())
+            .filter(|n| !["PWD", "SHLVL", "_"].contains(n))
+            .collect();
+        assert_eq!(names, ["PATH"]);
+    }
+
+    #[test]
+    fn a_hanging_process_and_its_children_are_killed_at_the_timeout() {
+        let marker = tempfile::NamedTempFile::new().unwrap();
+        let path = marker.path().display().to_string();
+        // The grandchild would write the marker after 3 s if it survived the kill.
+        let script = format!("(sleep 3; echo alive > {path}) & sleep 60");
+        let outcome = run(shell(&script, Duration::from_millis(500), 1024)).unwrap();
+        assert!(outcome.timed_out);
+        assert_eq!(outcome.status, None);
+        assert!(outcome.duration < Duration::from_secs(3));
+        thread::sleep(Duration::from_millis(3500));
+        assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "");
+    }
+
+    #[test]
+    fn output_is_capped() {
+        let outcome = run(shell(
+            "head -c 5000000 /dev/zero | tr '\\0' x",
+            Duration::from_secs(20),
+            1000,
+        ))
+        .unwrap();
+        assert_eq!(outcome.stdout.len(), 1000);
+        assert!(outcome.truncated);
+        assert_eq!(outcome.status, Some(0));
+    }
+
+    #[test]
+    fn answers_prompts_on_a_terminal() {
+        let mut inv = shell(
+            "printf 'Name: '; read name; stty -echo; printf 'Secret: '; read s; stty echo; echo; echo \"hi $name, ${#s} chars\"; [ -t 0 ] && echo tty",
+            Duration::from_secs(10),
+            4096,
+        );
+        inv.terminal = Some(vec![
+            Answer::from_send("Name: ", "ada<enter>"),
+            Answer::from_send("Secret: ", "abcdef<enter>"),
+        ]);
+        let outcome = run(inv).unwrap();
+        assert_eq!(outcome.status, Some(0), "{}", outcome.stdout);
+        assert!(
+            outcome.stdout.contains("hi ada, 6 chars"),
+            "{}",
+            outcome.stdout
+        );
+        assert!(outcome.stdout.contains("tty"));
+        assert!(
+            !outcome.stdout.contains("abcdef"),
+            "hidden input was echoed"
+        );
+        assert_eq!(outcome.unanswered, None);
+    }
+
+    #[test]
+    fn a_prompt_that_never_comes_is_reported() {
+        let mut inv = shell("echo nothing to ask", Duration::from_secs(10), 4096);
+        inv.terminal = Some(vec![Answer::from_send("Password:", "x<enter>")]);
+        let outcome = run(inv).unwrap();
+        assert_eq!(outcome.unanswered.as_deref(), Some("Password:"));
+    }
+
+    #[test]
+    fn key_names_become_keystrokes() {
+        let answer = Answer::from_send("?", "ab<down><enter>");
+        assert_eq!(
+            answer.keys,
+            vec![b"ab".to_vec(), b"\x1b[B".to_vec(), b"\r".to_vec()]
+        );
+    }
+
+    #[test]
+    fn terminal_text_loses_escapes_and_carriage_returns() {
+        assert_eq!(
+            clean_terminal_text("\x1b[1m? How\x1b[0m\r\n> one\rtwo"),
+            "? How\n> one\ntwo"
+        );
+    }
+}
