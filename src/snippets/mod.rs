@@ -7,7 +7,9 @@
 //! an annotation is.
 
 pub mod annotation;
+pub mod extract;
 pub mod scan;
 
 pub use annotation::{Annotation, Scenario};
+pub use extract::{OutputBlock, Snippet, extract_book, extract_chapter};
 pub use scan::{CodeBlock, RawAnnotation, ScanError, scan};

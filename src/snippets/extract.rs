@@ -1,0 +1,295 @@
+//! Pulls every fenced code block out of a book, in SUMMARY order, after `{{#include}}` expansion.
+//!
+//! Each block becomes either a [`Snippet`] (something to run) or the expected output of the
+//! snippet before it (a `text` or `console` block: the next fenced block after a snippet, with only
+//! prose between). Nothing is left out: a block that is neither is still returned, with a
+//! [`Snippet::problem`] that makes its test fail.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use mdbook_driver::MDBook;
+use mdbook_driver::builtin_preprocessors::LinkPreprocessor;
+use mdbook_preprocessor::book::BookItem;
+use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+
+use super::annotation::{self, Annotation, Continues, Scenario, Style, TokenChoice};
+use super::scan::{CodeBlock, line_of, scan};
+
+/// Languages whose blocks show output rather than code to run.
+pub const OUTPUT_LANGUAGES: &[&str] = &["text", "console", "output"];
+
+/// A block of output that a snippet must print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputBlock {
+    /// 1-based line of its opening fence.
+    pub line: usize,
+    /// Its position among the chapter's fenced blocks.
+    pub index: usize,
+    /// Its text.
+    pub text: String,
+    /// [`CodeBlock::hash`] of it.
+    pub hash: String,
+}
+
+/// One runnable code block of the book, with what its annotation says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snippet {
+    /// The chapter file, relative to the book root (e.g. `book/cli.md`).
+    pub file: PathBuf,
+    /// 1-based line of the opening fence.
+    pub line: usize,
+    /// Position among the chapter's fenced blocks, output blocks included.
+    pub index: usize,
+    /// The fence's language, lower-cased.
+    pub language: String,
+    /// How it runs: from the annotation, else from the language.
+    pub style: Option<Style>,
+    /// The code as the book shows it.
+    pub code: String,
+    /// [`CodeBlock::hash`] of the code.
+    pub hash: String,
+    /// The annotation's `id`, else `<file stem>-<line>`.
+    pub id: String,
+    /// The parsed annotation (all defaults when there is none).
+    pub annotation: Annotation,
+    /// The scenarios to run: the annotation's, or one `default`.
+    pub scenarios: Vec<Scenario>,
+    /// The output block that follows, if any.
+    pub output: Option<OutputBlock>,
+    /// The snippet (index into the extracted list) whose state this one continues.
+    pub continues: Option<usize>,
+    /// Why this block cannot be run, if it cannot; its test fails with this text.
+    pub problem: Option<String>,
+}
+
+impl Snippet {
+    /// `file:line`, the way errors and test names point at a snippet.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file.display(), self.line)
+    }
+}
+
+/// A book that cannot be loaded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// mdBook could not load the book (no book.toml, a missing chapter, a broken include).
+    #[error("{}: {message}", root.display())]
+    Load {
+        /// The book root.
+        root: PathBuf,
+        /// mdBook's error chain.
+        message: String,
+    },
+}
+
+/// The style a fence language implies, if any.
+pub fn style_for_language(language: &str) -> Option<Style> {
+    match language {
+        "python" | "py" | "python3" => Some(Style::Python),
+        "pycon" => Some(Style::Pycon),
+        "bash" | "sh" | "shell" | "console-session" | "zsh" => Some(Style::Shell),
+        _ => None,
+    }
+}
+
+/// Extracts every snippet of the book at `root`, in SUMMARY order.
+pub fn extract_book(root: &Path) -> Result<Vec<Snippet>, ExtractError> {
+    let load_error = |e: anyhow::Error| ExtractError::Load {
+        root: root.to_path_buf(),
+        message: format!("{e:#}"),
+    };
+    let md = MDBook::load(root).map_err(load_error)?;
+    let ctx = PreprocessorContext::new(root.to_path_buf(), md.config.clone(), "html".into());
+    let book = LinkPreprocessor::new()
+        .run(&ctx, md.book.clone())
+        .map_err(load_error)?;
+    let src = md.config.book.src.clone();
+    let mut snippets = Vec::new();
+    for item in book.iter() {
+        if let BookItem::Chapter(chapter) = item
+            && let Some(path) = &chapter.source_path
+        {
+            snippets.extend(extract_chapter(&chapter.content, &src.join(path)));
+        }
+    }
+    resolve_continues(&mut snippets);
+    check_unique_ids(&mut snippets);
+    Ok(snippets)
+}
+
+/// Extracts the snippets of one chapter; `file` names the chapter in locations and ids.
+pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
+    let blocks = match scan(text) {
+        Ok(scan) => scan.blocks,
+        Err(e) => return vec![broken(file, e.line(), e.to_string())],
+    };
+    let mut snippets: Vec<Snippet> = Vec::new();
+    // Whether the last snippet of this chapter still waits for its output block.
+    let mut open_for_output = false;
+    for (index, block) in blocks.iter().enumerate() {
+        let language = block.language();
+        if OUTPUT_LANGUAGES.contains(&language.as_str()) && block.annotation.is_none() {
+            let output = OutputBlock {
+                line: block.line,
+                index,
+                text: block.code.clone(),
+                hash: block.hash(),
+            };
+            match snippets.last_mut() {
+                Some(last) if open_for_output => last.output = Some(output),
+                _ => {
+                    let mut lone = snippet_from(block, index, file);
+                    lone.problem = Some(format!(
+                        "this `{language}` block shows output, but no snippet stands before it in the chapter \
+                         (an output block must be the next code block after the snippet that prints it)"
+                    ));
+                    snippets.push(lone);
+                }
+            }
+            open_for_output = false;
+            continue;
+        }
+        snippets.push(snippet_from(block, index, file));
+        open_for_output = true;
+    }
+    snippets
+}
+
+/// A placeholder snippet standing for a chapter whose annotations cannot be read.
+fn broken(file: &Path, line: usize, problem: String) -> Snippet {
+    Snippet {
+        file: file.to_path_buf(),
+        line,
+        index: 0,
+        language: String::new(),
+        style: None,
+        code: String::new(),
+        hash: String::new(),
+        id: default_id(file, line),
+        annotation: Annotation::default(),
+        scenarios: Vec::new(),
+        output: None,
+        continues: None,
+        problem: Some(problem),
+    }
+}
+
+fn default_id(file: &Path, line: usize) -> String {
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    format!("{stem}-{line}")
+}
+
+/// Builds a snippet from a block, parsing and checking its annotation.
+fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
+    let language = block.language();
+    let mut snippet = broken(file, block.line, String::new());
+    snippet.index = index;
+    snippet.language = language.clone();
+    snippet.code = block.code.clone();
+    snippet.hash = block.hash();
+    snippet.problem = None;
+    if let Some(raw) = &block.annotation {
+        match annotation::parse(&raw.body) {
+            Ok(a) => snippet.annotation = a,
+            Err(e) => {
+                let line = raw.line + e.span().map_or(0, |s| line_of(&raw.body, s.start) - 1);
+                snippet.problem = Some(format!(
+                    "{}:{line}: invalid hubcheck annotation: {}",
+                    file.display(),
+                    e.message()
+                ));
+                return snippet;
+            }
+        }
+    }
+    if let Some(id) = &snippet.annotation.id {
+        snippet.id = id.clone();
+    }
+    snippet.style = snippet
+        .annotation
+        .style
+        .or_else(|| style_for_language(&language));
+    if snippet.style.is_none() {
+        snippet.problem = Some(format!(
+            "a `{language}` block cannot be run: give it an annotation with `style = ...`, or make it an \
+             output block (`text`) right after the snippet that prints it"
+        ));
+    }
+    snippet.scenarios = if snippet.annotation.scenario.is_empty() {
+        vec![Scenario {
+            name: "default".into(),
+            token: Some(TokenChoice::Read),
+            ..Scenario::default()
+        }]
+    } else {
+        snippet.annotation.scenario.clone()
+    };
+    if let Some(problem) = scenario_problem(&snippet.scenarios) {
+        snippet.problem = Some(format!(
+            "{}:{}: {problem}",
+            file.display(),
+            block.annotation.as_ref().map_or(block.line, |a| a.line)
+        ));
+    }
+    snippet
+}
+
+/// A scenario list's first mistake: a missing or repeated name.
+fn scenario_problem(scenarios: &[Scenario]) -> Option<String> {
+    let mut names = BTreeSet::new();
+    for scenario in scenarios {
+        if scenario.name.is_empty() {
+            return Some("a [[scenario]] has no `name`".into());
+        }
+        if !names.insert(scenario.name.as_str()) {
+            return Some(format!("two scenarios are named `{}`", scenario.name));
+        }
+    }
+    None
+}
+
+/// Links each `continues` to the snippet it names.
+fn resolve_continues(snippets: &mut [Snippet]) {
+    for i in 0..snippets.len() {
+        let target = match &snippets[i].annotation.continues {
+            None | Some(Continues::Previous(false)) => continue,
+            Some(Continues::Previous(true)) => (0..i)
+                .rev()
+                .find(|&j| snippets[j].file == snippets[i].file)
+                .ok_or_else(|| {
+                    "`continues = true`, but no snippet stands before it in the chapter".to_string()
+                }),
+            Some(Continues::Id(id)) => (0..i)
+                .find(|&j| snippets[j].id == *id)
+                .ok_or_else(|| format!("`continues = \"{id}\"` names no earlier snippet")),
+        };
+        match target {
+            Ok(j) => snippets[i].continues = Some(j),
+            Err(problem) => {
+                let location = snippets[i].location();
+                snippets[i]
+                    .problem
+                    .get_or_insert(format!("{location}: {problem}"));
+            }
+        }
+    }
+}
+
+/// Marks snippets whose `id` repeats an earlier one's.
+fn check_unique_ids(snippets: &mut [Snippet]) {
+    let mut seen = BTreeSet::new();
+    for snippet in snippets.iter_mut() {
+        if !seen.insert(snippet.id.clone()) {
+            let problem = format!(
+                "{}: the id `{}` is used twice",
+                snippet.location(),
+                snippet.id
+            );
+            snippet.problem.get_or_insert(problem);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

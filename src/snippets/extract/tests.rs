@@ -1,0 +1,111 @@
+use std::path::Path;
+
+use super::*;
+
+fn chapter(text: &str) -> Vec<Snippet> {
+    extract_chapter(text, Path::new("book/page.md"))
+}
+
+#[test]
+fn a_plain_python_block_gets_a_default_scenario() {
+    let snippets = chapter("# T\n\n```python\nprint(1)\n```\n");
+    assert_eq!(snippets.len(), 1);
+    let s = &snippets[0];
+    assert_eq!(s.style, Some(Style::Python));
+    assert_eq!(s.id, "page-3");
+    assert_eq!(s.location(), "book/page.md:3");
+    assert_eq!(s.scenarios.len(), 1);
+    assert_eq!(s.scenarios[0].name, "default");
+    assert_eq!(s.problem, None);
+}
+
+#[test]
+fn the_next_text_block_is_the_expected_output_even_after_prose() {
+    let snippets = chapter("```bash\nhf auth whoami\n```\n\nYou see:\n\n```text\nuser: x\n```\n");
+    assert_eq!(snippets.len(), 1);
+    let output = snippets[0].output.as_ref().unwrap();
+    assert_eq!(output.text, "user: x\n");
+    assert_eq!(output.index, 1);
+    assert_eq!(output.line, 7);
+}
+
+#[test]
+fn an_output_block_without_a_snippet_fails() {
+    let snippets = chapter("```text\nlonely\n```\n");
+    assert!(
+        snippets[0]
+            .problem
+            .as_ref()
+            .unwrap()
+            .contains("no snippet stands before it")
+    );
+}
+
+#[test]
+fn a_second_output_block_is_not_silently_attached() {
+    let snippets = chapter("```bash\nls\n```\n```text\na\n```\n```text\nb\n```\n");
+    assert_eq!(snippets.len(), 2);
+    assert!(snippets[1].problem.is_some());
+}
+
+#[test]
+fn an_unrunnable_language_is_a_problem_not_a_skip() {
+    let snippets = chapter("```toml\na = 1\n```\n");
+    assert!(
+        snippets[0]
+            .problem
+            .as_ref()
+            .unwrap()
+            .contains("cannot be run")
+    );
+}
+
+#[test]
+fn annotation_errors_name_file_and_line() {
+    let text = "x\n\n<!-- hubcheck\n[[scenario]]\nname = \"a\"\ntoken = \"admin\"\n-->\n```bash\nls\n```\n";
+    let problem = chapter(text)[0].problem.clone().unwrap();
+    assert!(
+        problem.starts_with("book/page.md:6: invalid hubcheck annotation"),
+        "{problem}"
+    );
+    assert!(problem.contains("admin"), "{problem}");
+}
+
+#[test]
+fn unknown_scenario_keys_and_repeated_names_are_problems() {
+    let text =
+        "<!-- hubcheck\n[[scenario]]\nname = \"a\"\ntokn = \"read\"\n-->\n```bash\nls\n```\n";
+    let problem = chapter(text)[0].problem.clone().unwrap();
+    assert!(problem.starts_with("book/page.md:4:"), "{problem}");
+    assert!(problem.contains("tokn"), "{problem}");
+    let text = "<!-- hubcheck\n[[scenario]]\nname = \"a\"\n[[scenario]]\nname = \"a\"\n-->\n```bash\nls\n```\n";
+    let problem = chapter(text)[0].problem.clone().unwrap();
+    assert!(problem.contains("two scenarios are named `a`"), "{problem}");
+}
+
+#[test]
+fn continues_links_to_the_previous_snippet_or_an_id() {
+    let mut snippets = chapter(
+        "<!-- hubcheck\nid = \"login\"\n-->\n```bash\nhf auth login\n```\n\n<!-- hubcheck\ncontinues = true\n-->\n```bash\nhf auth whoami\n```\n\n<!-- hubcheck\ncontinues = \"login\"\n-->\n```bash\nhf auth logout\n```\n\n<!-- hubcheck\ncontinues = \"nope\"\n-->\n```bash\nls\n```\n",
+    );
+    resolve_continues(&mut snippets);
+    assert_eq!(snippets[1].continues, Some(0));
+    assert_eq!(snippets[2].continues, Some(0));
+    assert!(
+        snippets[3]
+            .problem
+            .as_ref()
+            .unwrap()
+            .contains("names no earlier snippet")
+    );
+}
+
+#[test]
+fn repeated_ids_are_problems() {
+    let mut snippets = chapter(
+        "<!-- hubcheck\nid = \"a\"\n-->\n```bash\nls\n```\n<!-- hubcheck\nid = \"a\"\n-->\n```bash\nls\n```\n",
+    );
+    check_unique_ids(&mut snippets);
+    assert!(snippets[0].problem.is_none());
+    assert!(snippets[1].problem.as_ref().unwrap().contains("used twice"));
+}
