@@ -1,3 +1,18 @@
 //! The harness: runs every snippet of the book for real, with the real clients, against the mock Hub.
+//!
+//! - [`sandbox`]: a fresh HOME and HF_HOME per run, an environment built from nothing;
+//! - [`plan`]: a snippet and a scenario become the processes a person would run;
+//! - [`process`]: runs them in their own process group, with a timeout, an output cap and a
+//!   pseudo-terminal that answers prompts;
+//! - [`check`]: compares what happened with what the book promises;
+//! - [`runner`] and [`report`]: run many cases, print progress and write `report.json` and
+//!   `junit.xml`;
+//! - [`world`]: what the harness needs from a Hub.
 
+pub mod check;
+pub mod plan;
 pub mod process;
+pub mod report;
+pub mod runner;
+pub mod sandbox;
+pub mod world;

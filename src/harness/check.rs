@@ -1,0 +1,258 @@
+//! Compares what a run did with what the book promises, and explains a mismatch so that a writer
+//! knows what to fix.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::plan::Values;
+use super::process::Outcome;
+use crate::preprocess::secrets::mask;
+use crate::snippets::annotation::Scenario;
+
+/// Lines of each stream shown in a failure message.
+const TAIL_LINES: usize = 30;
+
+static TOKEN_SHAPE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"hf_[A-Za-z0-9]{30,}").expect("valid regex"));
+
+/// Replaces every token-shaped string with its first characters, so no report repeats a token.
+pub fn mask_tokens(text: &str) -> String {
+    TOKEN_SHAPE
+        .replace_all(text, |c: &regex::Captures<'_>| mask(&c[0]))
+        .into_owned()
+}
+
+/// Every way `outcome` falls short of `scenario` (and of the output block the book shows, when
+/// given); empty when the run kept every promise.
+pub fn check(
+    outcome: &Outcome,
+    scenario: &Scenario,
+    values: &Values,
+    output_block: Option<&str>,
+) -> Vec<String> {
+    let mut failures = Vec::new();
+    let both = format!("{}{}", outcome.stdout, outcome.stderr);
+    if outcome.timed_out {
+        failures.push(
+            "the run did not finish before its timeout; it and all its child processes were killed"
+                .to_string(),
+        );
+    }
+    if let Some(prompt) = &outcome.unanswered {
+        failures.push(format!(
+            "the prompt {prompt:?} never appeared, so nothing was typed at it"
+        ));
+    }
+    let expected_exit = scenario.exit.unwrap_or(0);
+    if !outcome.timed_out && outcome.status != Some(expected_exit) {
+        failures.push(format!(
+            "expected exit status {expected_exit}, got {}",
+            outcome
+                .status
+                .map_or("none (killed by a signal)".to_string(), |s| s.to_string())
+        ));
+    }
+    let mut contains = |stream: &str, text: &str, which: &str| {
+        let wanted = values.expand(text);
+        if !stream.contains(&wanted) {
+            failures.push(format!("expected {which} to contain {wanted:?}"));
+        }
+    };
+    for text in &scenario.stdout {
+        contains(&outcome.stdout, text, "standard output");
+    }
+    for text in &scenario.stderr {
+        contains(&outcome.stderr, text, "standard error");
+    }
+    for text in &scenario.output {
+        contains(&both, text, "the output");
+    }
+    for text in &scenario.not_output {
+        let unwanted = values.expand(text);
+        if both.contains(&unwanted) {
+            failures.push(format!("expected the output not to contain {unwanted:?}"));
+        }
+    }
+    if let Some(expected) = &scenario.exception {
+        match final_exception(&outcome.stderr) {
+            Some(found) if exception_matches(&found, expected) => {}
+            Some(found) => failures.push(format!(
+                "expected the run to end with the exception {expected}, but it ended with {found}"
+            )),
+            None => failures.push(format!(
+                "expected the run to end with the exception {expected}, but it raised none"
+            )),
+        }
+    }
+    if let Some(block) = output_block
+        && let Some(missing) = first_missing_line(&both, &values.expand(block))
+    {
+        failures.push(format!(
+            "the output block after the snippet shows {missing:?}, but the run did not print it \
+             (lines of an output block must appear in order)"
+        ));
+    }
+    failures
+}
+
+/// The first non-empty line of `block` that does not appear in `output` after the lines before it.
+pub fn first_missing_line(output: &str, block: &str) -> Option<String> {
+    let mut from = 0;
+    for line in block.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match output[from..].find(line) {
+            Some(at) => from += at + line.len(),
+            None => return Some(line.to_string()),
+        }
+    }
+    None
+}
+
+/// The class name of the exception a Python traceback ends with, e.g. `huggingface_hub.errors.HfHubHTTPError`.
+pub fn final_exception(stderr: &str) -> Option<String> {
+    let after = &stderr[stderr.rfind("Traceback (most recent call last):")?..];
+    after
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| {
+            let name = l.split(':').next().unwrap_or("");
+            !name.is_empty()
+                && !l.starts_with("File ")
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && name.chars().next().is_some_and(|c| c.is_alphabetic())
+        })
+        .map(|l| l.split(':').next().unwrap_or("").to_string())
+}
+
+fn exception_matches(found: &str, expected: &str) -> bool {
+    found == expected
+        || found.rsplit('.').next() == Some(expected.rsplit('.').next().unwrap_or(expected))
+}
+
+/// Plain-language hints for the mistakes outdated tutorials make, found in a failed run's output.
+pub fn hints(outcome: &Outcome) -> Vec<&'static str> {
+    let both = format!("{}{}", outcome.stdout, outcome.stderr);
+    let table: [(&str, &str); 6] = [
+        (
+            "huggingface-cli: command not found",
+            "`huggingface-cli` no longer exists in current huggingface_hub releases: the command line tool is `hf` (for example `hf auth login`, `hf auth whoami`, `hf download`)",
+        ),
+        (
+            "No such command 'login'",
+            "`hf login` does not exist: the login commands live under `hf auth` (`hf auth login`)",
+        ),
+        (
+            "No such command 'whoami'",
+            "`hf whoami` does not exist: use `hf auth whoami`",
+        ),
+        (
+            "use_auth_token",
+            "`use_auth_token=` was removed from transformers and huggingface_hub: pass the token as `token=`",
+        ),
+        (
+            "KeyError:",
+            "the code reads a key the result does not have: `whoami()` returns a dictionary with keys such as `name`, `fullname`, `orgs` and `auth` (the role is in `auth['accessToken']['role']`)",
+        ),
+        (
+            "Illegal header value",
+            "the token has a space or a newline at its end; a token passed as `token=` is sent exactly as written",
+        ),
+    ];
+    table
+        .iter()
+        .filter(|(needle, _)| both.contains(needle))
+        .map(|(_, hint)| *hint)
+        .collect()
+}
+
+/// The last lines of a stream, for a failure message.
+pub fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(TAIL_LINES);
+    let mut out = String::new();
+    if start > 0 {
+        out.push_str(&format!("[{start} earlier lines]\n"));
+    }
+    for line in &lines[start..] {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// A failure message: what was expected, what happened, hints, and the end of each stream, with
+/// tokens masked.
+pub fn explain(failures: &[String], outcome: &Outcome) -> String {
+    let mut out = String::new();
+    for failure in failures {
+        out.push_str(&format!("  - {failure}\n"));
+    }
+    for hint in hints(outcome) {
+        out.push_str(&format!("  hint: {hint}\n"));
+    }
+    if outcome.truncated {
+        out.push_str("  (output was cut at the harness's cap)\n");
+    }
+    out.push_str(&format!(
+        "  --- stdout{} ---\n{}",
+        if outcome.stderr.is_empty() {
+            " (terminal: stdout and stderr together)"
+        } else {
+            ""
+        },
+        tail(&outcome.stdout)
+    ));
+    if !outcome.stderr.is_empty() {
+        out.push_str(&format!("  --- stderr ---\n{}", tail(&outcome.stderr)));
+    }
+    mask_tokens(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_lines_must_appear_in_order() {
+        let output = "a\nuser: x\norgs: y\n";
+        assert_eq!(first_missing_line(output, "user: x\n\norgs: y\n"), None);
+        assert_eq!(
+            first_missing_line(output, "orgs: y\nuser: x\n"),
+            Some("user: x".into())
+        );
+    }
+
+    #[test]
+    fn finds_the_exception_a_traceback_ends_with() {
+        let stderr = "Traceback (most recent call last):\n  File \"x.py\", line 3, in <module>\n    api.whoami()\nhuggingface_hub.errors.HfHubHTTPError: Invalid user token.\n";
+        assert_eq!(
+            final_exception(stderr).as_deref(),
+            Some("huggingface_hub.errors.HfHubHTTPError")
+        );
+        assert!(exception_matches(
+            "huggingface_hub.errors.HfHubHTTPError",
+            "HfHubHTTPError"
+        ));
+        assert_eq!(final_exception("all fine\n"), None);
+    }
+
+    #[test]
+    fn tokens_are_masked_in_messages() {
+        let token = format!("hf_{}", "k7".repeat(17));
+        let masked = mask_tokens(&format!("Bearer {token}\n"));
+        assert_eq!(masked, "Bearer hf_k7k…\n");
+    }
+
+    #[test]
+    fn outdated_cli_gets_a_hint() {
+        let outcome = Outcome {
+            stderr: "snippet_0.sh: line 1: huggingface-cli: command not found\n".into(),
+            status: Some(127),
+            ..Outcome::default()
+        };
+        assert!(hints(&outcome)[0].contains("the command line tool is `hf`"));
+    }
+}

@@ -1,0 +1,420 @@
+//! Turns a snippet and one of its scenarios into the processes to run, as a person would run them.
+//!
+//! - Python, Colab, AI Studio and Jupyter snippets run as a script with the pinned interpreter;
+//!   Colab gets the simulated `google.colab` (see `python/colab/`), AI Studio gets its secrets as
+//!   environment variables, Jupyter's `getpass` prompt is answered on a pseudo-terminal.
+//! - `>>>` sessions run under doctest, which checks each printed result.
+//! - Shell snippets run with bash, stopping at the first failing command.
+//!
+//! A snippet that continues another runs after it in the same sandbox: Python after Python in the
+//! same process (the earlier code first), anything else as an earlier process of its own.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use regex::Regex;
+
+use super::process::{Answer, Invocation};
+use super::sandbox::Sandbox;
+use super::world::HubWorld;
+use crate::snippets::Snippet;
+use crate::snippets::annotation::{BrowserLogin, Scenario, Style, TokenChoice};
+
+/// The default timeout of a run, when the annotation sets none.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Bytes kept of each output stream of a run.
+pub const OUTPUT_CAP: usize = 1 << 20;
+
+/// Everything that is the same for all runs.
+pub struct Setup<'a> {
+    /// The pinned environment's `bin` folder (python, hf).
+    pub venv_bin: &'a Path,
+    /// The Hub the snippets talk to.
+    pub hub: Arc<dyn HubWorld>,
+    /// `[preprocessor.hubcheck.placeholders]`: placeholder → template.
+    pub placeholders: &'a BTreeMap<String, String>,
+}
+
+/// One process of a run, with what it stands for.
+pub struct Step {
+    /// The process.
+    pub invocation: Invocation,
+    /// `file:line` of the snippet it runs.
+    pub location: String,
+    /// Whether this is the snippet under test (the last step), not one it continues.
+    pub is_target: bool,
+    /// What a browser login was answered with, if the run asked for one.
+    pub device_code: Arc<Mutex<Option<String>>>,
+}
+
+/// Why a run could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// Writing the run's files failed.
+    #[error("preparing the sandbox: {0}")]
+    Io(#[from] io::Error),
+    /// A snippet with no way to run.
+    #[error("{0}")]
+    NotRunnable(String),
+}
+
+/// The values that placeholders and `{...}` templates stand for in one scenario.
+pub struct Values {
+    token: Option<String>,
+    typed: String,
+    user: String,
+    endpoint: String,
+}
+
+impl Values {
+    /// The values of `scenario` in `setup`'s world.
+    pub fn new(setup: &Setup<'_>, scenario: &Scenario) -> Values {
+        let choice = scenario.token.unwrap_or(TokenChoice::Read);
+        let token = setup.hub.token(choice);
+        let typed = match (&token, &scenario.token_text) {
+            (Some(t), Some(template)) => template.replace("{token}", t),
+            (Some(t), None) => t.clone(),
+            (None, _) => String::new(),
+        };
+        Values {
+            token,
+            typed,
+            user: setup.hub.user(),
+            endpoint: setup.hub.endpoint(),
+        }
+    }
+
+    /// Replaces `{token}`, `{user}` and `{endpoint}` in a template.
+    pub fn expand(&self, template: &str) -> String {
+        template
+            .replace("{token}", &self.typed)
+            .replace("{user}", &self.user)
+            .replace("{endpoint}", &self.endpoint)
+    }
+
+    /// The bare token value (without `token-text`), for masking.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+}
+
+/// The code as a student would have it after replacing each placeholder.
+fn substitute(code: &str, setup: &Setup<'_>, values: &Values, python: bool) -> String {
+    let mut out = code.to_string();
+    for (placeholder, template) in setup.placeholders {
+        let mut value = values.expand(template);
+        if python {
+            // A newline pasted into a Python string literal is written as its escape.
+            value = value
+                .replace('\n', "\\n")
+                .replace('\r', "\\r")
+                .replace('\t', "\\t");
+        }
+        out = out.replace(placeholder, &value);
+    }
+    out
+}
+
+fn is_python(style: Style) -> bool {
+    matches!(
+        style,
+        Style::Python | Style::Colab | Style::Aistudio | Style::Jupyter
+    )
+}
+
+/// The scenario of an earlier snippet that runs before `scenario`: the same name, else the first.
+fn matching_scenario<'s>(snippet: &'s Snippet, scenario: &Scenario) -> Option<&'s Scenario> {
+    snippet
+        .scenarios
+        .iter()
+        .find(|s| s.name == scenario.name)
+        .or_else(|| snippet.scenarios.first())
+}
+
+/// The chain of snippets to run, earliest first, ending with `index`.
+fn chain(snippets: &[Snippet], index: usize) -> Vec<usize> {
+    let mut out = vec![index];
+    let mut current = index;
+    while let Some(previous) = snippets[current].continues {
+        if out.contains(&previous) {
+            break;
+        }
+        out.push(previous);
+        current = previous;
+    }
+    out.reverse();
+    out
+}
+
+/// Prepares the processes of one run of `snippets[index]` under `scenario`, in `sandbox`.
+pub fn prepare(
+    setup: &Setup<'_>,
+    sandbox: &Sandbox,
+    snippets: &[Snippet],
+    index: usize,
+    scenario: &Scenario,
+) -> Result<Vec<Step>, PlanError> {
+    let mut steps = Vec::new();
+    let mut python_prefix = String::new();
+    let order = chain(snippets, index);
+    for (position, &i) in order.iter().enumerate() {
+        let snippet = &snippets[i];
+        let is_target = i == index;
+        let own = if is_target {
+            scenario
+        } else {
+            matching_scenario(snippet, scenario).unwrap_or(scenario)
+        };
+        let style = snippet.style.ok_or_else(|| {
+            PlanError::NotRunnable(
+                snippet
+                    .problem
+                    .clone()
+                    .unwrap_or_else(|| format!("{} cannot be run", snippet.location())),
+            )
+        })?;
+        let values = Values::new(setup, own);
+        let code = substitute(&snippet.code, setup, &values, is_python(style));
+        let setup_code = snippet
+            .annotation
+            .setup
+            .as_deref()
+            .map(|s| substitute(s, setup, &values, is_python(style)))
+            .unwrap_or_default();
+        let next_is_python = order
+            .get(position + 1)
+            .and_then(|&n| snippets[n].style)
+            .is_some_and(is_python);
+        if is_python(style) && !is_target && next_is_python {
+            // Python continued by Python: the earlier code runs first in the same process.
+            python_prefix.push_str(&setup_code);
+            python_prefix.push_str(&code);
+            python_prefix.push('\n');
+            continue;
+        }
+        let body = if is_python(style) {
+            format!("{python_prefix}{setup_code}{code}")
+        } else {
+            format!("{setup_code}{code}")
+        };
+        python_prefix.clear();
+        if i == order[0] {
+            prepare_state(setup, sandbox, own)?;
+        }
+        let invocation = invocation_for(
+            setup,
+            sandbox,
+            snippet,
+            style,
+            own,
+            &values,
+            &body,
+            steps.len(),
+        )?;
+        let device_code = Arc::new(Mutex::new(None));
+        let mut invocation = invocation;
+        if let Some(answer) = own.browser_login {
+            invocation.observer = Some(browser_observer(setup, answer, device_code.clone()));
+        }
+        steps.push(Step {
+            invocation,
+            location: snippet.location(),
+            is_target,
+            device_code,
+        });
+    }
+    Ok(steps)
+}
+
+/// Files that exist before the first process: a saved login, if the scenario has one.
+fn prepare_state(setup: &Setup<'_>, sandbox: &Sandbox, scenario: &Scenario) -> io::Result<()> {
+    if let Some(choice) = scenario.logged_in
+        && let Some(token) = setup.hub.token(choice)
+    {
+        sandbox.save_login(&token, &format!("hubcheck-{choice:?}").to_lowercase())?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn invocation_for(
+    setup: &Setup<'_>,
+    sandbox: &Sandbox,
+    snippet: &Snippet,
+    style: Style,
+    scenario: &Scenario,
+    values: &Values,
+    body: &str,
+    step: usize,
+) -> Result<Invocation, PlanError> {
+    let work = sandbox.work();
+    let terminal = !scenario.input.is_empty() || style == Style::Jupyter;
+    let mut env = sandbox.environment(setup.venv_bin, &setup.hub.endpoint(), terminal);
+    for (key, value) in &scenario.env {
+        let value = values.expand(value);
+        if !value.is_empty() {
+            env.push((key.clone(), value));
+        }
+    }
+    let python = setup.venv_bin.join("python");
+    let (program, args) = match style {
+        Style::Python | Style::Aistudio | Style::Jupyter | Style::Colab => {
+            let script = work.join(format!("snippet_{step}.py"));
+            fs::write(&script, body)?;
+            (python.clone(), vec![script.display().to_string()])
+        }
+        Style::Pycon => {
+            let runner = sandbox.root().join("pycon_runner.py");
+            fs::write(&runner, include_str!("python/pycon_runner.py"))?;
+            let session = work.join(format!("session_{step}.txt"));
+            fs::write(&session, body)?;
+            (
+                python.clone(),
+                vec![runner.display().to_string(), session.display().to_string()],
+            )
+        }
+        Style::Shell => {
+            let script = work.join(format!("snippet_{step}.sh"));
+            fs::write(&script, shell_commands(body))?;
+            (
+                "/bin/bash".into(),
+                vec!["-e".into(), script.display().to_string()],
+            )
+        }
+    };
+    match style {
+        Style::Colab => {
+            let site = write_colab_standin(sandbox)?;
+            env.push(("PYTHONPATH".into(), site.display().to_string()));
+            let secrets: BTreeMap<String, String> = scenario
+                .secrets
+                .iter()
+                .map(|(k, v)| (k.clone(), values.expand(v)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
+            let state = serde_json::json!({
+                "secrets": secrets,
+                "access": scenario.secret_access.unwrap_or(true),
+            });
+            let file = sandbox.root().join(format!("colab_secrets_{step}.json"));
+            fs::write(&file, state.to_string())?;
+            env.push(("HUBCHECK_COLAB_SECRETS".into(), file.display().to_string()));
+        }
+        Style::Aistudio => {
+            for (key, value) in &scenario.secrets {
+                let value = values.expand(value);
+                if !value.is_empty() {
+                    env.push((key.clone(), value));
+                }
+            }
+        }
+        _ => {}
+    }
+    let answers = scenario
+        .input
+        .iter()
+        .map(|input| Answer::from_send(&input.prompt, &values.expand(&input.send)))
+        .collect();
+    Ok(Invocation {
+        program,
+        args,
+        env,
+        cwd: work,
+        timeout: snippet
+            .annotation
+            .timeout
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+        output_cap: OUTPUT_CAP,
+        terminal: terminal.then_some(answers),
+        observer: None,
+    })
+}
+
+/// The commands of a shell snippet: with `$ ` prompts, only the prompted lines; else every line.
+pub fn shell_commands(code: &str) -> String {
+    let prompted: Vec<&str> = code
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("$ "))
+        .collect();
+    if prompted.is_empty() {
+        code.to_string()
+    } else {
+        prompted.join("\n") + "\n"
+    }
+}
+
+/// Writes the simulated `google.colab` package and its `sitecustomize` into the sandbox.
+fn write_colab_standin(sandbox: &Sandbox) -> io::Result<std::path::PathBuf> {
+    let site = sandbox.root().join("colab-site");
+    let package = site.join("google/colab");
+    fs::create_dir_all(&package)?;
+    let files = [
+        (
+            "sitecustomize.py",
+            include_str!("python/colab/sitecustomize.py"),
+        ),
+        (
+            "google/colab/__init__.py",
+            include_str!("python/colab/google/colab/__init__.py"),
+        ),
+        (
+            "google/colab/errors.py",
+            include_str!("python/colab/google/colab/errors.py"),
+        ),
+        (
+            "google/colab/_shell.py",
+            include_str!("python/colab/google/colab/_shell.py"),
+        ),
+        (
+            "google/colab/userdata.py",
+            include_str!("python/colab/google/colab/userdata.py"),
+        ),
+    ];
+    for (name, text) in files {
+        fs::write(site.join(name), text)?;
+    }
+    Ok(site)
+}
+
+/// Watches a run's output for the code a browser login asks the person to enter, and answers it
+/// once, as the person would on the Hub's page.
+fn browser_observer(
+    setup: &Setup<'_>,
+    answer: BrowserLogin,
+    seen: Arc<Mutex<Option<String>>>,
+) -> Box<dyn FnMut(&str) + Send> {
+    let pattern =
+        Regex::new(r"(?i)enter the code:?\s*([A-Z0-9][A-Z0-9-]{3,})").expect("valid regex");
+    let hub = Arc::clone(&setup.hub);
+    Box::new(move |text: &str| {
+        let mut seen = seen.lock().expect("device code lock");
+        if seen.is_some() {
+            return;
+        }
+        if let Some(code) = pattern.captures(text).map(|c| c[1].to_string()) {
+            let result = hub.answer_device_login(&code, answer == BrowserLogin::Approve);
+            *seen = Some(match result {
+                Ok(()) => code,
+                Err(e) => format!("{code} (answering it failed: {e})"),
+            });
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompted_shell_lines_are_the_commands() {
+        assert_eq!(
+            shell_commands("$ hf auth whoami\nuser: x\n$ echo hi\n"),
+            "hf auth whoami\necho hi\n"
+        );
+        assert_eq!(shell_commands("hf auth whoami\n"), "hf auth whoami\n");
+    }
+}

@@ -1,0 +1,129 @@
+//! A fresh, throw-away home for each snippet run.
+//!
+//! Every run gets its own HOME, HF_HOME, working folder and temp folder, and an environment built
+//! from nothing: the invoking user's variables (their `HF_TOKEN` above all) and files (their
+//! `~/.cache/huggingface/token`) can never be seen by a snippet.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+/// The folders of one run; removed when dropped.
+pub struct Sandbox {
+    dir: TempDir,
+}
+
+impl Sandbox {
+    /// Creates the folders under the system temp folder.
+    pub fn new() -> io::Result<Sandbox> {
+        let dir = tempfile::Builder::new().prefix("hubcheck-run-").tempdir()?;
+        for sub in ["home", "home/.cache/huggingface", "work", "tmp"] {
+            fs::create_dir_all(dir.path().join(sub))?;
+        }
+        Ok(Sandbox { dir })
+    }
+
+    /// The run's HOME.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// The run's HF_HOME: where the CLI stores the token, as on a fresh machine.
+    pub fn hf_home(&self) -> PathBuf {
+        self.home().join(".cache/huggingface")
+    }
+
+    /// The working folder the snippet runs in; its script files live here.
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    /// A folder for the harness's own helper files (not the snippet's working folder).
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The environment of a run: only what a fresh student machine with the pinned clients has,
+    /// pointed at `endpoint`.
+    pub fn environment(
+        &self,
+        venv_bin: &Path,
+        endpoint: &str,
+        terminal: bool,
+    ) -> Vec<(String, String)> {
+        let path = format!("{}:/usr/local/bin:/usr/bin:/bin", venv_bin.display());
+        let mut env = vec![
+            ("PATH", path),
+            ("HOME", self.home().display().to_string()),
+            ("HF_HOME", self.hf_home().display().to_string()),
+            (
+                "XDG_CACHE_HOME",
+                self.home().join(".cache").display().to_string(),
+            ),
+            ("TMPDIR", self.dir.path().join("tmp").display().to_string()),
+            ("HF_ENDPOINT", endpoint.to_string()),
+            ("HF_HUB_DISABLE_TELEMETRY", "1".into()),
+            ("HF_HUB_DISABLE_UPDATE_CHECK", "1".into()),
+            ("DO_NOT_TRACK", "1".into()),
+            ("DISABLE_SAFETENSORS_CONVERSION", "1".into()),
+            ("HF_HUB_DISABLE_PROGRESS_BARS", "1".into()),
+            ("LANG", "C.UTF-8".into()),
+            ("LC_ALL", "C.UTF-8".into()),
+            ("PYTHONUNBUFFERED", "1".into()),
+            ("PYTHONDONTWRITEBYTECODE", "1".into()),
+            (
+                "TERM",
+                if terminal { "xterm-256color" } else { "dumb" }.into(),
+            ),
+        ];
+        if terminal {
+            env.push(("COLUMNS", "200".into()));
+            env.push(("LINES", "40".into()));
+        }
+        env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    }
+
+    /// Saves `token` as the active token, as `hf auth login` would have, under `name`.
+    pub fn save_login(&self, token: &str, name: &str) -> io::Result<()> {
+        let hf_home = self.hf_home();
+        fs::write(hf_home.join("token"), token)?;
+        fs::write(
+            hf_home.join("stored_tokens"),
+            format!("[{name}]\nhf_token = {token}\n\n"),
+        )?;
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(hf_home.join("token"), fs::Permissions::from_mode(0o600))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_has_no_user_variables_and_points_at_the_endpoint() {
+        let sandbox = Sandbox::new().unwrap();
+        let env = sandbox.environment(Path::new("/venv/bin"), "http://127.0.0.1:1", false);
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        assert_eq!(get("HF_ENDPOINT").as_deref(), Some("http://127.0.0.1:1"));
+        assert!(get("PATH").unwrap().starts_with("/venv/bin:"));
+        assert!(
+            get("HF_HOME")
+                .unwrap()
+                .starts_with(&sandbox.root().display().to_string())
+        );
+        assert_eq!(get("HF_TOKEN"), None);
+        assert_eq!(get("USER"), None);
+    }
+
+    #[test]
+    fn folders_are_removed_when_dropped() {
+        let sandbox = Sandbox::new().unwrap();
+        let root = sandbox.root().to_path_buf();
+        assert!(sandbox.hf_home().is_dir());
+        drop(sandbox);
+        assert!(!root.exists());
+    }
+}
