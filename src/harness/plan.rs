@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use super::process::{Answer, Invocation};
+use super::process::{Answer, Invocation, Observer};
 use super::sandbox::Sandbox;
 use super::world::HubWorld;
 use crate::snippets::Snippet;
@@ -386,7 +386,7 @@ fn browser_observer(
     setup: &Setup<'_>,
     answer: BrowserLogin,
     seen: Arc<Mutex<Option<String>>>,
-) -> Box<dyn FnMut(&str) + Send> {
+) -> Observer {
     let pattern =
         Regex::new(r"(?i)enter the code:?\s*([A-Z0-9][A-Z0-9-]{3,})").expect("valid regex");
     let hub = Arc::clone(&setup.hub);

@@ -20,6 +20,9 @@ const POLL: Duration = Duration::from_millis(20);
 /// The pause between keystrokes typed at a prompt, so menus that read raw keys see them one by one.
 const KEY_PAUSE: Duration = Duration::from_millis(80);
 
+/// A callback that sees a run's output as it grows.
+pub type Observer = Box<dyn FnMut(&str) + Send>;
+
 /// One process to run.
 pub struct Invocation {
     /// The program, found in `env`'s PATH when not a path.
@@ -39,7 +42,7 @@ pub struct Invocation {
     pub terminal: Option<Vec<Answer>>,
     /// Called with all output so far (terminal text, or stdout then stderr) whenever it grows, e.g.
     /// to approve a browser login whose code the process printed.
-    pub observer: Option<Box<dyn FnMut(&str) + Send>>,
+    pub observer: Option<Observer>,
 }
 
 /// A prompt and the keys a person types once it appears.
