@@ -12,6 +12,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use crate::build::{BuildOptions, build};
+use crate::harness::command::TestOptions;
 use crate::preprocess::protocol;
 
 /// An mdBook preprocessor and toolchain for the Hugging Face token handbook.
@@ -40,6 +41,35 @@ pub enum Command {
         #[arg(long)]
         dest: Option<PathBuf>,
     },
+    /// Run every snippet of the book for real against a mock Hub and check what the text promises.
+    Test {
+        /// The book's root folder, holding book.toml.
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+        /// Only run snippet-scenarios whose name (`file:line language id scenario`) contains this.
+        #[arg(long)]
+        filter: Option<String>,
+        /// How many snippet-scenarios run at once.
+        #[arg(long, default_value_t = default_jobs())]
+        jobs: usize,
+        /// Use a mock Hub already running at this URL instead of starting one.
+        #[arg(long)]
+        hub: Option<String>,
+    },
+    /// Run the mock Hugging Face Hub; prints its URL and test tokens as JSON on stdout.
+    MockHub {
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// The address to listen on; loopback unless you say otherwise.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
+}
+
+/// One job per core.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Runs the command line and returns the process exit code.
@@ -54,6 +84,25 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 hub_endpoint: None,
             })?;
             eprintln!("Built the book: open {}", out.join("index.html").display());
+            Ok(0)
+        }
+        Some(Command::Test {
+            book,
+            filter,
+            jobs,
+            hub,
+        }) => {
+            let options = TestOptions {
+                book,
+                filter,
+                jobs,
+                hub,
+            };
+            let passed = crate::harness::command::run(&options, &mut std::io::stdout())?;
+            Ok(if passed { 0 } else { 1 })
+        }
+        Some(Command::MockHub { port, bind }) => {
+            crate::hub::run_standalone(std::net::SocketAddr::new(bind, port))?;
             Ok(0)
         }
     }

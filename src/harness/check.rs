@@ -132,12 +132,13 @@ fn exception_matches(found: &str, expected: &str) -> bool {
         || found.rsplit('.').next() == Some(expected.rsplit('.').next().unwrap_or(expected))
 }
 
-/// Plain-language hints for the mistakes outdated tutorials make, found in a failed run's output.
-pub fn hints(outcome: &Outcome) -> Vec<&'static str> {
-    let both = format!("{}{}", outcome.stdout, outcome.stderr);
+/// Plain-language hints for the mistakes outdated tutorials make, found in a failed run's output
+/// or in the snippet's code (an argument that is silently ignored leaves no trace in the output).
+pub fn hints(outcome: &Outcome, code: &str) -> Vec<&'static str> {
+    let both = format!("{}{}{code}", outcome.stdout, outcome.stderr);
     let table: [(&str, &str); 6] = [
         (
-            "huggingface-cli: command not found",
+            "huggingface-cli",
             "`huggingface-cli` no longer exists in current huggingface_hub releases: the command line tool is `hf` (for example `hf auth login`, `hf auth whoami`, `hf download`)",
         ),
         (
@@ -185,12 +186,12 @@ pub fn tail(text: &str) -> String {
 
 /// A failure message: what was expected, what happened, hints, and the end of each stream, with
 /// tokens masked.
-pub fn explain(failures: &[String], outcome: &Outcome) -> String {
+pub fn explain(failures: &[String], outcome: &Outcome, code: &str) -> String {
     let mut out = String::new();
     for failure in failures {
         out.push_str(&format!("  - {failure}\n"));
     }
-    for hint in hints(outcome) {
+    for hint in hints(outcome, code) {
         out.push_str(&format!("  hint: {hint}\n"));
     }
     if outcome.truncated {
@@ -253,6 +254,9 @@ mod tests {
             status: Some(127),
             ..Outcome::default()
         };
-        assert!(hints(&outcome)[0].contains("the command line tool is `hf`"));
+        assert!(hints(&outcome, "")[0].contains("the command line tool is `hf`"));
+        let quiet = Outcome::default();
+        assert!(hints(&quiet, "f(use_auth_token=t)")[0].contains("pass the token as `token=`"));
+        assert!(hints(&quiet, "print(1)").is_empty());
     }
 }

@@ -151,7 +151,11 @@ impl Harness {
                 if outcome.status != Some(0) || outcome.timed_out {
                     return Err(format!(
                         "the snippet this one continues, {location}, failed first:\n{}",
-                        explain(&["it must succeed before this one runs".into()], &outcome)
+                        explain(
+                            &["it must succeed before this one runs".into()],
+                            &outcome,
+                            &self.snippets[case.snippet].code
+                        )
                     ));
                 }
                 continue;
@@ -172,7 +176,7 @@ impl Harness {
                 "{location} ({}, scenario {}):\n{}",
                 snippet.language,
                 scenario.name,
-                explain(&failures, &outcome)
+                explain(&failures, &outcome, &snippet.code)
             ));
         }
         Ok(())

@@ -1,0 +1,59 @@
+//! One named test per snippet-scenario of the handbook: `cargo test -- <part of a name>` runs just
+//! those. Each runs the snippet for real, with the pinned clients, against an in-process mock Hub,
+//! and checks what the book promises. After the run, `target/hubcheck/report.json` and
+//! `junit.xml` hold the results, for the verification badges.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use mdbook_hubcheck::harness::command::{output_dir, prepare_harness};
+use mdbook_hubcheck::harness::report::Status;
+use mdbook_hubcheck::harness::runner::{CaseResult, cases};
+use mdbook_hubcheck::snippets::extract_book;
+
+fn main() {
+    let args = Arguments::from_args();
+    let book = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    if args.list {
+        // Listing needs no Python and no Hub: names come from the book alone.
+        let snippets = extract_book(&book).expect("the handbook loads");
+        let trials = cases(&snippets)
+            .into_iter()
+            .map(|case| Trial::test(case.name, || Ok(())))
+            .collect();
+        libtest_mimic::run(&args, trials).exit();
+    }
+    let (harness, _hub) = prepare_harness(&book, None).unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        std::process::exit(1)
+    });
+    let harness = Arc::new(harness);
+    let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
+    let trials: Vec<Trial> = cases(&harness.snippets)
+        .into_iter()
+        .map(|case| {
+            let harness = Arc::clone(&harness);
+            let results = Arc::clone(&results);
+            Trial::test(case.name.clone(), move || {
+                let result = harness.run_case(&case);
+                let outcome = match result.status {
+                    Status::Passed => Ok(()),
+                    Status::Failed => Err(Failed::from(result.message.clone().unwrap_or_default())),
+                };
+                results.lock().expect("results lock").push(result);
+                outcome
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    let results = std::mem::take(&mut *results.lock().expect("results lock"));
+    if !results.is_empty() {
+        let filtered = args.filter.is_some() || !args.skip.is_empty();
+        match harness.report(&results).write(&output_dir(&book), filtered) {
+            Ok((json, _)) => eprintln!("report: {}", json.display()),
+            Err(e) => eprintln!("warning: could not write the report: {e}"),
+        }
+    }
+    conclusion.exit();
+}

@@ -1,0 +1,129 @@
+//! The harness itself, through `mdbook-hubcheck test` on fixture books: outdated instructions fail
+//! with reasons a writer understands, misbehaving snippets are contained, the invoking user's
+//! token is never seen, and annotation errors name file and line.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::prelude::*;
+
+/// Runs `mdbook-hubcheck test --book <root>` with `envs` added to the environment.
+fn hubcheck_test(root: &Path, envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(binary());
+    command.args(["test", "--book", root.to_str().unwrap(), "--jobs", "2"]);
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.output().expect("run mdbook-hubcheck test")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The failure section of one case, found by part of its name.
+fn failure_of<'a>(all: &'a str, name_part: &str) -> &'a str {
+    let start = all
+        .match_indices("---- ")
+        .map(|(i, _)| i)
+        .find(|&i| all[i..].lines().next().unwrap_or("").contains(name_part))
+        .unwrap_or_else(|| panic!("no failure section for {name_part}:\n{all}"));
+    let rest = &all[start + 5..];
+    let end = rest
+        .find("\n---- ")
+        .or_else(|| rest.find(" passed, "))
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn outdated_instructions_fail_with_reasons_a_writer_understands() {
+    let book = BookFixture::copy("outdated-book");
+    let output = hubcheck_test(book.root(), &[]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(all.contains("0 passed, 3 failed"), "{all}");
+
+    let cli = failure_of(&all, "old-cli-login");
+    assert!(cli.contains("expected exit status 0, got 127"), "{cli}");
+    assert!(cli.contains("command line tool is `hf`"), "{cli}");
+
+    let auth = failure_of(&all, "old-auth-argument");
+    assert!(auth.contains("pass the token as `token=`"), "{auth}");
+
+    let key = failure_of(&all, "old-whoami-key");
+    assert!(key.contains("KeyError: 'username'"), "{key}");
+    assert!(key.contains("keys such as `name`"), "{key}");
+
+    let report = fs::read_to_string(book.root().join("target/hubcheck/report.json")).unwrap();
+    assert_eq!(report.matches("\"status\": \"failed\"").count(), 3, "{report}");
+    let junit = fs::read_to_string(book.root().join("target/hubcheck/junit.xml")).unwrap();
+    assert_eq!(junit.matches("<failure").count(), 3, "{junit}");
+}
+
+#[test]
+fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
+    let book = BookFixture::copy("harness-book");
+    let marker = book.root().join("marker");
+    let chapter = book.root().join("src/misbehaving.md");
+    let source = fs::read_to_string(&chapter).unwrap();
+    fs::write(&chapter, source.replace("MARKER_PATH", marker.to_str().unwrap())).unwrap();
+
+    // The invoking user: a token in the environment and one saved by `hf auth login`.
+    let canary = planted_token();
+    let home = tempfile::tempdir().unwrap();
+    fs::create_dir_all(home.path().join(".cache/huggingface")).unwrap();
+    fs::write(home.path().join(".cache/huggingface/token"), &canary).unwrap();
+    let output = hubcheck_test(
+        book.root(),
+        &[
+            ("HF_TOKEN", canary.as_str()),
+            ("HUGGING_FACE_HUB_TOKEN", canary.as_str()),
+            ("HOME", home.path().to_str().unwrap()),
+        ],
+    );
+    let all = text(&output);
+    assert!(all.contains("1 passed, 2 failed"), "{all}");
+
+    let hang = failure_of(&all, "hangs");
+    assert!(hang.contains("did not finish before its timeout"), "{hang}");
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert!(!marker.exists(), "a child of the hanging snippet survived the timeout");
+
+    let flood = failure_of(&all, "floods");
+    assert!(flood.contains("output was cut at the harness's cap"), "{flood}");
+    assert!(all.len() < 200_000, "the runner printed {} bytes", all.len());
+
+    assert!(all.contains("looks-for-tokens no-token"), "{all}");
+    let mut outputs = vec![all.clone()];
+    for file in files_under(&book.root().join("target/hubcheck")) {
+        outputs.push(fs::read_to_string(file).unwrap());
+    }
+    for text in outputs {
+        assert!(!text.contains(&canary[3..]), "the canary token leaked");
+    }
+}
+
+#[test]
+fn annotation_errors_name_file_and_line() {
+    let book = BookFixture::copy("annotation-errors-book");
+    let output = hubcheck_test(book.root(), &[]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(all.contains("0 passed, 4 failed"), "{all}");
+    for (line, needle) in [
+        (6, "admin"),
+        (15, "tokn"),
+        (21, "invalid hubcheck annotation"),
+        (28, "`continues = \"no-such-snippet\"` names no earlier snippet"),
+    ] {
+        let wanted = format!("src/errors.md:{line}: ");
+        let found = all.lines().any(|l| l.contains(&wanted) && all.contains(needle));
+        assert!(found, "no error naming {wanted} with {needle:?}:\n{all}");
+    }
+}
