@@ -102,8 +102,8 @@ impl Values {
     }
 }
 
-/// The code as a student would have it after replacing each placeholder.
-fn substitute(code: &str, setup: &Setup<'_>, values: &Values, python: bool) -> String {
+/// The code (or an output block) as a student would have it after replacing each placeholder.
+pub fn substitute(code: &str, setup: &Setup<'_>, values: &Values, python: bool) -> String {
     let mut out = code.to_string();
     for (placeholder, template) in setup.placeholders {
         let mut value = values.expand(template);

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::check::{check, explain, mask_tokens};
-use super::plan::{Setup, Values, prepare};
+use super::plan::{Setup, Values, prepare, substitute};
 use super::process;
 use super::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use super::sandbox::Sandbox;
@@ -161,9 +161,10 @@ impl Harness {
                 continue;
             }
             let output_block = (j == 0)
-                .then(|| snippet.output.as_ref().map(|o| o.text.as_str()))
-                .flatten();
-            let mut failures = check(&outcome, scenario, &values, output_block);
+                .then(|| snippet.output.as_ref())
+                .flatten()
+                .map(|o| substitute(&o.text, &setup, &values, false));
+            let mut failures = check(&outcome, scenario, &values, output_block.as_deref());
             if scenario.browser_login.is_some()
                 && step.device_code.lock().map(|c| c.is_none()).unwrap_or(true)
             {
