@@ -1,5 +1,7 @@
-//! The harness: runs every snippet of the book for real, with the real clients, against the mock Hub.
+//! The harness: runs every snippet of the book for real, with the real Hugging Face clients
+//! (`huggingface_hub` and its `hf` CLI, `transformers`), against the mock Hub in [`crate::hub`].
 //!
+//! - [`pyenv`]: creates and caches the pinned Python environment those clients run in;
 //! - [`sandbox`]: a fresh HOME and HF_HOME per run, an environment built from nothing;
 //! - [`plan`]: a snippet and a scenario become the processes a person would run;
 //! - [`process`]: runs them in their own process group, with a timeout, an output cap and a
@@ -7,11 +9,14 @@
 //! - [`check`]: compares what happened with what the book promises;
 //! - [`runner`] and [`report`]: run many cases, print progress and write `report.json` and
 //!   `junit.xml`;
+//! - [`command`]: `mdbook-hubcheck test`;
 //! - [`world`]: what the harness needs from a Hub.
 
 pub mod check;
+pub mod command;
 pub mod plan;
 pub mod process;
+pub mod pyenv;
 pub mod report;
 pub mod runner;
 pub mod sandbox;

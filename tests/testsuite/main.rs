@@ -1,6 +1,5 @@
 //! The integration test suite: one binary, one module per part of the brief.
 
-mod hub;
 mod prelude;
 
 /// The stdin/stdout protocol, run through the real binary.
@@ -8,3 +7,12 @@ mod protocol;
 
 /// Building books in-process and under mdBook's own command preprocessor.
 mod build;
+
+/// The mock Hub, over real HTTP.
+mod hub;
+
+/// The pinned Python environment.
+mod pyenv;
+
+/// The snippet harness on fixture books.
+mod harness;

@@ -1,0 +1,979 @@
+//! The pinned Python environment in which the harness runs the handbook's snippets.
+//!
+//! The snippets use the real Hugging Face clients (`huggingface_hub` and its `hf` CLI,
+//! `transformers`, `tokenizers`, `safetensors`, `torch`). Their exact versions are pinned in
+//! `python/requirements.lock`, which is compiled into this crate. [`ensure`] creates a virtual
+//! environment from that lock once and reuses it on every later run:
+//!
+//! - **Where:** `$HUBCHECK_PYENV_DIR` if set, else
+//!   `$XDG_CACHE_HOME/mdbook-hubcheck/pyenv/<key>`, else `~/.cache/mdbook-hubcheck/pyenv/<key>`.
+//! - **Key:** the first 16 hex digits of the SHA-256 of the lock's requirement lines (comments and
+//!   blank lines ignored) and the base interpreter's version, so a new lock or a new Python gets
+//!   a new environment and the old one is left alone.
+//! - **Complete or absent:** the environment is built in a temporary sibling directory, checked
+//!   (imports and `hf --version`), renamed into place, and only then marked complete. A lock file
+//!   beside it makes concurrent callers (threads or processes) wait for a single build.
+//! - **Installer:** `uv` (`uv venv --relocatable` + `uv pip install --no-deps`) when it is on
+//!   `PATH`, else `python3 -m venv` + `pip install --no-deps`.
+//! - **Base interpreter:** `$HUBCHECK_PYTHON` if set, else `python3` or `python` on `PATH`
+//!   (3.10 or newer).
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, TryLockError};
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The content of `python/requirements.lock`, the full pinned package list.
+pub const LOCKED_REQUIREMENTS: &str = include_str!("../../python/requirements.lock");
+
+/// Environment variable naming the directory of the environment (overrides the cache location).
+pub const ENV_DIR_VAR: &str = "HUBCHECK_PYENV_DIR";
+/// Environment variable naming the base Python interpreter.
+pub const ENV_PYTHON_VAR: &str = "HUBCHECK_PYTHON";
+
+/// The oldest base Python accepted.
+const MIN_PYTHON: (u32, u32) = (3, 10);
+/// Written last, once the environment is installed, checked and in place.
+const MARKER_FILE: &str = "hubcheck-complete.json";
+/// The versions of the clients, read once with Python.
+const VERSIONS_FILE: &str = "hubcheck-versions.json";
+/// The lock the environment was installed from, kept inside it for reference.
+const LOCK_COPY_FILE: &str = "requirements.lock";
+/// The modules that must import for the environment to count as complete.
+const CHECKED_IMPORTS: &str = "huggingface_hub, transformers, tokenizers, safetensors, torch";
+/// How many lines of an installer's output an error keeps.
+const TAIL_LINES: usize = 40;
+
+const REGISTRY_HINT: &str = "check that the Python package registry is reachable \
+     (and that the proxy or index settings of uv/pip are right), then run again";
+
+const VERSIONS_SCRIPT: &str = r#"
+import json, platform
+import huggingface_hub, transformers, tokenizers, safetensors, torch
+print(json.dumps({
+    "python": platform.python_version(),
+    "huggingface_hub": huggingface_hub.__version__,
+    "transformers": transformers.__version__,
+    "tokenizers": tokenizers.__version__,
+    "safetensors": safetensors.__version__,
+    "torch": torch.__version__,
+}))
+"#;
+
+const PROBE_SCRIPT: &str = r#"
+import json, platform, sys
+print(json.dumps({
+    "implementation": sys.implementation.name,
+    "version": platform.python_version(),
+    "major": sys.version_info[0],
+    "minor": sys.version_info[1],
+    "executable": sys.executable,
+}))
+"#;
+
+/// What can go wrong while creating or reading the environment.
+#[derive(Debug, thiserror::Error)]
+pub enum PyEnvError {
+    /// No base interpreter could be found or run.
+    #[error(
+        "no usable Python interpreter found (searched: {searched}).\n  \
+         fix: install Python {}.{} or newer with its venv module (for example \
+         `apt-get install python3 python3-venv`), or set {ENV_PYTHON_VAR} to the interpreter to use",
+        MIN_PYTHON.0,
+        MIN_PYTHON.1
+    )]
+    PythonNotFound {
+        /// Every place looked at, with why it did not do.
+        searched: String,
+    },
+    /// Creating the virtual environment or installing the pinned packages failed.
+    #[error("`{tool}` failed ({status}):\n{stderr_tail}\n  hint: {hint}")]
+    InstallFailed {
+        /// The command that failed, e.g. `uv pip install`.
+        tool: String,
+        /// Its exit status, or why it could not start.
+        status: String,
+        /// The last lines of its output.
+        stderr_tail: String,
+        /// What to do about it.
+        hint: String,
+    },
+    /// The packages installed but the clients do not import or run.
+    #[error(
+        "the Python environment at {} was installed but `{check}` failed ({status}):\n{stderr_tail}",
+        path.display()
+    )]
+    ImportCheckFailed {
+        /// The environment's directory.
+        path: PathBuf,
+        /// The check that failed.
+        check: String,
+        /// Its exit status, or why it could not start.
+        status: String,
+        /// The last lines of its output.
+        stderr_tail: String,
+    },
+    /// A file system operation failed.
+    #[error("could not {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done, e.g. "create directory".
+        action: &'static str,
+        /// The path it was done to.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl PyEnvError {
+    fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Self {
+        let path = path.into();
+        move |source| PyEnvError::Io {
+            action,
+            path,
+            source,
+        }
+    }
+}
+
+/// Which tool installs the environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Installer {
+    /// `uv` when it is on `PATH` and runs, else `venv` + `pip`.
+    #[default]
+    Auto,
+    /// Always `uv`.
+    Uv,
+    /// Always `python -m venv` + `pip`.
+    Pip,
+}
+
+/// How much [`ensure`] prints to stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Progress {
+    /// Stage lines always; the installer's own progress only when stderr is a terminal.
+    #[default]
+    Auto,
+    /// Stage lines and the installer's own output, terminal or not.
+    Verbose,
+    /// Nothing (errors are still returned).
+    Quiet,
+}
+
+/// Options of [`ensure`]. The default honours `HUBCHECK_PYENV_DIR` and `HUBCHECK_PYTHON`.
+#[derive(Debug, Clone, Default)]
+pub struct EnsureOptions {
+    /// The environment's directory; overrides `HUBCHECK_PYENV_DIR` and the cache location.
+    pub dir: Option<PathBuf>,
+    /// The base interpreter; overrides `HUBCHECK_PYTHON` and the search on `PATH`.
+    pub python: Option<PathBuf>,
+    /// Which tool installs the packages.
+    pub installer: Installer,
+    /// How much to print.
+    pub progress: Progress,
+}
+
+/// The versions of the clients inside the environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientVersions {
+    /// `huggingface_hub.__version__` (also the `hf` CLI's version).
+    pub huggingface_hub: String,
+    /// `transformers.__version__`.
+    pub transformers: String,
+    /// `tokenizers.__version__`.
+    pub tokenizers: String,
+    /// `safetensors.__version__`.
+    pub safetensors: String,
+    /// `torch.__version__`.
+    pub torch: String,
+    /// The interpreter's version, e.g. `3.11.7`.
+    pub python: String,
+}
+
+/// What the completion marker records.
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    key: String,
+    python: String,
+    installer: String,
+    packages: usize,
+    build_seconds: f64,
+}
+
+/// A complete, checked environment.
+#[derive(Debug, Clone)]
+pub struct PythonEnv {
+    root: PathBuf,
+    built: bool,
+}
+
+impl PythonEnv {
+    /// The environment's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The environment's interpreter.
+    pub fn python(&self) -> PathBuf {
+        self.bin(if cfg!(windows) {
+            "python.exe"
+        } else {
+            "python"
+        })
+    }
+
+    /// An executable installed in the environment, e.g. `bin("hf")`.
+    pub fn bin(&self, name: &str) -> PathBuf {
+        bin_dir(&self.root).join(name)
+    }
+
+    /// The file whose presence marks the environment complete (written last).
+    pub fn marker(&self) -> PathBuf {
+        self.root.join(MARKER_FILE)
+    }
+
+    /// Whether this [`ensure`] call built the environment (false when it reused one).
+    pub fn was_built(&self) -> bool {
+        self.built
+    }
+
+    /// A command running `program` from the environment's `bin` directory (or from `PATH` when
+    /// the environment has no such executable), with the environment activated: `VIRTUAL_ENV` set,
+    /// its `bin` first on `PATH`, and no user site-packages or `PYTHONPATH` leaking in.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let program = program.as_ref();
+        let local = bin_dir(&self.root).join(program);
+        let mut cmd = Command::new(if local.is_file() {
+            local.into_os_string()
+        } else {
+            program.to_owned()
+        });
+        activate(&mut cmd, &self.root);
+        cmd
+    }
+
+    /// The versions of the clients, read once with Python and cached inside the environment.
+    pub fn versions(&self) -> Result<ClientVersions, PyEnvError> {
+        let path = self.root.join(VERSIONS_FILE);
+        if let Ok(text) = fs::read_to_string(&path)
+            && let Ok(versions) = serde_json::from_str(&text)
+        {
+            return Ok(versions);
+        }
+        let versions = read_versions(&self.root, &self.python())?;
+        write_json_atomically(&path, &versions)?;
+        Ok(versions)
+    }
+}
+
+/// The environment with the default options: honours `HUBCHECK_PYENV_DIR` and `HUBCHECK_PYTHON`,
+/// prints progress to stderr.
+pub fn ensure_default() -> Result<PythonEnv, PyEnvError> {
+    ensure(&EnsureOptions::default())
+}
+
+/// Returns the pinned environment, creating it first if there is no complete one.
+///
+/// Reusing a complete environment costs one short call of the base interpreter (its version is
+/// part of the cache key). Building one takes the lock file `<dir>.lock`; callers that find it
+/// taken wait for that build and then reuse its result.
+pub fn ensure(options: &EnsureOptions) -> Result<PythonEnv, PyEnvError> {
+    let base = find_python(options.python.as_deref(), &|name| std::env::var_os(name))?;
+    let key = cache_key(LOCKED_REQUIREMENTS, &base.version_id());
+    let dir = match &options.dir {
+        Some(dir) => dir.clone(),
+        None => env_location(&key, &|name| std::env::var_os(name))?,
+    };
+    if is_complete(&dir, &key) {
+        return Ok(PythonEnv {
+            root: dir,
+            built: false,
+        });
+    }
+    let out = Reporter::new(options.progress);
+
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
+    let parent = parent.unwrap_or(Path::new(".")).to_path_buf();
+    let name = dir
+        .file_name()
+        .ok_or_else(|| PyEnvError::Io {
+            action: "use as the environment directory",
+            path: dir.clone(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, "path has no final component"),
+        })?
+        .to_string_lossy()
+        .into_owned();
+    fs::create_dir_all(&parent).map_err(PyEnvError::io("create directory", &parent))?;
+
+    let lock_path = parent.join(format!("{name}.lock"));
+    let lock_file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(PyEnvError::io("open lock file", &lock_path))?;
+    match lock_file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => {
+            out.stage(format_args!(
+                "Waiting for another build of the Python environment at {} to finish...",
+                dir.display()
+            ));
+            lock_file
+                .lock()
+                .map_err(PyEnvError::io("lock", &lock_path))?;
+        }
+        Err(TryLockError::Error(e)) => return Err(PyEnvError::io("lock", &lock_path)(e)),
+    }
+    // Held until the end of this function; the OS releases it if the process dies.
+    let _guard = lock_file;
+
+    if is_complete(&dir, &key) {
+        return Ok(PythonEnv {
+            root: dir,
+            built: false,
+        });
+    }
+    clean_leftovers(&parent, &name, &dir, &out)?;
+    build(&base, &key, &dir, &parent, &name, options, &out)?;
+    Ok(PythonEnv {
+        root: dir,
+        built: true,
+    })
+}
+
+/// The cache key of a lock and a base interpreter version: the first 16 hex digits of the SHA-256
+/// of the lock's requirement lines (trimmed, comments and blank lines dropped) and the version.
+pub fn cache_key(lock: &str, python_version: &str) -> String {
+    let mut hasher = Sha256::new();
+    for line in requirement_lines(lock) {
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher.update(b"python=");
+    hasher.update(python_version.as_bytes());
+    hex::encode(hasher.finalize())[..16].to_string()
+}
+
+/// The `name==version` pins of a lock, in order.
+pub fn pinned_packages(lock: &str) -> Vec<(String, String)> {
+    requirement_lines(lock)
+        .filter_map(|line| {
+            let spec = line.split(';').next().unwrap_or(line).trim();
+            let (name, version) = spec.split_once("==")?;
+            Some((name.trim().to_string(), version.trim().to_string()))
+        })
+        .collect()
+}
+
+/// The locked version of a package (names compared the way PyPI does: case and `-_.` ignored).
+pub fn locked_version(package: &str) -> Option<String> {
+    let wanted = normalize_name(package);
+    pinned_packages(LOCKED_REQUIREMENTS)
+        .into_iter()
+        .find(|(name, _)| normalize_name(name) == wanted)
+        .map(|(_, version)| version)
+}
+
+fn normalize_name(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
+fn requirement_lines(lock: &str) -> impl Iterator<Item = &str> {
+    lock.lines()
+        .map(|line| line.split_once('#').map_or(line, |(code, _)| code).trim())
+        .filter(|line| !line.is_empty())
+}
+
+/// Where the environment with this key lives when no directory is given.
+fn env_location(key: &str, var: &dyn Fn(&str) -> Option<OsString>) -> Result<PathBuf, PyEnvError> {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty());
+    if let Some(dir) = set(ENV_DIR_VAR) {
+        return Ok(PathBuf::from(dir));
+    }
+    let cache = set("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| set("HOME").map(|home| PathBuf::from(home).join(".cache")));
+    match cache {
+        Some(cache) => Ok(cache.join("mdbook-hubcheck").join("pyenv").join(key)),
+        None => Err(PyEnvError::Io {
+            action: "find a cache directory for the Python environment (set HUBCHECK_PYENV_DIR)",
+            path: PathBuf::from("$XDG_CACHE_HOME or $HOME/.cache"),
+            source: io::Error::new(io::ErrorKind::NotFound, "neither variable is set"),
+        }),
+    }
+}
+
+fn bin_dir(root: &Path) -> PathBuf {
+    root.join(if cfg!(windows) { "Scripts" } else { "bin" })
+}
+
+fn is_complete(dir: &Path, key: &str) -> bool {
+    fs::read_to_string(dir.join(MARKER_FILE))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Marker>(&text).ok())
+        .is_some_and(|marker| marker.key == key)
+}
+
+/// A base interpreter that ran and is recent enough.
+#[derive(Debug)]
+struct BasePython {
+    /// `sys.executable`, the real interpreter behind any shim.
+    executable: PathBuf,
+    implementation: String,
+    version: String,
+}
+
+impl BasePython {
+    fn version_id(&self) -> String {
+        format!("{}-{}", self.implementation, self.version)
+    }
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    implementation: String,
+    version: String,
+    major: u32,
+    minor: u32,
+    executable: PathBuf,
+}
+
+fn find_python(
+    explicit: Option<&Path>,
+    var: &dyn Fn(&str) -> Option<OsString>,
+) -> Result<BasePython, PyEnvError> {
+    let mut searched = Vec::new();
+    let candidates: Vec<(String, PathBuf)> = if let Some(path) = explicit {
+        vec![("the requested interpreter".into(), path.to_path_buf())]
+    } else if let Some(path) = var(ENV_PYTHON_VAR).filter(|v| !v.is_empty()) {
+        vec![(ENV_PYTHON_VAR.to_string(), PathBuf::from(path))]
+    } else {
+        let path_var = var("PATH").unwrap_or_default();
+        let mut found = Vec::new();
+        for name in ["python3", "python"] {
+            match which(name, &path_var) {
+                Some(path) => found.push(("PATH".to_string(), path)),
+                None => searched.push(format!("`{name}` on PATH: not found")),
+            }
+        }
+        found
+    };
+    for (source, path) in candidates {
+        match probe(&path) {
+            Ok(p) if (p.major, p.minor) >= MIN_PYTHON => {
+                return Ok(BasePython {
+                    executable: p.executable,
+                    implementation: p.implementation,
+                    version: p.version,
+                });
+            }
+            Ok(p) => searched.push(format!(
+                "{} ({source}): Python {} is too old",
+                path.display(),
+                p.version
+            )),
+            Err(why) => searched.push(format!("{} ({source}): {why}", path.display())),
+        }
+    }
+    Err(PyEnvError::PythonNotFound {
+        searched: searched.join("; "),
+    })
+}
+
+fn which(name: &str, path_var: &OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path_var)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+fn probe(python: &Path) -> Result<Probe, String> {
+    let output = Command::new(python)
+        .args(["-I", "-c", PROBE_SCRIPT])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => "not found".to_string(),
+            _ => format!("could not run it: {e}"),
+        })?;
+    if !output.status.success() {
+        return Err(format!(
+            "did not run ({}): {}",
+            output.status,
+            tail(&output.stderr, 3)
+        ));
+    }
+    serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("did not answer like CPython 3 ({e})"))
+}
+
+/// Prints stage lines (and decides whether the installer's own output is shown).
+struct Reporter {
+    progress: Progress,
+    passthrough: bool,
+}
+
+impl Reporter {
+    fn new(progress: Progress) -> Self {
+        let passthrough = match progress {
+            Progress::Auto => io::stderr().is_terminal(),
+            Progress::Verbose => true,
+            Progress::Quiet => false,
+        };
+        Reporter {
+            progress,
+            passthrough,
+        }
+    }
+
+    fn stage(&self, message: std::fmt::Arguments<'_>) {
+        if self.progress != Progress::Quiet {
+            let mut err = io::stderr().lock();
+            let _ = writeln!(err, "hubcheck: {message}");
+        }
+    }
+}
+
+/// Removes temporary and stale directories that a killed build left beside `dir`, and `dir`
+/// itself when it has no valid marker. Called with the lock held.
+fn clean_leftovers(
+    parent: &Path,
+    name: &str,
+    dir: &Path,
+    out: &Reporter,
+) -> Result<(), PyEnvError> {
+    let prefix = format!(".{name}.tmp-");
+    if let Ok(entries) = fs::read_dir(parent) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                out.stage(format_args!(
+                    "Removing an interrupted build at {}",
+                    entry.path().display()
+                ));
+                fs::remove_dir_all(entry.path())
+                    .map_err(PyEnvError::io("remove directory", entry.path()))?;
+            }
+        }
+    }
+    if dir.exists() {
+        out.stage(format_args!(
+            "Replacing the incomplete or outdated Python environment at {}",
+            dir.display()
+        ));
+        let trash = parent.join(format!("{prefix}old-{}", std::process::id()));
+        fs::rename(dir, &trash).map_err(PyEnvError::io("move aside", dir))?;
+        fs::remove_dir_all(&trash).map_err(PyEnvError::io("remove directory", &trash))?;
+    }
+    Ok(())
+}
+
+fn build(
+    base: &BasePython,
+    key: &str,
+    dir: &Path,
+    parent: &Path,
+    name: &str,
+    options: &EnsureOptions,
+    out: &Reporter,
+) -> Result<(), PyEnvError> {
+    let started = Instant::now();
+    let uv = match options.installer {
+        Installer::Pip => None,
+        Installer::Uv => Some(find_uv().ok_or_else(|| PyEnvError::InstallFailed {
+            tool: "uv".into(),
+            status: "not found on PATH".into(),
+            stderr_tail: String::new(),
+            hint: "install uv (`pip install uv`) or use the pip installer".into(),
+        })?),
+        Installer::Auto => find_uv(),
+    };
+    let packages = pinned_packages(LOCKED_REQUIREMENTS).len();
+    out.stage(format_args!(
+        "Creating Python environment at {} (Python {} from {})",
+        dir.display(),
+        base.version,
+        base.executable.display()
+    ));
+
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.tmp-"))
+        .tempdir_in(parent)
+        .map_err(PyEnvError::io("create a temporary directory in", parent))?;
+    let tmp_root = tmp.path();
+    let lock_copy = tmp_root.join(LOCK_COPY_FILE);
+    let tmp_python = bin_dir(tmp_root).join("python");
+
+    let installer_name = if let Some(uv) = &uv {
+        let mut venv = Command::new(uv);
+        venv.arg("venv")
+            .arg(tmp_root)
+            .arg("--python")
+            .arg(&base.executable)
+            .args(["--relocatable", "--no-project", "--allow-existing"]);
+        quiet_uv(&mut venv);
+        run_step(&mut venv, "uv venv", &base_python_hint(), out)?;
+        write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+        out.stage(format_args!(
+            "Installing {packages} pinned packages with uv (first run downloads ~3 GB)..."
+        ));
+        let mut install = Command::new(uv);
+        install
+            .args(["pip", "install", "--no-deps", "--python"])
+            .arg(&tmp_python)
+            .arg("-r")
+            .arg(&lock_copy);
+        quiet_uv(&mut install);
+        run_step(&mut install, "uv pip install", REGISTRY_HINT, out)?;
+        "uv"
+    } else {
+        let mut venv = Command::new(&base.executable);
+        venv.args(["-m", "venv"]).arg(tmp_root);
+        run_step(&mut venv, "python -m venv", &base_python_hint(), out)?;
+        write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+        out.stage(format_args!(
+            "Installing {packages} pinned packages with pip (first run downloads ~3 GB)..."
+        ));
+        let mut install = Command::new(&tmp_python);
+        install
+            .args(["-m", "pip", "install", "--no-deps", "--no-input"])
+            .args(["--disable-pip-version-check", "-r"])
+            .arg(&lock_copy);
+        if !out.passthrough {
+            install.arg("--quiet");
+        }
+        run_step(&mut install, "pip install", REGISTRY_HINT, out)?;
+        // pip writes absolute shebangs: point them at where the environment will live.
+        retarget_shebangs(&bin_dir(tmp_root), tmp_root, dir)?;
+        "pip"
+    };
+
+    out.stage(format_args!(
+        "Checking that {CHECKED_IMPORTS} import and `hf` runs..."
+    ));
+    let versions = read_versions(tmp_root, &tmp_python).map_err(|e| match e {
+        PyEnvError::ImportCheckFailed {
+            check,
+            status,
+            stderr_tail,
+            ..
+        } => PyEnvError::ImportCheckFailed {
+            path: dir.to_path_buf(),
+            check,
+            status,
+            stderr_tail,
+        },
+        other => other,
+    })?;
+    write_json_atomically(&tmp_root.join(VERSIONS_FILE), &versions)?;
+    // Run the `hf` script through the interpreter: its shebang may already point at `dir`.
+    let mut hf = Command::new(&tmp_python);
+    hf.arg(bin_dir(tmp_root).join("hf")).arg("--version");
+    activate(&mut hf, tmp_root);
+    hf.env("HF_HUB_OFFLINE", "1");
+    check_output(&mut hf, "hf --version", dir)?;
+
+    // Into place, then the marker: a crash before the marker leaves nothing that looks complete.
+    fs::rename(tmp_root, dir).map_err(PyEnvError::io("move the new environment to", dir))?;
+    let _ = tmp.keep();
+    let elapsed = started.elapsed();
+    write_json_atomically(
+        &dir.join(MARKER_FILE),
+        &Marker {
+            key: key.to_string(),
+            python: base.version_id(),
+            installer: installer_name.to_string(),
+            packages,
+            build_seconds: elapsed.as_secs_f64(),
+        },
+    )?;
+    out.stage(format_args!(
+        "Python environment ready in {} (huggingface_hub {}, transformers {}, torch {})",
+        human_duration(elapsed),
+        versions.huggingface_hub,
+        versions.transformers,
+        versions.torch
+    ));
+    Ok(())
+}
+
+fn base_python_hint() -> String {
+    format!(
+        "the base Python could not create a virtual environment: install its venv module \
+         (for example `apt-get install python3-venv`) or point {ENV_PYTHON_VAR} at another interpreter"
+    )
+}
+
+fn find_uv() -> Option<PathBuf> {
+    let uv = which("uv", &std::env::var_os("PATH").unwrap_or_default())?;
+    let works = Command::new(&uv)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    works.then_some(uv)
+}
+
+/// Keeps uv to the interpreter it is given and out of any project around the working directory.
+fn quiet_uv(cmd: &mut Command) {
+    cmd.env("UV_PYTHON_DOWNLOADS", "never")
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("UV_SYSTEM_PYTHON");
+}
+
+/// Sets the variables of an activated environment and removes those that would leak another one.
+fn activate(cmd: &mut Command, root: &Path) {
+    let bin = bin_dir(root);
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let joined = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path)))
+        .unwrap_or(path);
+    cmd.env("VIRTUAL_ENV", root)
+        .env("PATH", joined)
+        .env("PYTHONNOUSERSITE", "1")
+        .env_remove("PYTHONPATH")
+        .env_remove("PYTHONHOME")
+        .env_remove("PYTHONSTARTUP");
+}
+
+/// Runs an installer step, passing its output through to stderr on a terminal, capturing it
+/// otherwise (its tail goes into the error).
+fn run_step(cmd: &mut Command, tool: &str, hint: &str, out: &Reporter) -> Result<(), PyEnvError> {
+    cmd.stdin(Stdio::null());
+    let failed = |status: String, stderr_tail: String| PyEnvError::InstallFailed {
+        tool: tool.to_string(),
+        status,
+        stderr_tail,
+        hint: hint.to_string(),
+    };
+    if out.passthrough {
+        // Never our stdout: as an mdBook preprocessor, stdout carries the book.
+        let status = cmd
+            .stdout(io::stderr())
+            .stderr(Stdio::inherit())
+            .status()
+            .map_err(|e| failed(format!("could not start: {e}"), String::new()))?;
+        if !status.success() {
+            return Err(failed(
+                status.to_string(),
+                "(its output is shown above)".into(),
+            ));
+        }
+    } else {
+        let output = cmd
+            .output()
+            .map_err(|e| failed(format!("could not start: {e}"), String::new()))?;
+        if !output.status.success() {
+            return Err(failed(output.status.to_string(), combined_tail(&output)));
+        }
+    }
+    Ok(())
+}
+
+fn check_output(cmd: &mut Command, check: &str, dir: &Path) -> Result<Output, PyEnvError> {
+    let failed = |status: String, stderr_tail: String| PyEnvError::ImportCheckFailed {
+        path: dir.to_path_buf(),
+        check: check.to_string(),
+        status,
+        stderr_tail,
+    };
+    let output = cmd
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| failed(format!("could not start: {e}"), String::new()))?;
+    if !output.status.success() {
+        return Err(failed(output.status.to_string(), combined_tail(&output)));
+    }
+    Ok(output)
+}
+
+fn read_versions(root: &Path, python: &Path) -> Result<ClientVersions, PyEnvError> {
+    let mut cmd = Command::new(python);
+    cmd.args(["-c", VERSIONS_SCRIPT]).current_dir(root);
+    activate(&mut cmd, root);
+    cmd.env("HF_HUB_OFFLINE", "1");
+    let check = format!("python -c 'import {CHECKED_IMPORTS}'");
+    let output = check_output(&mut cmd, &check, root)?;
+    let last_line = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    serde_json::from_str(&last_line).map_err(|e| PyEnvError::ImportCheckFailed {
+        path: root.to_path_buf(),
+        check,
+        status: format!("unexpected output: {e}"),
+        stderr_tail: combined_tail(&output),
+    })
+}
+
+fn retarget_shebangs(bin: &Path, from: &Path, to: &Path) -> Result<(), PyEnvError> {
+    let from = from.to_string_lossy().into_owned();
+    let to = to.to_string_lossy().into_owned();
+    let entries = fs::read_dir(bin).map_err(PyEnvError::io("read directory", bin))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_symlink() || !path.is_file() {
+            continue;
+        }
+        let Ok(bytes) = fs::read(&path) else { continue };
+        if !bytes.starts_with(b"#!") {
+            continue;
+        }
+        let Ok(text) = String::from_utf8(bytes) else {
+            continue;
+        };
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        if first.contains(&from) {
+            let fixed = format!("{}\n{rest}", first.replace(&from, &to));
+            fs::write(&path, fixed).map_err(PyEnvError::io("rewrite", &path))?;
+        }
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, content: &str) -> Result<(), PyEnvError> {
+    fs::write(path, content).map_err(PyEnvError::io("write", path))
+}
+
+fn write_json_atomically(path: &Path, value: &impl Serialize) -> Result<(), PyEnvError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .map_err(PyEnvError::io("create a temporary file in", dir))?;
+    serde_json::to_writer_pretty(&mut file, value)
+        .map_err(io::Error::from)
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(PyEnvError::io("write", path))?;
+    file.persist(path)
+        .map_err(|e| PyEnvError::io("write", path)(e.error))?;
+    Ok(())
+}
+
+fn combined_tail(output: &Output) -> String {
+    let mut all = output.stdout.clone();
+    if !all.is_empty() && !all.ends_with(b"\n") {
+        all.push(b'\n');
+    }
+    all.extend_from_slice(&output.stderr);
+    tail(&all, TAIL_LINES)
+}
+
+fn tail(bytes: &[u8], lines: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let all: Vec<&str> = text.lines().collect();
+    let start = all.len().saturating_sub(lines);
+    all[start..]
+        .iter()
+        .map(|line| format!("    {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 60.0 {
+        format!("{secs:.1}s")
+    } else {
+        format!("{}m {:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    #[test]
+    fn location_prefers_the_explicit_dir_then_xdg_then_home() {
+        let all = vars(&[
+            (ENV_DIR_VAR, "/explicit"),
+            ("XDG_CACHE_HOME", "/xdg"),
+            ("HOME", "/home/me"),
+        ]);
+        assert_eq!(env_location("k", &all).unwrap(), PathBuf::from("/explicit"));
+        let xdg = vars(&[("XDG_CACHE_HOME", "/xdg"), ("HOME", "/home/me")]);
+        assert_eq!(
+            env_location("k", &xdg).unwrap(),
+            PathBuf::from("/xdg/mdbook-hubcheck/pyenv/k")
+        );
+        let home = vars(&[
+            (ENV_DIR_VAR, ""),
+            ("XDG_CACHE_HOME", "relative"),
+            ("HOME", "/home/me"),
+        ]);
+        assert_eq!(
+            env_location("k", &home).unwrap(),
+            PathBuf::from("/home/me/.cache/mdbook-hubcheck/pyenv/k")
+        );
+        assert!(env_location("k", &vars(&[])).is_err());
+    }
+
+    #[test]
+    fn hubcheck_python_variable_is_used_without_falling_back_to_path() {
+        let var = vars(&[
+            (ENV_PYTHON_VAR, "/nonexistent/python3"),
+            ("PATH", "/usr/bin"),
+        ]);
+        let err = find_python(None, &var).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, PyEnvError::PythonNotFound { .. }),
+            "{message}"
+        );
+        assert!(message.contains("/nonexistent/python3"), "{message}");
+        assert!(message.contains(ENV_PYTHON_VAR), "{message}");
+    }
+
+    #[test]
+    fn empty_path_reports_what_was_searched() {
+        let err = find_python(None, &vars(&[("PATH", "")])).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("`python3` on PATH: not found"),
+            "{message}"
+        );
+        assert!(message.contains("apt-get install python3"), "{message}");
+    }
+
+    #[test]
+    fn shebangs_are_retargeted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let script = tmp.path().join("hf");
+        fs::write(&script, "#!/old/env/bin/python\nprint('/old/env')\n").unwrap();
+        retarget_shebangs(tmp.path(), Path::new("/old/env"), Path::new("/new/env")).unwrap();
+        assert_eq!(
+            fs::read_to_string(&script).unwrap(),
+            "#!/new/env/bin/python\nprint('/old/env')\n"
+        );
+    }
+}
