@@ -24,7 +24,7 @@ fn main() {
             .collect();
         libtest_mimic::run(&args, trials).exit();
     }
-    let (harness, _hub) = prepare_harness(&book, None).unwrap_or_else(|e| {
+    let harness = prepare_harness(&book, None).unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         std::process::exit(1)
     });

@@ -12,8 +12,7 @@ use anyhow::Context as _;
 use super::pyenv;
 use super::report::Status;
 use super::runner::{Harness, cases, summarize};
-use super::world::{HubWorld, RemoteHub};
-use crate::hub::MockHub;
+use super::world::{HubWorld, KnownHub};
 use crate::snippets::extract_book;
 
 /// What `mdbook-hubcheck test` was asked to do.
@@ -31,41 +30,37 @@ pub struct TestOptions {
 
 /// A harness for a book: its snippets, a pinned Python environment, and a Hub.
 ///
-/// The mock Hub, when started here, lives as long as the returned guard.
-pub fn prepare_harness(
-    book: &Path,
-    hub_url: Option<&str>,
-) -> anyhow::Result<(Harness, Option<Arc<MockHub>>)> {
+/// A mock Hub started here lives as long as the harness.
+pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Harness> {
     let snippets = extract_book(book)?;
     let placeholders = read_placeholders(book)?;
     let env = pyenv::ensure_default().context("preparing the pinned Python environment")?;
-    let clients = env
+    let versions = env
         .versions()
-        .map(|v| v.as_map())
-        .unwrap_or_else(|_| BTreeMap::new());
-    let (hub, label, guard): (Arc<dyn HubWorld>, String, Option<Arc<MockHub>>) = match hub_url {
+        .context("reading the client versions of the pinned environment")?;
+    let clients = serde_json::to_value(versions)
+        .ok()
+        .and_then(|v| serde_json::from_value::<BTreeMap<String, String>>(v).ok())
+        .unwrap_or_default();
+    let (hub, label): (Arc<dyn HubWorld>, String) = match hub_url {
         Some(url) => (
-            Arc::new(RemoteHub::connect(url)?),
+            Arc::new(KnownHub::connect(url).map_err(anyhow::Error::msg)?),
             url.trim_end_matches('/').to_string(),
-            None,
         ),
-        None => {
-            let mock = Arc::new(MockHub::start().context("starting the mock Hub")?);
-            (mock.clone(), "mock".into(), Some(mock))
-        }
+        None => (
+            Arc::new(KnownHub::start_mock().context("starting the mock Hub")?),
+            "mock".into(),
+        ),
     };
     let venv_bin = env.python().parent().map(Path::to_path_buf).unwrap_or_default();
-    Ok((
-        Harness {
-            snippets,
-            placeholders,
-            venv_bin,
-            hub,
-            hub_label: label,
-            clients,
-        },
-        guard,
-    ))
+    Ok(Harness {
+        snippets,
+        placeholders,
+        venv_bin,
+        hub,
+        hub_label: label,
+        clients,
+    })
 }
 
 /// `[preprocessor.hubcheck.placeholders]` of the book at `root`.
@@ -91,7 +86,7 @@ pub fn output_dir(book: &Path) -> PathBuf {
 
 /// Runs the command; `Ok(true)` when every case passed.
 pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<bool> {
-    let (harness, _hub) = prepare_harness(&options.book, options.hub.as_deref())?;
+    let harness = prepare_harness(&options.book, options.hub.as_deref())?;
     let all = cases(&harness.snippets);
     let selected: Vec<_> = all
         .into_iter()
