@@ -378,6 +378,8 @@ impl HubState {
             };
             files.push((f.path, content));
         }
+        // Hash before taking the lock: large generated files take a while.
+        let files = super::world::hash_files(files)?;
         let now = iso_now();
         let mut w = self.write();
         let repo = match w.repo_mut(new.repo_type, &new.id) {
@@ -392,7 +394,7 @@ impl HubState {
             return Ok(head);
         }
         let summary = new.summary.unwrap_or_else(|| "Add files".into());
-        w.commit_files(new.repo_type, &new.id, &summary, files, &now)
+        w.commit_hashed(new.repo_type, &new.id, &summary, files, &now)
     }
 
     /// Approves `user` for the gated repository `id`.

@@ -804,9 +804,20 @@ impl World {
         files: Vec<(String, FileContent)>,
         date: &str,
     ) -> Result<String, WorldError> {
-        for (path, _) in &files {
-            validate_file_path(path).map_err(WorldError::Invalid)?;
-        }
+        let hashed = hash_files(files)?;
+        self.commit_hashed(repo_type, id, summary, hashed, date)
+    }
+
+    /// Like [`World::commit_files`] for files already hashed with [`hash_files`] (so a caller
+    /// holding a lock does not hash large files under it).
+    pub fn commit_hashed(
+        &mut self,
+        repo_type: RepoType,
+        id: &str,
+        summary: &str,
+        files: Vec<(String, Arc<RepoFile>)>,
+        date: &str,
+    ) -> Result<String, WorldError> {
         let repo = self
             .repo(repo_type, id)
             .ok_or_else(|| WorldError::UnknownRepo(id.to_string()))?;
@@ -815,10 +826,7 @@ impl World {
             Some((p, f)) => (Some(p), f),
             None => (None, BTreeMap::new()),
         };
-        for (path, content) in files {
-            let file = RepoFile::new(&path, content);
-            snapshot.insert(path, Arc::new(file));
-        }
+        snapshot.extend(files);
         let commit = self.make_commit(id, parent, summary, date, snapshot);
         let commit_id = commit.id.clone();
         let repo = self
@@ -828,6 +836,20 @@ impl World {
         repo.commits.insert(commit_id.clone(), commit);
         Ok(commit_id)
     }
+}
+
+/// Validates the paths of `files` and hashes their contents.
+pub fn hash_files(
+    files: Vec<(String, FileContent)>,
+) -> Result<Vec<(String, Arc<RepoFile>)>, WorldError> {
+    files
+        .into_iter()
+        .map(|(path, content)| {
+            validate_file_path(&path).map_err(WorldError::Invalid)?;
+            let file = Arc::new(RepoFile::new(&path, content));
+            Ok((path, file))
+        })
+        .collect()
 }
 
 /// Checks one part (namespace or name) of a repository id against the real Hub's rules.
