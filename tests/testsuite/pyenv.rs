@@ -204,3 +204,30 @@ fn child_ensure_default_with_bogus_python() {
     let dir = std::env::var_os(ENV_DIR_VAR).expect("the parent sets the directory");
     assert_python_not_found(pyenv::ensure_default(), Path::new(&dir));
 }
+
+/// The `venv` + `pip` fallback, end to end. Ignored: it downloads and installs the few GB again
+/// (pip does not share uv's cache) into a sibling of the shared environment, `<key>-pip`.
+/// Run it by hand with `cargo test --test testsuite pyenv::pip_fallback -- --ignored`.
+#[test]
+#[ignore = "downloads ~3 GB with pip; run by hand when changing the pip fallback"]
+fn pip_fallback_builds_a_working_environment() {
+    let shared = ensure_shared();
+    let mut name = shared.root().file_name().unwrap().to_owned();
+    name.push("-pip");
+    let options = EnsureOptions {
+        dir: Some(shared.root().with_file_name(name)),
+        installer: pyenv::Installer::Pip,
+        progress: pyenv::Progress::Verbose,
+        ..EnsureOptions::default()
+    };
+    let env = pyenv::ensure(&options).unwrap_or_else(|e| panic!("pip fallback failed: {e}"));
+    let hf = run(Command::new(env.bin("hf")).arg("--version"));
+    assert!(
+        hf.contains(&locked("huggingface_hub")),
+        "hf --version said {hf:?}"
+    );
+    assert_eq!(
+        env.versions().expect("versions").transformers,
+        locked("transformers")
+    );
+}
