@@ -12,6 +12,8 @@ use crate::snippets::annotation::Scenario;
 
 /// Lines of each stream shown in a failure message.
 const TAIL_LINES: usize = 30;
+/// Characters of one line shown in a failure message.
+const LINE_CHARS: usize = 400;
 
 static TOKEN_SHAPE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"hf_[A-Za-z0-9]{30,}").expect("valid regex"));
@@ -178,8 +180,17 @@ pub fn tail(text: &str) -> String {
         out.push_str(&format!("[{start} earlier lines]\n"));
     }
     for line in &lines[start..] {
-        out.push_str(line);
-        out.push('\n');
+        match line.char_indices().nth(LINE_CHARS) {
+            Some((cut, _)) => out.push_str(&format!(
+                "{}[... {} more characters]\n",
+                &line[..cut],
+                line[cut..].chars().count()
+            )),
+            None => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
     }
     out
 }
