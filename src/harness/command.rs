@@ -52,7 +52,11 @@ pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Har
             "mock".into(),
         ),
     };
-    let venv_bin = env.python().parent().map(Path::to_path_buf).unwrap_or_default();
+    let venv_bin = env
+        .python()
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     Ok(Harness {
         snippets,
         placeholders,
@@ -67,7 +71,8 @@ pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Har
 pub fn read_placeholders(root: &Path) -> anyhow::Result<BTreeMap<String, String>> {
     let path = root.join("book.toml");
     let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
-    let table: toml::Table = toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    let table: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
     let placeholders = table
         .get("preprocessor")
         .and_then(|p| p.get("hubcheck"))
@@ -106,6 +111,11 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
         .report(&results)
         .write(&output_dir(&options.book), options.filter.is_some())
         .context("writing the report")?;
-    writeln!(out, "report: {}\njunit: {}", json.display(), junit.display())?;
+    writeln!(
+        out,
+        "report: {}\njunit: {}",
+        json.display(),
+        junit.display()
+    )?;
     Ok(results.iter().all(|r| r.status == Status::Passed) && !results.is_empty())
 }

@@ -160,9 +160,10 @@ impl Harness {
                 }
                 continue;
             }
-            let output_block = (j == 0)
-                .then(|| snippet.output.as_ref())
-                .flatten()
+            let output_block = snippet
+                .output
+                .as_ref()
+                .filter(|_| j == 0)
                 .map(|o| substitute(&o.text, &setup, &values, false));
             let mut failures = check(&outcome, scenario, &values, output_block.as_deref());
             if scenario.browser_login.is_some()

@@ -34,7 +34,12 @@ fn seeded_kind(choice: TokenChoice) -> Option<TokenKind> {
 }
 
 /// Answers a device-code login the way a person's browser does: the approval page's form.
-fn submit_device_form(endpoint: &str, user: &str, user_code: &str, approve: bool) -> Result<(), String> {
+fn submit_device_form(
+    endpoint: &str,
+    user: &str,
+    user_code: &str,
+    approve: bool,
+) -> Result<(), String> {
     let action = if approve { "approve" } else { "deny" };
     let response = reqwest::blocking::Client::new()
         .post(format!("{endpoint}/login/device"))

@@ -61,7 +61,11 @@ fn outdated_instructions_fail_with_reasons_a_writer_understands() {
     assert!(key.contains("keys such as `name`"), "{key}");
 
     let report = fs::read_to_string(book.root().join("target/hubcheck/report.json")).unwrap();
-    assert_eq!(report.matches("\"status\": \"failed\"").count(), 3, "{report}");
+    assert_eq!(
+        report.matches("\"status\": \"failed\"").count(),
+        3,
+        "{report}"
+    );
     let junit = fs::read_to_string(book.root().join("target/hubcheck/junit.xml")).unwrap();
     assert_eq!(junit.matches("<failure").count(), 3, "{junit}");
 }
@@ -72,7 +76,11 @@ fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
     let marker = book.root().join("marker");
     let chapter = book.root().join("src/misbehaving.md");
     let source = fs::read_to_string(&chapter).unwrap();
-    fs::write(&chapter, source.replace("MARKER_PATH", marker.to_str().unwrap())).unwrap();
+    fs::write(
+        &chapter,
+        source.replace("MARKER_PATH", marker.to_str().unwrap()),
+    )
+    .unwrap();
 
     // The invoking user: a token in the environment and one saved by `hf auth login`.
     let canary = planted_token();
@@ -93,11 +101,21 @@ fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
     let hang = failure_of(&all, "hangs");
     assert!(hang.contains("did not finish before its timeout"), "{hang}");
     std::thread::sleep(std::time::Duration::from_secs(5));
-    assert!(!marker.exists(), "a child of the hanging snippet survived the timeout");
+    assert!(
+        !marker.exists(),
+        "a child of the hanging snippet survived the timeout"
+    );
 
     let flood = failure_of(&all, "floods");
-    assert!(flood.contains("output was cut at the harness's cap"), "{flood}");
-    assert!(all.len() < 200_000, "the runner printed {} bytes", all.len());
+    assert!(
+        flood.contains("output was cut at the harness's cap"),
+        "{flood}"
+    );
+    assert!(
+        all.len() < 200_000,
+        "the runner printed {} bytes",
+        all.len()
+    );
 
     assert!(all.contains("looks-for-tokens no-token"), "{all}");
     let mut outputs = vec![all.clone()];
@@ -120,10 +138,15 @@ fn annotation_errors_name_file_and_line() {
         (6, "unknown variant `admin`"),
         (15, "unknown field `tokn`"),
         (22, "invalid hubcheck annotation: unclosed array table"),
-        (32, "`continues = \"no-such-snippet\"` names no earlier snippet"),
+        (
+            32,
+            "`continues = \"no-such-snippet\"` names no earlier snippet",
+        ),
     ] {
         let wanted = format!("src/errors.md:{line}: ");
-        let found = all.lines().any(|l| l.starts_with(&wanted) && l.contains(needle));
+        let found = all
+            .lines()
+            .any(|l| l.starts_with(&wanted) && l.contains(needle));
         assert!(found, "no error naming {wanted} with {needle:?}:\n{all}");
     }
 }
