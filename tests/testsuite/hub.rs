@@ -1438,26 +1438,3 @@ fn fuzz_random_requests_never_5xx() {
     // The server is still healthy.
     assert_eq!(hub.get("/api/whoami-v2", Some(&write)).status(), 200);
 }
-
-/// Serves a seeded mock for manual checks with the real clients:
-/// `MOCK_HUB_PORT=8765 cargo test --test testsuite hub::serve_for_manual_checks -- --ignored --nocapture`
-#[test]
-#[ignore = "manual: serves until killed"]
-fn serve_for_manual_checks() {
-    let port: u16 = std::env::var("MOCK_HUB_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    let hub = mdbook_hubcheck::hub::MockHub::start_with(
-        mdbook_hubcheck::hub::World::seeded(),
-        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-    )
-    .unwrap();
-    println!(
-        "{}",
-        serde_json::to_string(&json!({"url": hub.url(), "tokens": hub.tokens()})).unwrap()
-    );
-    loop {
-        std::thread::sleep(Duration::from_secs(3600));
-    }
-}
