@@ -210,14 +210,14 @@ pub fn explain(failures: &[String], outcome: &Outcome, code: &str) -> String {
     }
     out.push_str(&format!(
         "  --- stdout{} ---\n{}",
-        if outcome.stderr.is_empty() {
-            " (terminal: stdout and stderr together)"
+        if outcome.terminal {
+            " (a terminal: stdout and stderr together)"
         } else {
             ""
         },
         tail(&outcome.stdout)
     ));
-    if !outcome.stderr.is_empty() {
+    if !outcome.terminal {
         out.push_str(&format!("  --- stderr ---\n{}", tail(&outcome.stderr)));
     }
     mask_tokens(&out)

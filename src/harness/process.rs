@@ -111,6 +111,8 @@ pub struct Outcome {
     pub unanswered: Option<String>,
     /// How long the run took.
     pub duration: Duration,
+    /// Whether it ran on a pseudo-terminal (then `stdout` holds both streams).
+    pub terminal: bool,
 }
 
 /// Why a process could not be run at all.
@@ -256,6 +258,7 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         truncated,
         unanswered: None,
         duration: started.elapsed(),
+        terminal: false,
     })
 }
 
@@ -344,6 +347,7 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         truncated,
         unanswered: pending.next().map(|a| a.prompt),
         duration: started.elapsed(),
+        terminal: true,
     })
 }
 

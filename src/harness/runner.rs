@@ -107,7 +107,9 @@ impl Harness {
             hash: snippet.hash.clone(),
             message: message.clone(),
         }];
-        if let (Some(output), Some(0)) = (&snippet.output, case.scenario) {
+        if let (Some(output), Some(0)) = (&snippet.output, case.scenario)
+            && output.index != snippet.index
+        {
             results.push(ReportResult {
                 line: output.line,
                 index: output.index,

@@ -83,9 +83,23 @@ pub enum ExtractError {
     },
 }
 
+/// Whether a shell block is written as a session: commands after `$ `, their output between.
+pub fn has_prompts(code: &str) -> bool {
+    code.lines().any(|line| line.trim_start().starts_with("$ "))
+}
+
+/// The output lines of a shell session block: every line that is not a `$ ` command.
+pub fn session_output(code: &str) -> String {
+    code.lines()
+        .filter(|line| !line.trim_start().starts_with("$ "))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 /// The style a fence language implies, if any.
 pub fn style_for_language(language: &str) -> Option<Style> {
     match language {
+        "console" => Some(Style::Shell),
         "python" | "py" | "python3" => Some(Style::Python),
         "pycon" => Some(Style::Pycon),
         "bash" | "sh" | "shell" | "console-session" | "zsh" => Some(Style::Shell),
@@ -129,7 +143,11 @@ pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
     let mut open_for_output = false;
     for (index, block) in blocks.iter().enumerate() {
         let language = block.language();
-        if OUTPUT_LANGUAGES.contains(&language.as_str()) && block.annotation.is_none() {
+        let is_session = language == "console" && has_prompts(&block.code);
+        if OUTPUT_LANGUAGES.contains(&language.as_str())
+            && block.annotation.is_none()
+            && !is_session
+        {
             let output = OutputBlock {
                 line: block.line,
                 index,
@@ -150,8 +168,10 @@ pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
             open_for_output = false;
             continue;
         }
-        snippets.push(snippet_from(block, index, file));
-        open_for_output = true;
+        let snippet = snippet_from(block, index, file);
+        // A session that shows its own output takes no output block after it.
+        open_for_output = snippet.output.is_none();
+        snippets.push(snippet);
     }
     snippets
 }
@@ -210,6 +230,18 @@ fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
         .annotation
         .style
         .or_else(|| style_for_language(&language));
+    if snippet.style == Some(Style::Shell) && has_prompts(&block.code) {
+        // A session shows its own output: the lines between the `$ ` commands.
+        let text = session_output(&block.code);
+        if !text.trim().is_empty() {
+            snippet.output = Some(OutputBlock {
+                line: block.line,
+                index,
+                text,
+                hash: block.hash(),
+            });
+        }
+    }
     if snippet.style.is_none() {
         snippet.problem = Some(format!(
             "a `{language}` block cannot be run: give it an annotation with `style = ...`, or make it an \

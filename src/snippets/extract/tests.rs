@@ -109,3 +109,12 @@ fn repeated_ids_are_problems() {
     assert!(snippets[0].problem.is_none());
     assert!(snippets[1].problem.as_ref().unwrap().contains("used twice"));
 }
+
+#[test]
+fn a_console_session_is_a_snippet_that_carries_its_own_output() {
+    let snippets = chapter("```console\n$ hf auth whoami\nuser: x\n```\n\n```console\njust output\n```\n");
+    assert_eq!(snippets.len(), 2, "{snippets:#?}");
+    assert_eq!(snippets[0].style, Some(Style::Shell));
+    assert_eq!(snippets[0].output.as_ref().unwrap().text, "user: x\n");
+    assert!(snippets[1].problem.as_ref().unwrap().contains("no snippet stands before it"));
+}
