@@ -51,6 +51,12 @@ pub struct ReportResult {
     pub hash: String,
     /// Why it failed, tokens masked.
     pub message: Option<String>,
+    /// When this result was made (RFC 3339 UTC); results of a filtered run keep older ones' dates.
+    #[serde(default)]
+    pub run_at: String,
+    /// The client versions this result was made with.
+    #[serde(default)]
+    pub clients: BTreeMap<String, String>,
 }
 
 /// Whether a block kept its promise under a scenario.
@@ -194,6 +200,8 @@ mod tests {
             duration_ms: 5,
             hash: "h".into(),
             message: (status == Status::Failed).then(|| "it broke".into()),
+            run_at: now_rfc3339(),
+            clients: BTreeMap::new(),
         }
     }
 

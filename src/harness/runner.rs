@@ -106,6 +106,8 @@ impl Harness {
             duration_ms: duration.as_millis() as u64,
             hash: snippet.hash.clone(),
             message: message.clone(),
+            run_at: now_rfc3339(),
+            clients: self.clients.clone(),
         }];
         if let (Some(output), Some(0)) = (&snippet.output, case.scenario)
             && output.index != snippet.index
