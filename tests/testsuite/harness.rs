@@ -44,7 +44,7 @@ fn failure_of<'a>(all: &'a str, name_part: &str) -> &'a str {
 #[test]
 fn outdated_instructions_fail_with_reasons_a_writer_understands() {
     let book = BookFixture::copy("outdated-book");
-    let output = hubcheck_test(book.root(), &[]);
+    let output = hubcheck_test(book.root(), &[("GITHUB_ACTIONS", "true")]);
     let all = text(&output);
     assert_eq!(output.status.code(), Some(1), "{all}");
     assert!(all.contains("0 passed, 3 failed"), "{all}");
@@ -55,6 +55,12 @@ fn outdated_instructions_fail_with_reasons_a_writer_understands() {
 
     let auth = failure_of(&all, "old-auth-argument");
     assert!(auth.contains("pass the token as `token=`"), "{auth}");
+
+    // Under GitHub Actions each failure is also an annotation on the pull request's diff.
+    for line in [16, 30, 47] {
+        let annotation = format!("::error file=src/outdated.md,line={line}::");
+        assert!(all.contains(&annotation), "no {annotation}:\n{all}");
+    }
 
     let key = failure_of(&all, "old-whoami-key");
     assert!(key.contains("KeyError: 'username'"), "{key}");

@@ -112,9 +112,16 @@ fn repeated_ids_are_problems() {
 
 #[test]
 fn a_console_session_is_a_snippet_that_carries_its_own_output() {
-    let snippets = chapter("```console\n$ hf auth whoami\nuser: x\n```\n\n```console\njust output\n```\n");
+    let snippets =
+        chapter("```console\n$ hf auth whoami\nuser: x\n```\n\n```console\njust output\n```\n");
     assert_eq!(snippets.len(), 2, "{snippets:#?}");
     assert_eq!(snippets[0].style, Some(Style::Shell));
     assert_eq!(snippets[0].output.as_ref().unwrap().text, "user: x\n");
-    assert!(snippets[1].problem.as_ref().unwrap().contains("no snippet stands before it"));
+    assert!(
+        snippets[1]
+            .problem
+            .as_ref()
+            .unwrap()
+            .contains("no snippet stands before it")
+    );
 }
