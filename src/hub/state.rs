@@ -181,26 +181,9 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// The current time in the ISO 8601 form the Hub uses.
+/// The current time in the ISO 8601 form the Hub uses, e.g. `2026-11-29T10:00:00.000Z`.
 pub(crate) fn iso_now() -> String {
-    let secs = unix_now();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
 impl HubState {
