@@ -103,20 +103,38 @@ impl Values {
 }
 
 /// The code (or an output block) as a student would have it after replacing each placeholder.
+///
+/// All placeholders are replaced in one pass, longest first, so a placeholder inside another
+/// (`model-name` in `private-model-name`) never changes the longer one.
 pub fn substitute(code: &str, setup: &Setup<'_>, values: &Values, python: bool) -> String {
-    let mut out = code.to_string();
-    for (placeholder, template) in setup.placeholders {
-        let mut value = values.expand(template);
-        if python {
-            // A newline pasted into a Python string literal is written as its escape.
-            value = value
-                .replace('\n', "\\n")
-                .replace('\r', "\\r")
-                .replace('\t', "\\t");
-        }
-        out = out.replace(placeholder, &value);
+    let mut keys: Vec<&String> = setup
+        .placeholders
+        .keys()
+        .filter(|k| !k.is_empty())
+        .collect();
+    if keys.is_empty() {
+        return code.to_string();
     }
-    out
+    keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    let alternation = keys
+        .iter()
+        .map(|k| regex::escape(k))
+        .collect::<Vec<_>>()
+        .join("|");
+    let pattern = Regex::new(&alternation).expect("escaped placeholders form a valid regex");
+    pattern
+        .replace_all(code, |found: &regex::Captures<'_>| {
+            let mut value = values.expand(&setup.placeholders[&found[0]]);
+            if python {
+                // A newline pasted into a Python string literal is written as its escape.
+                value = value
+                    .replace('\n', "\\n")
+                    .replace('\r', "\\r")
+                    .replace('\t', "\\t");
+            }
+            value
+        })
+        .into_owned()
 }
 
 fn is_python(style: Style) -> bool {
@@ -408,6 +426,49 @@ fn browser_observer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct NoHub;
+
+    impl HubWorld for NoHub {
+        fn endpoint(&self) -> String {
+            "http://127.0.0.1:1".into()
+        }
+        fn user(&self) -> String {
+            "ada".into()
+        }
+        fn token(&self, _: TokenChoice) -> Option<String> {
+            Some("hf_tok".into())
+        }
+        fn answer_device_login(&self, _: &str, _: bool) -> Result<(), String> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn placeholders_are_replaced_longest_first_in_one_pass() {
+        let placeholders = BTreeMap::from([
+            ("model-name".to_string(), "org/tiny".to_string()),
+            ("private-model-name".to_string(), "org/private".to_string()),
+            ("hf_your_token_here".to_string(), "{token}".to_string()),
+            ("your-username".to_string(), "{user}".to_string()),
+        ]);
+        let setup = Setup {
+            venv_bin: Path::new("/venv/bin"),
+            hub: Arc::new(NoHub),
+            placeholders: &placeholders,
+        };
+        let scenario = Scenario {
+            token_text: Some("{token}\n".into()),
+            ..Scenario::default()
+        };
+        let values = Values::new(&setup, &scenario);
+        let code = "load(\"private-model-name\", \"model-name\", token=\"hf_your_token_here\")  # your-username";
+        assert_eq!(
+            substitute(code, &setup, &values, true),
+            "load(\"org/private\", \"org/tiny\", token=\"hf_tok\\n\")  # ada"
+        );
+        assert!(substitute("hf_your_token_here", &setup, &values, false).ends_with('\n'));
+    }
 
     #[test]
     fn prompted_shell_lines_are_the_commands() {
