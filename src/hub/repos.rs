@@ -74,37 +74,53 @@ pub(super) fn repo_url(origin: &str, repo_type: RepoType, id: &str) -> String {
 async fn info(
     State(state): State<HubState>,
     caller: Caller,
+    RawQuery(query): RawQuery,
     HubPath((t, ns, name)): HubPath<(String, String, String)>,
 ) -> Result<Json<Value>, HubError> {
-    info_body(&state, &caller, &t, &format!("{ns}/{name}"), "main")
+    info_body(&state, &caller, query, &t, &format!("{ns}/{name}"), "main")
 }
 
 /// Repository info at a revision.
 async fn info_at(
     State(state): State<HubState>,
     caller: Caller,
+    RawQuery(query): RawQuery,
     HubPath((t, ns, name, rev)): HubPath<(String, String, String, String)>,
 ) -> Result<Json<Value>, HubError> {
-    info_body(&state, &caller, &t, &format!("{ns}/{name}"), &rev)
+    info_body(&state, &caller, query, &t, &format!("{ns}/{name}"), &rev)
 }
 
 /// Builds the info body; `sha` is the resolved commit, the same value resolve sends as
-/// `X-Repo-Commit`.
+/// `X-Repo-Commit`. With `?blobs=true` (`files_metadata=True` in the client) each sibling also
+/// carries `blobId`, `size` and, for LFS files, `lfs: {sha256, size, pointerSize}`.
 fn info_body(
     state: &HubState,
     caller: &Caller,
+    query: Option<String>,
     t: &str,
     id: &str,
     rev: &str,
 ) -> Result<Json<Value>, HubError> {
     let repo_type = repo_type(t)?;
+    let blobs = query_flag(&parse_query(query.as_deref().unwrap_or("")), "blobs");
     let world = state.read();
     let repo = find_visible(&world, caller, repo_type, id)?;
     let commit = resolve_rev(repo, rev)?;
     let siblings: Vec<Value> = commit
         .files
-        .keys()
-        .map(|p| json!({ "rfilename": p }))
+        .iter()
+        .map(|(p, file)| {
+            if !blobs {
+                return json!({ "rfilename": p });
+            }
+            let mut sibling =
+                json!({ "rfilename": p, "blobId": file.git_oid, "size": file.size() });
+            if file.lfs {
+                sibling["lfs"] =
+                    json!({"sha256": file.sha256, "size": file.size(), "pointerSize": 134});
+            }
+            sibling
+        })
         .collect();
     let (author, _) = id.split_once('/').unwrap_or((id, ""));
     let mut body = json!({

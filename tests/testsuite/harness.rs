@@ -3,28 +3,8 @@
 //! token is never seen, and annotation errors name file and line.
 
 use std::fs;
-use std::path::Path;
-use std::process::{Command, Output};
 
 use crate::prelude::*;
-
-/// Runs `mdbook-hubcheck test --book <root>` with `envs` added to the environment.
-fn hubcheck_test(root: &Path, envs: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(binary());
-    command.args(["test", "--book", root.to_str().unwrap(), "--jobs", "2"]);
-    for (k, v) in envs {
-        command.env(k, v);
-    }
-    command.output().expect("run mdbook-hubcheck test")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 /// The failure section of one case, found by part of its name.
 fn failure_of<'a>(all: &'a str, name_part: &str) -> &'a str {

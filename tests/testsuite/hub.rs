@@ -266,6 +266,58 @@ fn repo_info_sha_matches_resolve_commit() {
     assert_eq!(h(head.headers(), "x-repo-commit"), sha);
 }
 
+/// Regression: `model_info(.., files_metadata=True)` sends `?blobs=True`; the mock ignored it, so
+/// the client showed `size=None`, `blob_id=None` and `lfs=None` for every file.
+#[test]
+fn repo_info_with_blobs_gives_sizes_blob_ids_and_lfs() {
+    let hub = Hub::start();
+    let plain: Value = hub
+        .get("/api/models/unidive/tiny-bert", None)
+        .json()
+        .unwrap();
+    let plain_cfg = plain["siblings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rfilename"] == "config.json")
+        .unwrap()
+        .clone();
+    assert_eq!(plain_cfg, json!({"rfilename": "config.json"}));
+
+    let tree: Vec<Value> = hub
+        .get(
+            "/api/models/unidive/tiny-bert/tree/main?recursive=true",
+            None,
+        )
+        .json()
+        .unwrap();
+    let sha = plain["sha"].as_str().unwrap();
+    for path in [
+        "/api/models/unidive/tiny-bert?blobs=True".to_string(),
+        format!("/api/models/unidive/tiny-bert/revision/{sha}?blobs=true"),
+    ] {
+        let info: Value = hub.get(&path, None).json().unwrap();
+        let siblings = info["siblings"].as_array().unwrap();
+        assert_eq!(siblings.len(), tree.len(), "{path}");
+        for entry in &tree {
+            let sibling = siblings
+                .iter()
+                .find(|s| s["rfilename"] == entry["path"])
+                .unwrap_or_else(|| panic!("{} in {path}", entry["path"]));
+            assert_eq!(sibling["blobId"], entry["oid"], "{path}");
+            assert_eq!(sibling["size"], entry["size"], "{path}");
+            match entry.get("lfs") {
+                Some(lfs) => {
+                    assert_eq!(sibling["lfs"]["sha256"], lfs["oid"]);
+                    assert_eq!(sibling["lfs"]["size"], lfs["size"]);
+                    assert_eq!(sibling["lfs"]["pointerSize"], lfs["pointerSize"]);
+                }
+                None => assert!(sibling.get("lfs").is_none(), "{sibling}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn repo_info_errors() {
     let hub = Hub::start();

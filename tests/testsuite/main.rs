@@ -16,3 +16,6 @@ mod pyenv;
 
 /// The snippet harness on fixture books.
 mod harness;
+
+/// The real Python clients against the mock Hub, one fixture snippet per flow.
+mod client_flows;

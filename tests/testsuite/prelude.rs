@@ -88,6 +88,25 @@ pub fn run_binary(args: &[&str], stdin: &[u8]) -> Output {
     output
 }
 
+/// Runs `mdbook-hubcheck test --book <root> --jobs 2` with `envs` added to the environment.
+pub fn hubcheck_test(root: &Path, envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(binary());
+    command.args(["test", "--book", root.to_str().unwrap(), "--jobs", "2"]);
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.output().expect("run mdbook-hubcheck test")
+}
+
+/// Standard output then standard error of a run, as one text.
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// A string shaped like a real access token, made at run time so none is ever committed.
 pub fn planted_token() -> String {
     let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
