@@ -64,6 +64,7 @@ pub enum PlanError {
 
 /// The values that placeholders and `{...}` templates stand for in one scenario.
 pub struct Values {
+    scenario: String,
     token: Option<String>,
     typed: String,
     user: String,
@@ -81,6 +82,7 @@ impl Values {
             (None, _) => String::new(),
         };
         Values {
+            scenario: scenario.name.clone(),
             token,
             typed,
             user: setup.hub.user(),
@@ -88,9 +90,10 @@ impl Values {
         }
     }
 
-    /// Replaces `{token}`, `{user}` and `{endpoint}` in a template.
+    /// Replaces `{token}`, `{user}`, `{endpoint}` and `{scenario}` in a template.
     pub fn expand(&self, template: &str) -> String {
         template
+            .replace("{scenario}", &self.scenario)
             .replace("{token}", &self.typed)
             .replace("{user}", &self.user)
             .replace("{endpoint}", &self.endpoint)
