@@ -136,3 +136,89 @@ fn annotation_errors_name_file_and_line() {
         assert!(found, "no error naming {wanted} with {needle:?}:\n{all}");
     }
 }
+
+/// A standalone mock Hub (`mdbook-hubcheck mock-hub`), stopped when dropped.
+struct StandaloneHub {
+    child: std::process::Child,
+    info: serde_json::Value,
+}
+
+impl StandaloneHub {
+    fn start() -> StandaloneHub {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary())
+            .args(["mock-hub", "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start mock-hub");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        StandaloneHub { child, info }
+    }
+
+    fn url(&self) -> &str {
+        self.info["url"].as_str().unwrap()
+    }
+}
+
+impl Drop for StandaloneHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn standalone_mock_hub_prints_its_tokens_and_serves_the_harness() {
+    let hub = StandaloneHub::start();
+    assert!(hub.url().starts_with("http://127.0.0.1:"), "{}", hub.info);
+    let tokens = hub.info["tokens"].as_array().unwrap();
+    let kinds: Vec<&str> = tokens.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["read", "write", "fine-grained", "expired", "revoked"]
+    );
+    let read = tokens[0]["value"].as_str().unwrap();
+    let whoami = reqwest::blocking::Client::new()
+        .get(format!("{}/api/whoami-v2", hub.url()))
+        .bearer_auth(read)
+        .send()
+        .unwrap();
+    assert_eq!(whoami.status(), 200);
+
+    // `test --hub URL` runs against it instead of starting a Hub of its own.
+    let book = BookFixture::copy("client-flows-book");
+    let output = std::process::Command::new(binary())
+        .args([
+            "test",
+            "--book",
+            book.root().to_str().unwrap(),
+            "--hub",
+            hub.url(),
+        ])
+        .args(["--filter", "cli-whoami"])
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    assert!(all.contains(&format!("against {}", hub.url())), "{all}");
+    assert!(!all.contains(" 0 passed"), "{all}");
+    let log: serde_json::Value = reqwest::blocking::get(format!("{}/__mock/requests", hub.url()))
+        .unwrap()
+        .json()
+        .unwrap();
+    let whoami_calls = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/api/whoami-v2")
+        .count();
+    assert!(
+        whoami_calls >= 2,
+        "the snippets did not reach the standalone Hub: {log}"
+    );
+}
