@@ -1,1 +1,303 @@
-//! Placeholder: filled by its own issue.
+//! A mock Hugging Face Hub that the real clients (huggingface_hub 2.4.0, the `hf` CLI,
+//! transformers 5.23.0) accept when `HF_ENDPOINT` points at it.
+//!
+//! The handbook promises users exact outputs: what `hf auth whoami` prints, which error a read
+//! token gets on upload, that a tiny model downloads and runs. The harness checks those promises
+//! against this server instead of huggingface.co, so it must answer with the real Hub's status
+//! codes, `X-Error-Code`/`X-Error-Message` headers and JSON shapes (see
+//! `/work/shared/hub-api-contract.md` and `docs/mock-hub.md`), and never with Xet or LFS
+//! redirects.
+//!
+//! Layout: [`world`] is the data and the access rules, [`state`] the shared lockable state and its
+//! Rust admin API, [`error`] the one error enum; each endpoint group has its own file with its
+//! routes next to its handlers. [`router`] builds the app for `oneshot` tests, [`serve`] runs it
+//! on a listener, and [`MockHub`] runs it on a background thread for tests and the harness.
+
+pub mod error;
+pub mod fixtures;
+pub mod state;
+pub mod world;
+
+mod admin;
+mod commit;
+mod extract;
+mod oauth;
+mod repos;
+mod resolve;
+mod whoami;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rand::RngExt;
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+
+pub use error::HubError;
+pub use state::{
+    Caller, HubState, LoggedRequest, NewFile, NewRepo, NewToken, RequestAuth, TokenInfo,
+};
+pub use world::{SeededToken, TokenKind, World};
+
+/// The header carrying a per-response request id, which the client quotes in error messages.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How long a stopping server waits for open connections before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Builds the whole app: Hub endpoints, the `/__mock/` admin API, CORS and the request log.
+pub fn router(state: HubState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::PATCH,
+            Method::OPTIONS,
+        ])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            X_REQUEST_ID,
+            error::X_ERROR_CODE,
+            error::X_ERROR_MESSAGE,
+            error::X_REPO_COMMIT,
+            HeaderName::from_static("x-linked-etag"),
+            HeaderName::from_static("x-linked-size"),
+            header::ETAG,
+            header::CONTENT_LENGTH,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
+            header::LINK,
+        ])
+        .max_age(Duration::from_secs(86_400));
+    Router::new()
+        .merge(whoami::routes())
+        .merge(oauth::routes())
+        .merge(repos::routes())
+        .merge(resolve::routes())
+        .merge(commit::routes())
+        .merge(admin::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(extract::SMALL_BODY_LIMIT))
+        .layer(cors)
+        .layer(middleware::from_fn_with_state(state.clone(), track))
+        .with_state(state)
+}
+
+/// Any path the mock does not serve.
+async fn not_found() -> HubError {
+    HubError::RouteNotFound
+}
+
+/// Identifies the caller once, stamps `X-Request-Id` on the answer and logs the request
+/// (without token values; admin requests are not logged).
+async fn track(State(state): State<HubState>, mut req: Request, next: Next) -> Response {
+    let caller = state.identify(req.headers());
+    let auth = state.describe_auth(req.headers());
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    req.extensions_mut().insert(caller);
+    let mut response = next.run(req).await;
+    let id: u128 = rand::rng().random();
+    if let Ok(value) = HeaderValue::from_str(&format!("{id:032x}")) {
+        response.headers_mut().insert(X_REQUEST_ID, value);
+    }
+    if !path.starts_with("/__mock") {
+        state.log_request(LoggedRequest {
+            method,
+            path,
+            query,
+            auth,
+            user_agent,
+            status: response.status().as_u16(),
+        });
+    }
+    response.into_response()
+}
+
+/// Serves the mock on `listener` until `shutdown` completes (then waits for open connections).
+/// Take the bound address from `listener.local_addr()` before calling.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: HubState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A mock Hub running on its own tokio runtime thread; it stops when dropped.
+#[derive(Debug)]
+pub struct MockHub {
+    url: String,
+    addr: SocketAddr,
+    state: HubState,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MockHub {
+    /// Starts the seeded world on `127.0.0.1` with a free port.
+    pub fn start() -> io::Result<MockHub> {
+        MockHub::start_with(World::seeded(), SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Starts `world` on `addr` (port 0 picks a free port).
+    pub fn start_with(world: World, addr: SocketAddr) -> io::Result<MockHub> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("mock-hub")
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        let state = HubState::new(world);
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let serve_state = state.clone();
+        let thread = std::thread::Builder::new()
+            .name("mock-hub".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let mut graceful = rx.clone();
+                    let mut hard = rx;
+                    let server = serve(listener, serve_state, async move {
+                        let _ = graceful.wait_for(|stop| *stop).await;
+                    });
+                    tokio::select! {
+                        _ = server => {}
+                        _ = async {
+                            let _ = hard.wait_for(|stop| *stop).await;
+                            tokio::time::sleep(SHUTDOWN_GRACE).await;
+                        } => {}
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(100));
+            })?;
+        Ok(MockHub {
+            url: format!("http://{addr}"),
+            addr,
+            state,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234` (no trailing slash): the `HF_ENDPOINT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The value of the seeded token of `kind`.
+    ///
+    /// # Panics
+    ///
+    /// If the world was not built by [`World::seeded`] and has no token of that kind.
+    pub fn token(&self, kind: TokenKind) -> String {
+        match self.state.read().seeded_token(kind) {
+            Some(t) => t.value.clone(),
+            None => panic!("this mock Hub's world has no seeded `{kind}` token"),
+        }
+    }
+
+    /// The seeded tokens: kind, display name and value.
+    pub fn tokens(&self) -> Vec<SeededToken> {
+        self.state.seeded_tokens()
+    }
+
+    /// A fresh token-shaped value that this Hub does not know (answered with 401).
+    pub fn invalid_token() -> String {
+        world::generate_token_value()
+    }
+
+    /// The shared state, for the Rust admin API.
+    pub fn state(&self) -> HubState {
+        self.state.clone()
+    }
+
+    /// Every request served so far (never with token values).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.state.request_log()
+    }
+}
+
+impl Drop for MockHub {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(true);
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What the standalone server prints on stdout at start.
+#[derive(Debug, serde::Serialize)]
+pub struct StandaloneInfo {
+    /// The base URL.
+    pub url: String,
+    /// The seeded tokens.
+    pub tokens: Vec<SeededToken>,
+}
+
+/// Runs the seeded mock on `addr` until Ctrl-C: prints `{"url": .., "tokens": [..]}` as one
+/// JSON line on stdout first. Blocks; meant for `mdbook-hubcheck mock-hub`. Warns on stderr
+/// when `addr` is not a loopback address, since the tokens then reach the network.
+pub fn run_standalone(addr: SocketAddr) -> io::Result<()> {
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "warning: the mock Hub is listening on {addr}, which is reachable from other machines"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let state = HubState::new(World::seeded());
+        let info = StandaloneInfo {
+            url: format!("http://{local}"),
+            tokens: state.seeded_tokens(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&info).map_err(io::Error::other)?
+        );
+        serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    })
+}

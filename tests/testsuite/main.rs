@@ -1,5 +1,6 @@
 //! The integration test suite: one binary, one module per part of the brief.
 
+mod hub;
 mod prelude;
 
 /// The stdin/stdout protocol, run through the real binary.

@@ -1,0 +1,180 @@
+//! The admin HTTP API under `/__mock/`, a prefix the real Hub never uses.
+//!
+//! It lets a test or the harness, from any language, change the world while the mock runs: add
+//! users, organisations, tokens and repositories, reset to the seed, decide device codes and read
+//! the request log. Every route calls the [`HubState`] method of the same name, so the Rust and
+//! HTTP admin APIs cannot drift apart. Admin requests are not written to the request log.
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::HubError;
+use super::extract::{HubPath, JsonBody, LARGE_BODY_LIMIT, read_body};
+use super::state::{HubState, LoggedRequest, NewRepo, NewToken, TokenInfo};
+use super::world::{Org, RepoType, User, WorldError};
+
+impl From<WorldError> for HubError {
+    fn from(e: WorldError) -> Self {
+        match e {
+            WorldError::UnknownUser(_)
+            | WorldError::UnknownRepo(_)
+            | WorldError::UnknownDeviceCode(_) => HubError::AdminNotFound(e.to_string()),
+            WorldError::Invalid(_) | WorldError::Exists(_) => HubError::BadRequest(e.to_string()),
+        }
+    }
+}
+
+/// The routes of this file.
+pub(super) fn routes() -> Router<HubState> {
+    Router::new()
+        .route("/__mock", get(index))
+        .route("/__mock/reset", post(reset))
+        .route("/__mock/tokens", get(list_tokens).post(add_token))
+        .route("/__mock/users", post(add_user))
+        .route("/__mock/orgs", post(add_org))
+        .route(
+            "/__mock/repos",
+            post(put_repo).layer(DefaultBodyLimit::max(LARGE_BODY_LIMIT)),
+        )
+        .route(
+            "/__mock/repos/{t}/{ns}/{name}/gated-access",
+            post(grant_gated_access),
+        )
+        .route("/__mock/device-codes", get(device_codes))
+        .route("/__mock/device-codes/{code}/approve", post(approve))
+        .route("/__mock/device-codes/{code}/deny", post(deny))
+        .route("/__mock/requests", get(requests).delete(clear_requests))
+}
+
+/// Lists the admin routes.
+async fn index() -> Json<Value> {
+    Json(json!({
+        "routes": [
+            "POST /__mock/reset",
+            "GET /__mock/tokens",
+            "POST /__mock/tokens {display_name, user, role?, value?, scope?, status?}",
+            "POST /__mock/users {name, fullname?, email?}",
+            "POST /__mock/orgs {name, fullname?, members?}",
+            "POST /__mock/repos {id, type?, private?, gated?, gated_approved?, files?, summary?}",
+            "POST /__mock/repos/{models|datasets|spaces}/{ns}/{name}/gated-access {user}",
+            "GET /__mock/device-codes",
+            "POST /__mock/device-codes/{user_code}/approve {user?}",
+            "POST /__mock/device-codes/{user_code}/deny",
+            "GET /__mock/requests",
+            "DELETE /__mock/requests",
+        ]
+    }))
+}
+
+/// Resets the world to the seed.
+async fn reset(State(state): State<HubState>) -> Json<Value> {
+    state.reset();
+    Json(json!({"ok": true}))
+}
+
+/// Lists every token with its value.
+async fn list_tokens(State(state): State<HubState>) -> Json<Vec<TokenInfo>> {
+    Json(state.tokens())
+}
+
+/// Adds a token.
+async fn add_token(
+    State(state): State<HubState>,
+    JsonBody(new): JsonBody<NewToken>,
+) -> Result<Json<TokenInfo>, HubError> {
+    Ok(Json(state.add_token(new)?))
+}
+
+/// Adds a user.
+async fn add_user(
+    State(state): State<HubState>,
+    JsonBody(user): JsonBody<User>,
+) -> Result<Json<Value>, HubError> {
+    state.add_user(user)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// Adds an organisation.
+async fn add_org(
+    State(state): State<HubState>,
+    JsonBody(org): JsonBody<Org>,
+) -> Result<Json<Value>, HubError> {
+    state.add_org(org)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// Adds a repository with files (or files to an existing one).
+async fn put_repo(State(state): State<HubState>, req: Request) -> Result<Json<Value>, HubError> {
+    let body = read_body(req, &state, LARGE_BODY_LIMIT).await?;
+    let new: NewRepo = serde_json::from_slice(&body)
+        .map_err(|e| HubError::BadRequest(format!("Invalid JSON body: {e}")))?;
+    let id = new.id.clone();
+    let sha = state.put_repo(new)?;
+    Ok(Json(json!({"id": id, "sha": sha})))
+}
+
+/// The body naming a user.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct UserBody {
+    user: Option<String>,
+}
+
+/// Approves a user for a gated repository.
+async fn grant_gated_access(
+    State(state): State<HubState>,
+    HubPath((t, ns, name)): HubPath<(String, String, String)>,
+    JsonBody(body): JsonBody<UserBody>,
+) -> Result<Json<Value>, HubError> {
+    let repo_type = RepoType::from_plural(&t).ok_or(HubError::RouteNotFound)?;
+    let user = body
+        .user
+        .ok_or_else(|| HubError::BadRequest("missing `user`".into()))?;
+    state.grant_gated_access(repo_type, &format!("{ns}/{name}"), &user)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// Lists device codes.
+async fn device_codes(State(state): State<HubState>) -> Json<Value> {
+    Json(json!(state.device_codes()))
+}
+
+/// Approves a device code; the body (`{"user": ..}`) is optional.
+async fn approve(
+    State(state): State<HubState>,
+    HubPath(code): HubPath<String>,
+    req: Request,
+) -> Result<Json<Value>, HubError> {
+    let body = read_body(req, &state, super::extract::SMALL_BODY_LIMIT).await?;
+    let user: UserBody = if body.iter().all(u8::is_ascii_whitespace) {
+        UserBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| HubError::BadRequest(format!("Invalid JSON body: {e}")))?
+    };
+    state.approve_device_code(&code, user.user.as_deref())?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// Denies a device code.
+async fn deny(
+    State(state): State<HubState>,
+    HubPath(code): HubPath<String>,
+) -> Result<Json<Value>, HubError> {
+    state.deny_device_code(&code)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// The request log.
+async fn requests(State(state): State<HubState>) -> Json<Vec<LoggedRequest>> {
+    Json(state.request_log())
+}
+
+/// Clears the request log.
+async fn clear_requests(State(state): State<HubState>) -> Json<Value> {
+    state.clear_request_log();
+    Json(json!({"ok": true}))
+}

@@ -1,0 +1,343 @@
+//! Writing to a repository: `POST /api/{t}/{ns}/{name}/preupload/{rev}`, the NDJSON
+//! `POST /api/{t}/{ns}/{name}/commit/{rev}`, and `POST /api/validate-yaml` (sent before any
+//! commit touching `README.md`).
+//!
+//! Preupload always answers `uploadMode: "regular"` so clients send file contents inline in the
+//! commit, and never reach for Xet or the LFS batch API, which the mock does not implement.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, RawQuery, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{HubError, X_ERROR_MESSAGE, header_text};
+use super::extract::{
+    HubPath, JsonBody, LARGE_BODY_LIMIT, origin, parse_query, query_flag, read_body,
+};
+use super::repos::{find_visible, repo_type, repo_url, require_token, resolve_rev};
+use super::state::{Caller, HubState, iso_now};
+use super::world::{FileContent, RepoFile, World, is_commit_id, validate_file_path};
+
+/// The routes of this file.
+pub(super) fn routes() -> Router<HubState> {
+    Router::new()
+        .route("/api/{t}/{ns}/{name}/preupload/{rev}", post(preupload))
+        .route(
+            "/api/{t}/{ns}/{name}/commit/{rev}",
+            post(commit).layer(DefaultBodyLimit::max(LARGE_BODY_LIMIT)),
+        )
+        .route("/api/validate-yaml", post(validate_yaml))
+}
+
+/// Path parameters of the write endpoints.
+type WritePath = (String, String, String, String);
+
+/// Checks the caller may write to the repository (directly, or through a pull request).
+fn check_write(
+    world: &World,
+    caller: &Caller,
+    t: &str,
+    id: &str,
+    create_pr: bool,
+) -> Result<(), HubError> {
+    let repo_type = repo_type(t)?;
+    let repo = find_visible(world, caller, repo_type, id)?;
+    let token = require_token(caller)?;
+    let allowed = if create_pr {
+        !matches!(token.role, super::world::TokenRole::Read)
+    } else {
+        world.token_can_write(token, repo)
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(HubError::WriteForbidden)
+    }
+}
+
+/// The body of a preupload call.
+#[derive(Debug, Deserialize)]
+struct PreuploadRequest {
+    files: Vec<PreuploadFile>,
+}
+
+/// One file of a preupload call.
+#[derive(Debug, Deserialize)]
+struct PreuploadFile {
+    path: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    size: Option<u64>,
+}
+
+/// Says how each file should be uploaded (always inline) and which are already there.
+async fn preupload(
+    State(state): State<HubState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+    HubPath((t, ns, name, rev)): HubPath<WritePath>,
+    JsonBody(body): JsonBody<PreuploadRequest>,
+) -> Result<Json<Value>, HubError> {
+    let create_pr = query_flag(&parse_query(query.as_deref().unwrap_or("")), "create_pr");
+    let id = format!("{ns}/{name}");
+    let world = state.read();
+    check_write(&world, &caller, &t, &id, create_pr)?;
+    let repo = find_visible(&world, &caller, repo_type(&t)?, &id)?;
+    let commit = resolve_rev(repo, &rev)?;
+    let mut files = Vec::new();
+    for f in body.files {
+        validate_file_path(&f.path).map_err(HubError::BadRequest)?;
+        let mut entry = json!({"path": f.path, "uploadMode": "regular", "shouldIgnore": false});
+        if let Some(existing) = commit.files.get(&f.path) {
+            entry["oid"] = json!(existing.git_oid);
+        }
+        files.push(entry);
+    }
+    Ok(Json(json!({ "files": files })))
+}
+
+/// One NDJSON line of a commit.
+#[derive(Debug, Deserialize)]
+struct CommitLine {
+    key: String,
+    value: Value,
+}
+
+/// The operations a commit body asks for.
+#[derive(Debug, Default)]
+struct CommitPlan {
+    summary: String,
+    parent: Option<String>,
+    adds: Vec<(String, Vec<u8>)>,
+    deletes: Vec<String>,
+    delete_folders: Vec<String>,
+}
+
+/// A string field of a JSON object, or a 400 naming it.
+fn field<'a>(value: &'a Value, name: &str, key: &str) -> Result<&'a str, HubError> {
+    value
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| HubError::BadRequest(format!("Invalid '{key}' line: missing '{name}'")))
+}
+
+/// Parses the NDJSON body into a plan, validating every path.
+fn parse_commit(body: &[u8]) -> Result<CommitPlan, HubError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| HubError::BadRequest("Commit body is not UTF-8".into()))?;
+    let mut plan = CommitPlan::default();
+    let mut saw_header = false;
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let line: CommitLine = serde_json::from_str(line)
+            .map_err(|e| HubError::BadRequest(format!("Invalid JSON on line {}: {e}", n + 1)))?;
+        match line.key.as_str() {
+            "header" if !saw_header => {
+                saw_header = true;
+                plan.summary = field(&line.value, "summary", "header")?.to_string();
+                plan.parent = line
+                    .value
+                    .get("parentCommit")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+            _ if !saw_header => {
+                return Err(HubError::BadRequest(
+                    "The first line of a commit must be its header".into(),
+                ));
+            }
+            "file" => {
+                let path = field(&line.value, "path", "file")?;
+                validate_file_path(path).map_err(HubError::BadRequest)?;
+                let content = field(&line.value, "content", "file")?;
+                let bytes = match line.value.get("encoding").and_then(Value::as_str) {
+                    Some("base64") => base64::engine::general_purpose::STANDARD
+                        .decode(content.as_bytes())
+                        .map_err(|e| {
+                            HubError::BadRequest(format!("Invalid base64 for '{path}': {e}"))
+                        })?,
+                    None | Some("utf-8") => content.as_bytes().to_vec(),
+                    Some(other) => {
+                        return Err(HubError::BadRequest(format!(
+                            "Unsupported encoding '{other}' for '{path}'"
+                        )));
+                    }
+                };
+                plan.adds.push((path.to_string(), bytes));
+            }
+            "deletedFile" => {
+                let path = field(&line.value, "path", "deletedFile")?;
+                validate_file_path(path).map_err(HubError::BadRequest)?;
+                plan.deletes.push(path.to_string());
+            }
+            "deletedFolder" => {
+                let path = field(&line.value, "path", "deletedFolder")?.trim_end_matches('/');
+                validate_file_path(path).map_err(HubError::BadRequest)?;
+                plan.delete_folders.push(format!("{path}/"));
+            }
+            "lfsFile" => {
+                return Err(HubError::BadRequest(
+                    "The mock Hub does not store LFS files; upload this file as a regular file"
+                        .into(),
+                ));
+            }
+            other => {
+                return Err(HubError::BadRequest(format!(
+                    "Unsupported commit operation '{other}'"
+                )));
+            }
+        }
+    }
+    if !saw_header {
+        return Err(HubError::BadRequest("Missing commit header".into()));
+    }
+    Ok(plan)
+}
+
+/// Applies an NDJSON commit and answers with the new commit id and URL.
+async fn commit(
+    State(state): State<HubState>,
+    caller: Caller,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    HubPath((t, ns, name, rev)): HubPath<WritePath>,
+    req: Request,
+) -> Result<Json<Value>, HubError> {
+    let create_pr = query_flag(&parse_query(query.as_deref().unwrap_or("")), "create_pr");
+    let id = format!("{ns}/{name}");
+    let repo_type = repo_type(&t)?;
+    // Check access before reading a possibly large body.
+    check_write(&state.read(), &caller, &t, &id, create_pr)?;
+    let body = read_body(req, &state, LARGE_BODY_LIMIT).await?;
+    let plan = parse_commit(&body)?;
+    let files: Vec<(String, Arc<RepoFile>)> = plan
+        .adds
+        .into_iter()
+        .map(|(path, bytes)| {
+            let file = RepoFile::new(&path, FileContent::Bytes(bytes.into()));
+            (path, Arc::new(file))
+        })
+        .collect();
+
+    let mut world = state.write();
+    // Re-check under the write lock: the world may have changed while the body was read.
+    check_write(&world, &caller, &t, &id, create_pr)?;
+    let repo = find_visible(&world, &caller, repo_type, &id)?;
+    if is_commit_id(&rev) && !repo.branches.contains_key(&rev) {
+        return Err(HubError::BadRequest(format!(
+            "Cannot commit to a commit id ({rev}); use a branch name"
+        )));
+    }
+    let base = resolve_rev(repo, &rev)?;
+    if let Some(parent) = &plan.parent
+        && !parent.eq_ignore_ascii_case(&base.id)
+    {
+        return Err(HubError::ParentCommitMismatch);
+    }
+    let parent_id = base.id.clone();
+    let mut snapshot: BTreeMap<String, Arc<RepoFile>> = base.files.clone();
+    for folder in &plan.delete_folders {
+        snapshot.retain(|path, _| !path.starts_with(folder.as_str()));
+    }
+    for path in &plan.deletes {
+        if snapshot.remove(path).is_none() {
+            return Err(HubError::BadRequest(format!(
+                "Cannot delete '{path}': no such file"
+            )));
+        }
+    }
+    snapshot.extend(files);
+    let summary = if plan.summary.is_empty() {
+        "Update files".to_string()
+    } else {
+        plan.summary
+    };
+    let new_commit = world.make_commit(&id, Some(parent_id), &summary, &iso_now(), snapshot);
+    let commit_id = new_commit.id.clone();
+    let repo = world
+        .repo_mut(repo_type, &id)
+        .ok_or(HubError::RepoNotFound { anonymous: false })?;
+    let url = repo_url(&origin(&headers), repo_type, &id);
+    let mut answer = json!({
+        "success": true,
+        "commitOid": commit_id,
+        "commitUrl": format!("{url}/commit/{commit_id}"),
+    });
+    if create_pr {
+        repo.pull_requests += 1;
+        let n = repo.pull_requests;
+        repo.branches
+            .insert(format!("refs/pr/{n}"), commit_id.clone());
+        answer["pullRequestUrl"] = json!(format!("{url}/discussions/{n}"));
+    } else {
+        repo.branches.insert(rev, commit_id.clone());
+    }
+    repo.commits.insert(commit_id, new_commit);
+    Ok(Json(answer))
+}
+
+/// The body of `POST /api/validate-yaml`.
+#[derive(Debug, Deserialize)]
+struct ValidateRequest {
+    content: String,
+}
+
+/// Problems found in a model card's YAML front matter (a light check: the block must be
+/// closed, and top-level lines must be `key: value`, list items or comments).
+pub(crate) fn front_matter_errors(content: &str) -> Vec<String> {
+    let mut lines = content.lines();
+    if lines.next().map(str::trim_end) != Some("---") {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    for line in lines {
+        if line.trim_end() == "---" {
+            return errors;
+        }
+        let top_level = !line.starts_with([' ', '\t']);
+        let t = line.trim();
+        if top_level
+            && !t.is_empty()
+            && !t.starts_with('#')
+            && !t.starts_with('-')
+            && !t.contains(':')
+        {
+            errors.push(format!("Invalid YAML in metadata: unexpected line \"{t}\""));
+        }
+    }
+    errors.push("Invalid YAML in metadata: the front matter is not closed by \"---\"".into());
+    errors
+}
+
+/// Validates README.md metadata.
+async fn validate_yaml(
+    caller: Caller,
+    JsonBody(body): JsonBody<ValidateRequest>,
+) -> Result<Response, HubError> {
+    if caller == Caller::Invalid {
+        return Err(HubError::InvalidCredentials);
+    }
+    let errors = front_matter_errors(&body.content);
+    if errors.is_empty() {
+        return Ok(Json(json!({"errors": [], "warnings": []})).into_response());
+    }
+    let list: Vec<Value> = errors.iter().map(|m| json!({"message": m})).collect();
+    let mut headers = HeaderMap::new();
+    headers.insert(X_ERROR_MESSAGE, header_text(&errors[0]));
+    Ok((
+        StatusCode::BAD_REQUEST,
+        headers,
+        Json(json!({"error": errors[0], "errors": list, "warnings": []})),
+    )
+        .into_response())
+}

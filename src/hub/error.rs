@@ -1,0 +1,200 @@
+//! Every error the mock Hub answers with, in one enum.
+//!
+//! The clients decide which exception to raise from the status, the `X-Error-Code` header and
+//! the `X-Error-Message` header (see `hf_raise_for_status` in huggingface_hub), so each variant
+//! fixes all three plus the JSON body `{"error": <message>}`. The wording follows
+//! `hub-api-contract.md`; handlers never build error responses by hand.
+
+use axum::Json;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::world::RepoType;
+
+/// The header naming the error class (`RepoNotFound`, `GatedRepo`, ...).
+pub const X_ERROR_CODE: HeaderName = HeaderName::from_static("x-error-code");
+/// The header carrying the human-readable error message.
+pub const X_ERROR_MESSAGE: HeaderName = HeaderName::from_static("x-error-message");
+/// The header carrying the commit a file answer refers to.
+pub const X_REPO_COMMIT: HeaderName = HeaderName::from_static("x-repo-commit");
+
+/// An error answer of the mock Hub.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum HubError {
+    /// A token was sent but is unknown, expired, revoked or malformed: 401, no code.
+    #[error("Invalid credentials in Authorization header")]
+    InvalidCredentials,
+    /// The endpoint needs a token and none was sent: 401, no code.
+    #[error("Invalid username or password.")]
+    AuthRequired,
+    /// The repository does not exist or is not visible: 401 when anonymous, else 404.
+    #[error("Repository not found")]
+    RepoNotFound {
+        /// Whether the request carried no token.
+        anonymous: bool,
+    },
+    /// The revision is neither a branch nor a known commit: 404.
+    #[error("Invalid rev id: {rev}")]
+    RevisionNotFound {
+        /// The revision as requested.
+        rev: String,
+    },
+    /// The file (or tree path) is missing at that commit: 404, with `X-Repo-Commit`.
+    #[error("Entry not found")]
+    EntryNotFound {
+        /// The commit that was searched.
+        commit: String,
+    },
+    /// Anonymous download from a gated repository: 401 GatedRepo.
+    #[error(
+        "Access to {} {repo} is restricted. You must have access to it and be authenticated to access it. Please log in.",
+        repo_type.singular()
+    )]
+    GatedAnonymous {
+        /// The repository type.
+        repo_type: RepoType,
+        /// The repository id.
+        repo: String,
+    },
+    /// Authenticated download from a gated repository without approval: 403 GatedRepo.
+    #[error(
+        "Access to {} {repo} is restricted and you are not in the authorized list. Visit {origin}/{}{repo} to ask for access.",
+        repo_type.singular(), repo_type.url_prefix()
+    )]
+    GatedNotApproved {
+        /// The repository type.
+        repo_type: RepoType,
+        /// The repository id.
+        repo: String,
+        /// The Hub origin to point the user to.
+        origin: String,
+    },
+    /// Creating a repository without the right to: 403, no code.
+    #[error("You don't have the rights to create a {} under the namespace \"{namespace}\"", repo_type.singular())]
+    CreateForbidden {
+        /// The repository type.
+        repo_type: RepoType,
+        /// The namespace asked for.
+        namespace: String,
+    },
+    /// Committing (or preuploading) without write access: 403, no code.
+    #[error("Forbidden: pass `create_pr=1` as a query parameter to create a Pull Request")]
+    WriteForbidden,
+    /// Deleting with a token that cannot: 403, no code (the real wording is unknown).
+    #[error("This operation requires a write token")]
+    WriteTokenRequired,
+    /// The repository already exists: 409.
+    #[error("You already created this {} repo", repo_type.singular())]
+    RepoExists {
+        /// The repository type.
+        repo_type: RepoType,
+        /// Its URL, also sent in the body.
+        url: String,
+    },
+    /// `parentCommit` is not the branch head any more: 412.
+    #[error("A commit has happened since. Please refresh and try again.")]
+    ParentCommitMismatch,
+    /// Malformed input: 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The body is larger than the endpoint accepts: 413.
+    #[error("Request body is too large (limit {limit} bytes)")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A `Range` header outside the file: 416.
+    #[error("Requested range not satisfiable")]
+    RangeNotSatisfiable {
+        /// The file size, for `Content-Range: bytes */size`.
+        size: u64,
+    },
+    /// No such page: 404, no code.
+    #[error("Sorry, we can't find the page you are looking for.")]
+    RouteNotFound,
+    /// An admin API call named something that does not exist: 404.
+    #[error("{0}")]
+    AdminNotFound(String),
+}
+
+impl HubError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            HubError::InvalidCredentials | HubError::AuthRequired => StatusCode::UNAUTHORIZED,
+            HubError::RepoNotFound { anonymous: true } => StatusCode::UNAUTHORIZED,
+            HubError::RepoNotFound { anonymous: false } => StatusCode::NOT_FOUND,
+            HubError::RevisionNotFound { .. } | HubError::EntryNotFound { .. } => {
+                StatusCode::NOT_FOUND
+            }
+            HubError::GatedAnonymous { .. } => StatusCode::UNAUTHORIZED,
+            HubError::GatedNotApproved { .. } => StatusCode::FORBIDDEN,
+            HubError::CreateForbidden { .. }
+            | HubError::WriteForbidden
+            | HubError::WriteTokenRequired => StatusCode::FORBIDDEN,
+            HubError::RepoExists { .. } => StatusCode::CONFLICT,
+            HubError::ParentCommitMismatch => StatusCode::PRECONDITION_FAILED,
+            HubError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HubError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            HubError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            HubError::RouteNotFound | HubError::AdminNotFound(_) => StatusCode::NOT_FOUND,
+        }
+    }
+
+    /// The `X-Error-Code` value, if this error has one.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            HubError::RepoNotFound { .. } => Some("RepoNotFound"),
+            HubError::RevisionNotFound { .. } => Some("RevisionNotFound"),
+            HubError::EntryNotFound { .. } => Some("EntryNotFound"),
+            HubError::GatedAnonymous { .. } | HubError::GatedNotApproved { .. } => {
+                Some("GatedRepo")
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Makes a header value from arbitrary text, replacing what HTTP headers cannot carry.
+pub fn header_text(text: &str) -> HeaderValue {
+    let clean: String = text
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&clean).unwrap_or_else(|_| HeaderValue::from_static("?"))
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let message = self.to_string();
+        let mut headers = HeaderMap::new();
+        headers.insert(X_ERROR_MESSAGE, header_text(&message));
+        if let Some(code) = self.code() {
+            headers.insert(X_ERROR_CODE, HeaderValue::from_static(code));
+        }
+        let mut body = json!({ "error": message });
+        match &self {
+            HubError::EntryNotFound { commit } => {
+                headers.insert(X_REPO_COMMIT, header_text(commit));
+            }
+            HubError::RepoExists { url, .. } => {
+                body["url"] = json!(url);
+            }
+            HubError::RangeNotSatisfiable { size } => {
+                headers.insert(
+                    header::CONTENT_RANGE,
+                    header_text(&format!("bytes */{size}")),
+                );
+            }
+            _ => {}
+        }
+        (self.status(), headers, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,503 @@
+//! The shared, lockable state behind every handler, and the Rust admin API over it.
+//!
+//! Tests and the harness change the world through [`HubState`] (add users, tokens, repositories,
+//! approve device codes, read the request log); the `/__mock/` HTTP routes in `admin.rs` call the
+//! same methods. Locks are never held across an `.await`, and a poisoned lock is recovered rather
+//! than turned into a panic.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use serde::{Deserialize, Serialize};
+
+use super::world::{
+    DeviceCodeStatus, FileContent, FineGrainedScope, Org, RepoType, SeededToken, Token, TokenKind,
+    TokenRole, TokenStatus, User, World, WorldError, generate_token_value,
+};
+
+/// How many requests the log keeps (the oldest are dropped first).
+const REQUEST_LOG_CAPACITY: usize = 10_000;
+
+/// Who is calling, as worked out from the `Authorization` header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// No `Authorization` header.
+    Anonymous,
+    /// A known, active token.
+    Token(Token),
+    /// A header that is malformed, or names an unknown, expired or revoked token.
+    Invalid,
+}
+
+impl Caller {
+    /// The token, if the caller has a valid one.
+    pub fn token(&self) -> Option<&Token> {
+        match self {
+            Caller::Token(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// The token a logged request used, without its value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "auth", rename_all = "kebab-case")]
+pub enum RequestAuth {
+    /// No `Authorization` header.
+    Anonymous,
+    /// A token the Hub knows (possibly expired or revoked).
+    Token {
+        /// Its kind.
+        kind: TokenKind,
+        /// Its display name.
+        display_name: String,
+    },
+    /// A malformed header or an unknown token.
+    Invalid,
+}
+
+/// One request as the mock saw it. Never holds a token value.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path, still percent-encoded.
+    pub path: String,
+    /// Query string, if any.
+    pub query: Option<String>,
+    /// Which token was used.
+    #[serde(flatten)]
+    pub auth: RequestAuth,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
+    /// The answer's status code.
+    pub status: u16,
+}
+
+/// A token as listed by the admin API: its value plus who owns it and what it may do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Its kind.
+    pub kind: TokenKind,
+    /// Display name.
+    pub display_name: String,
+    /// The secret value.
+    pub value: String,
+    /// The owning user.
+    pub user: String,
+    /// `read`, `write` or `fineGrained`.
+    pub role: String,
+    /// Active, expired or revoked.
+    pub status: TokenStatus,
+}
+
+impl From<&Token> for TokenInfo {
+    fn from(t: &Token) -> Self {
+        TokenInfo {
+            kind: t.kind(),
+            display_name: t.display_name.clone(),
+            value: t.value.clone(),
+            user: t.user.clone(),
+            role: t.role_name().to_string(),
+            status: t.status,
+        }
+    }
+}
+
+/// A request to add a token.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewToken {
+    /// The value; generated when absent.
+    pub value: Option<String>,
+    /// The display name.
+    pub display_name: String,
+    /// The owning user (must exist).
+    pub user: String,
+    /// `read`, `write` or `fineGrained`; defaults to `read`.
+    pub role: Option<String>,
+    /// For fine-grained tokens: what they may do.
+    pub scope: FineGrainedScope,
+    /// Defaults to active.
+    pub status: TokenStatus,
+}
+
+/// One file of a [`NewRepo`]: exactly one of `content`, `content_base64` or `generated_size`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewFile {
+    /// Path in the repository.
+    pub path: String,
+    /// UTF-8 text content.
+    pub content: Option<String>,
+    /// Binary content, base64.
+    pub content_base64: Option<String>,
+    /// Size of deterministic generated content (streamed, not held in memory).
+    pub generated_size: Option<u64>,
+}
+
+/// A request to add a repository, or add files to an existing one.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewRepo {
+    /// `ns/name`.
+    pub id: String,
+    /// Model (default), dataset or space.
+    #[serde(rename = "type")]
+    pub repo_type: RepoType,
+    /// Whether the repository is private.
+    pub private: bool,
+    /// Whether the repository is gated.
+    pub gated: bool,
+    /// Users approved for the gate.
+    pub gated_approved: Vec<String>,
+    /// Files committed on `main` in one commit.
+    pub files: Vec<NewFile>,
+    /// The commit title; defaults to `Add files`.
+    pub summary: Option<String>,
+}
+
+/// The shared state of one mock Hub: the world, the seed it can be reset to, and the request
+/// log. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct HubState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    world: RwLock<World>,
+    seed: World,
+    log: Mutex<VecDeque<LoggedRequest>>,
+}
+
+/// The current time as Unix seconds.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The current time in the ISO 8601 form the Hub uses.
+pub(crate) fn iso_now() -> String {
+    let secs = unix_now();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+impl HubState {
+    /// Wraps `world`; [`HubState::reset`] returns to this same world.
+    pub fn new(world: World) -> HubState {
+        HubState {
+            inner: Arc::new(Inner {
+                world: RwLock::new(world.clone()),
+                seed: world,
+                log: Mutex::new(VecDeque::new()),
+            }),
+        }
+    }
+
+    /// Read access to the world.
+    pub fn read(&self) -> RwLockReadGuard<'_, World> {
+        self.inner
+            .world
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Write access to the world.
+    pub fn write(&self) -> RwLockWriteGuard<'_, World> {
+        self.inner
+            .world
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Works out who is calling from the `Authorization` header.
+    pub fn identify(&self, headers: &HeaderMap) -> Caller {
+        let Some(raw) = headers.get(AUTHORIZATION) else {
+            return Caller::Anonymous;
+        };
+        let Ok(text) = raw.to_str() else {
+            return Caller::Invalid;
+        };
+        let value = match text.split_at_checked(7) {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer ") => rest,
+            _ => return Caller::Invalid,
+        };
+        match self.read().tokens.get(value) {
+            Some(t) if t.status == TokenStatus::Active => Caller::Token(t.clone()),
+            _ => Caller::Invalid,
+        }
+    }
+
+    /// How the log records the `Authorization` header (never the value).
+    pub fn describe_auth(&self, headers: &HeaderMap) -> RequestAuth {
+        let Some(raw) = headers.get(AUTHORIZATION) else {
+            return RequestAuth::Anonymous;
+        };
+        let value = raw
+            .to_str()
+            .ok()
+            .and_then(|t| t.split_at_checked(7))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer "))
+            .map(|(_, v)| v);
+        match value.and_then(|v| self.read().tokens.get(v).cloned()) {
+            Some(t) => RequestAuth::Token {
+                kind: t.kind(),
+                display_name: t.display_name,
+            },
+            None => RequestAuth::Invalid,
+        }
+    }
+
+    /// Puts the world back to what it was at start (tokens keep their values) and clears the
+    /// request log.
+    pub fn reset(&self) {
+        *self.write() = self.inner.seed.clone();
+        self.clear_request_log();
+    }
+
+    /// The seeded tokens, in [`TokenKind::ALL`] order.
+    pub fn seeded_tokens(&self) -> Vec<SeededToken> {
+        self.read().seeded_tokens.clone()
+    }
+
+    /// Every token the Hub knows, with values.
+    pub fn tokens(&self) -> Vec<TokenInfo> {
+        self.read().tokens.values().map(TokenInfo::from).collect()
+    }
+
+    /// Adds a user; replaces one of the same name.
+    pub fn add_user(&self, user: User) -> Result<(), WorldError> {
+        super::world::validate_repo_id(&format!("{}/x", user.name)).map_err(WorldError::Invalid)?;
+        self.write().users.insert(user.name.clone(), user);
+        Ok(())
+    }
+
+    /// Adds an organisation; every member must exist.
+    pub fn add_org(&self, org: Org) -> Result<(), WorldError> {
+        super::world::validate_repo_id(&format!("{}/x", org.name)).map_err(WorldError::Invalid)?;
+        let mut w = self.write();
+        if let Some(missing) = org.members.iter().find(|m| !w.users.contains_key(*m)) {
+            return Err(WorldError::UnknownUser(missing.clone()));
+        }
+        w.orgs.insert(org.name.clone(), org);
+        Ok(())
+    }
+
+    /// Adds a token for an existing user and returns it.
+    pub fn add_token(&self, new: NewToken) -> Result<TokenInfo, WorldError> {
+        let role = match new.role.as_deref().unwrap_or("read") {
+            "read" => TokenRole::Read,
+            "write" => TokenRole::Write,
+            "fineGrained" | "fine-grained" => TokenRole::FineGrained(new.scope),
+            other => return Err(WorldError::Invalid(format!("unknown token role `{other}`"))),
+        };
+        let value = new.value.unwrap_or_else(generate_token_value);
+        if value.is_empty() || value.chars().any(|c| c.is_control() || c == ' ') {
+            return Err(WorldError::Invalid(
+                "a token value must be non-empty, without spaces or control characters".into(),
+            ));
+        }
+        let mut w = self.write();
+        if !w.users.contains_key(&new.user) {
+            return Err(WorldError::UnknownUser(new.user));
+        }
+        if w.tokens.contains_key(&value) {
+            return Err(WorldError::Exists("a token with this value".into()));
+        }
+        let token = Token {
+            value: value.clone(),
+            display_name: new.display_name,
+            user: new.user,
+            role,
+            status: new.status,
+            oauth: false,
+        };
+        let info = TokenInfo::from(&token);
+        w.tokens.insert(value, token);
+        Ok(info)
+    }
+
+    /// Sets a token's status (e.g. revokes it).
+    pub fn set_token_status(&self, value: &str, status: TokenStatus) -> Result<(), WorldError> {
+        let mut w = self.write();
+        let token = w
+            .tokens
+            .get_mut(value)
+            .ok_or_else(|| WorldError::Invalid("unknown token".into()))?;
+        token.status = status;
+        Ok(())
+    }
+
+    /// Adds a repository with files, or adds the files to an existing one in a new commit.
+    /// Returns the head commit id.
+    pub fn put_repo(&self, new: NewRepo) -> Result<String, WorldError> {
+        use base64::Engine as _;
+        let mut files = Vec::new();
+        for f in new.files {
+            let content = match (f.content, f.content_base64, f.generated_size) {
+                (Some(text), None, None) => FileContent::Bytes(text.into_bytes().into()),
+                (None, Some(b64), None) => FileContent::Bytes(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(b64.as_bytes())
+                        .map_err(|e| WorldError::Invalid(format!("{}: bad base64: {e}", f.path)))?
+                        .into(),
+                ),
+                (None, None, Some(len)) => FileContent::Generated {
+                    seed: f.path.bytes().fold(0xF11E, |h, b| {
+                        h.wrapping_mul(0x100_0000_01B3) ^ u64::from(b)
+                    }),
+                    len,
+                },
+                _ => {
+                    return Err(WorldError::Invalid(format!(
+                        "{}: give exactly one of content, content_base64, generated_size",
+                        f.path
+                    )));
+                }
+            };
+            files.push((f.path, content));
+        }
+        // Hash before taking the lock: large generated files take a while.
+        let files = super::world::hash_files(files)?;
+        let now = iso_now();
+        let mut w = self.write();
+        let repo = match w.repo_mut(new.repo_type, &new.id) {
+            Some(repo) => repo,
+            None => w.create_repo(new.repo_type, &new.id, new.private, &now)?,
+        };
+        repo.private = new.private;
+        repo.gated = new.gated;
+        repo.gated_approved.extend(new.gated_approved);
+        let head = repo.head().map(|c| c.id.clone()).unwrap_or_default();
+        if files.is_empty() {
+            return Ok(head);
+        }
+        let summary = new.summary.unwrap_or_else(|| "Add files".into());
+        w.commit_hashed(new.repo_type, &new.id, &summary, files, &now)
+    }
+
+    /// Approves `user` for the gated repository `id`.
+    pub fn grant_gated_access(
+        &self,
+        repo_type: RepoType,
+        id: &str,
+        user: &str,
+    ) -> Result<(), WorldError> {
+        let mut w = self.write();
+        if !w.users.contains_key(user) {
+            return Err(WorldError::UnknownUser(user.into()));
+        }
+        let repo = w
+            .repo_mut(repo_type, id)
+            .ok_or_else(|| WorldError::UnknownRepo(id.into()))?;
+        repo.gated_approved.insert(user.into());
+        Ok(())
+    }
+
+    /// The device codes issued so far (without their secret device_code).
+    pub fn device_codes(&self) -> Vec<super::world::DeviceCode> {
+        self.read().device_codes.clone()
+    }
+
+    /// Approves a pending device code for `user` (the seeded user when `None`).
+    pub fn approve_device_code(
+        &self,
+        user_code: &str,
+        user: Option<&str>,
+    ) -> Result<(), WorldError> {
+        let user = user.unwrap_or(super::world::SEED_USER).to_string();
+        let mut w = self.write();
+        if !w.users.contains_key(&user) {
+            return Err(WorldError::UnknownUser(user));
+        }
+        let code = w
+            .device_codes
+            .iter_mut()
+            .find(|c| c.user_code.eq_ignore_ascii_case(user_code))
+            .ok_or_else(|| WorldError::UnknownDeviceCode(user_code.into()))?;
+        if code.status != DeviceCodeStatus::Pending {
+            return Err(WorldError::Invalid(format!(
+                "device code `{user_code}` is not pending"
+            )));
+        }
+        code.status = DeviceCodeStatus::Approved;
+        code.user = Some(user);
+        Ok(())
+    }
+
+    /// Denies a pending device code.
+    pub fn deny_device_code(&self, user_code: &str) -> Result<(), WorldError> {
+        let mut w = self.write();
+        let code = w
+            .device_codes
+            .iter_mut()
+            .find(|c| c.user_code.eq_ignore_ascii_case(user_code))
+            .ok_or_else(|| WorldError::UnknownDeviceCode(user_code.into()))?;
+        if code.status != DeviceCodeStatus::Pending {
+            return Err(WorldError::Invalid(format!(
+                "device code `{user_code}` is not pending"
+            )));
+        }
+        code.status = DeviceCodeStatus::Denied;
+        Ok(())
+    }
+
+    /// Records a request (called by the logging middleware).
+    pub fn log_request(&self, entry: LoggedRequest) {
+        let mut log = self
+            .inner
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if log.len() >= REQUEST_LOG_CAPACITY {
+            log.pop_front();
+        }
+        log.push_back(entry);
+    }
+
+    /// Every logged request, oldest first (at most the last 10 000).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.inner
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Empties the request log.
+    pub fn clear_request_log(&self) {
+        self.inner
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+
+    /// Names of all users (for the approval page).
+    pub fn user_names(&self) -> BTreeSet<String> {
+        self.read().users.keys().cloned().collect()
+    }
+}

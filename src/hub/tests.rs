@@ -1,0 +1,180 @@
+//! Unit tests of the router through `tower::ServiceExt::oneshot` (no socket), and of the pure
+//! helpers: the safetensors writer, range parsing, path validation and front-matter checks.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::commit::front_matter_errors;
+use super::fixtures::{bert_tensor_shapes, tiny_bert_safetensors};
+use super::resolve::parse_range;
+use super::world::{RepoType, validate_file_path, validate_repo_id};
+use super::*;
+
+/// Sends one request to a fresh seeded router.
+async fn send(
+    state: &HubState,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let resp = router(state.clone())
+        .oneshot(req)
+        .await
+        .expect("infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+fn get(path: &str, token: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path).header("host", "127.0.0.1:9");
+    if let Some(t) = token {
+        b = b.header("authorization", format!("Bearer {t}"));
+    }
+    b.body(Body::empty()).expect("request")
+}
+
+#[tokio::test]
+async fn whoami_with_the_write_token() {
+    let state = HubState::new(World::seeded());
+    let token = state
+        .read()
+        .seeded_token(TokenKind::Write)
+        .unwrap()
+        .value
+        .clone();
+    let (status, headers, body) = send(&state, get("/api/whoami-v2", Some(&token))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.contains_key("x-request-id"));
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["name"], "unidive-student");
+    assert_eq!(body["auth"]["accessToken"]["displayName"], "unidive-write");
+}
+
+#[tokio::test]
+async fn private_repo_is_repo_not_found_for_anonymous_callers() {
+    let state = HubState::new(World::seeded());
+    let (status, headers, _) =
+        send(&state, get("/api/models/unidive/tiny-bert-private", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers["x-error-code"], "RepoNotFound");
+    assert_eq!(headers["x-error-message"], "Repository not found");
+}
+
+#[tokio::test]
+async fn entry_not_found_carries_the_commit() {
+    let state = HubState::new(World::seeded());
+    let sha = state
+        .read()
+        .repo(RepoType::Model, "unidive/tiny-bert")
+        .and_then(|r| r.head().map(|c| c.id.clone()))
+        .unwrap();
+    let (status, headers, _) = send(
+        &state,
+        get("/unidive/tiny-bert/resolve/main/vocab.txt", None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(headers["x-error-code"], "EntryNotFound");
+    assert_eq!(headers["x-repo-commit"], sha.as_str());
+}
+
+#[tokio::test]
+async fn reset_restores_the_seed_and_keeps_token_values() {
+    let state = HubState::new(World::seeded());
+    let before = state.seeded_tokens();
+    state.write().repos.clear();
+    state.reset();
+    assert_eq!(state.seeded_tokens(), before);
+    assert!(
+        state
+            .read()
+            .repo(RepoType::Model, "unidive/tiny-bert")
+            .is_some()
+    );
+}
+
+#[test]
+fn safetensors_header_lists_every_bert_tensor() {
+    let bytes = tiny_bert_safetensors();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert_eq!(n % 8, 0);
+    let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let shapes = bert_tensor_shapes();
+    // 5 embedding tensors, 16 per layer, 2 pooler tensors.
+    assert_eq!(shapes.len(), 5 + 16 * 2 + 2);
+    let mut end = 0;
+    for (name, shape) in &shapes {
+        let entry = &header[name];
+        assert_eq!(entry["dtype"], "F32", "{name}");
+        assert_eq!(entry["shape"], serde_json::json!(shape));
+        let offsets = entry["data_offsets"].as_array().unwrap();
+        let (a, b) = (offsets[0].as_u64().unwrap(), offsets[1].as_u64().unwrap());
+        assert_eq!(b - a, shape.iter().product::<usize>() as u64 * 4);
+        end = end.max(b);
+    }
+    assert_eq!(bytes.len(), 8 + n + end as usize);
+    assert_eq!(header["__metadata__"]["format"], "pt");
+    // Deterministic.
+    assert_eq!(bytes, tiny_bert_safetensors());
+}
+
+#[test]
+fn ranges() {
+    assert_eq!(parse_range("bytes=0-", 10), Ok(Some((0, 10))));
+    assert_eq!(parse_range("bytes=2-4", 10), Ok(Some((2, 5))));
+    assert_eq!(parse_range("bytes=2-400", 10), Ok(Some((2, 10))));
+    assert_eq!(parse_range("bytes=-3", 10), Ok(Some((7, 10))));
+    assert_eq!(parse_range("bytes=-30", 10), Ok(Some((0, 10))));
+    assert_eq!(parse_range("bytes=5-2", 10), Ok(None));
+    assert_eq!(parse_range("bytes=0-1,4-5", 10), Ok(None));
+    assert_eq!(parse_range("bytes=x-", 10), Ok(None));
+    assert!(parse_range("bytes=18446744073709551615-", 10).is_err());
+    assert!(parse_range("bytes=10-", 10).is_err());
+}
+
+#[test]
+fn repo_ids_and_paths() {
+    assert!(validate_repo_id("unidive/tiny-bert").is_ok());
+    for bad in [
+        "tiny-bert",
+        "a/b/c",
+        "a/..",
+        "a/-b",
+        "a/b.",
+        "a/b--c",
+        "/b",
+        "a/",
+    ] {
+        assert!(validate_repo_id(bad).is_err(), "{bad}");
+    }
+    assert!(validate_file_path("a/b/c.json").is_ok());
+    for bad in [
+        "",
+        "/etc/passwd",
+        "a/../b",
+        "./a",
+        "a//b",
+        ".git/config",
+        "a\\b",
+        "a\0b",
+    ] {
+        assert!(validate_file_path(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn front_matter() {
+    assert!(front_matter_errors("# no front matter").is_empty());
+    assert!(front_matter_errors("---\nlicense: mit\ntags:\n  - a\n---\n").is_empty());
+    assert_eq!(front_matter_errors("---\nlicense: mit\n").len(), 1);
+    assert_eq!(front_matter_errors("---\njust words\n---\n").len(), 1);
+}

@@ -1,0 +1,904 @@
+//! Everything the mock Hub knows: users, organisations, tokens, repositories with their commit
+//! history, and pending OAuth device codes.
+//!
+//! The world is plain data with no locking and no HTTP in it, so the access rules (who may read or
+//! write what) can be read and tested on their own. [`World::seeded`] builds the fixed world the
+//! handbook is written against; token values in it are generated at start and never appear in
+//! source.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+use sha1::{Digest, Sha1};
+use sha2::Sha256;
+
+use super::fixtures;
+
+/// Length of the random part of a generated token (after `hf_`).
+const TOKEN_RANDOM_LEN: usize = 34;
+
+/// Files with these extensions are reported as LFS files, as the real Hub's default
+/// `.gitattributes` would store them.
+const LFS_EXTENSIONS: &[&str] = &[
+    ".safetensors",
+    ".bin",
+    ".pt",
+    ".pth",
+    ".ckpt",
+    ".h5",
+    ".msgpack",
+    ".onnx",
+    ".zip",
+    ".7z",
+];
+
+/// Files at least this large are reported as LFS files whatever their name.
+const LFS_MIN_SIZE: u64 = 10 * 1024 * 1024;
+
+/// The five kinds of token the seeded world holds, one of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenKind {
+    /// A classic token with the `read` role.
+    Read,
+    /// A classic token with the `write` role.
+    Write,
+    /// A fine-grained token with explicit per-repository permissions.
+    FineGrained,
+    /// A token past its expiry date: answered like an unknown token.
+    Expired,
+    /// A token its owner revoked: answered like an unknown token.
+    Revoked,
+}
+
+impl TokenKind {
+    /// Every kind, in the order the seeded world creates them.
+    pub const ALL: [TokenKind; 5] = [
+        TokenKind::Read,
+        TokenKind::Write,
+        TokenKind::FineGrained,
+        TokenKind::Expired,
+        TokenKind::Revoked,
+    ];
+
+    /// The kebab-case name used in JSON and in the request log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Read => "read",
+            TokenKind::Write => "write",
+            TokenKind::FineGrained => "fine-grained",
+            TokenKind::Expired => "expired",
+            TokenKind::Revoked => "revoked",
+        }
+    }
+}
+
+impl fmt::Display for TokenKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a token allows, as the whoami-v2 `auth.accessToken.role` field reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "camelCase")]
+pub enum TokenRole {
+    /// Read every repository its user can read.
+    Read,
+    /// Read and write every repository its user can.
+    Write,
+    /// Only what the scope lists (public repositories stay readable).
+    FineGrained(FineGrainedScope),
+}
+
+/// The permissions of a fine-grained token.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FineGrainedScope {
+    /// Repository ids (`ns/name`) the token may read.
+    pub read_repos: Vec<String>,
+    /// Repository ids the token may read and commit to.
+    pub write_repos: Vec<String>,
+    /// Namespaces the token may create repositories in.
+    pub create_in: Vec<String>,
+    /// Whether the token may download from gated repositories its user was approved for.
+    pub can_read_gated_repos: bool,
+}
+
+/// Whether a token is usable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TokenStatus {
+    /// Usable.
+    #[default]
+    Active,
+    /// Past its expiry date.
+    Expired,
+    /// Revoked by its owner.
+    Revoked,
+}
+
+/// One access token the Hub knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    /// The secret itself. Never logged.
+    pub value: String,
+    /// The name shown by whoami-v2 and used by `hf auth login` to store the token.
+    pub display_name: String,
+    /// The user the token belongs to.
+    pub user: String,
+    /// What the token may do.
+    pub role: TokenRole,
+    /// Whether the token is usable.
+    pub status: TokenStatus,
+    /// True for tokens minted by the OAuth device flow (whoami reports `auth.type: "oauth"`).
+    pub oauth: bool,
+}
+
+impl Token {
+    /// The kind this token falls under (status first, then role).
+    pub fn kind(&self) -> TokenKind {
+        match (self.status, &self.role) {
+            (TokenStatus::Expired, _) => TokenKind::Expired,
+            (TokenStatus::Revoked, _) => TokenKind::Revoked,
+            (TokenStatus::Active, TokenRole::Read) => TokenKind::Read,
+            (TokenStatus::Active, TokenRole::Write) => TokenKind::Write,
+            (TokenStatus::Active, TokenRole::FineGrained(_)) => TokenKind::FineGrained,
+        }
+    }
+
+    /// The role word whoami-v2 reports.
+    pub fn role_name(&self) -> &'static str {
+        match self.role {
+            TokenRole::Read => "read",
+            TokenRole::Write => "write",
+            TokenRole::FineGrained(_) => "fineGrained",
+        }
+    }
+}
+
+/// A seeded token as handed to tests and printed by the standalone server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeededToken {
+    /// Which of the five seeded kinds it is.
+    pub kind: TokenKind,
+    /// Its display name, e.g. `unidive-read`.
+    pub display_name: String,
+    /// The secret value.
+    pub value: String,
+}
+
+/// Generates a token-shaped value the Hub does not know yet: `hf_` plus 34 letters and digits.
+pub fn generate_token_value() -> String {
+    let mut rng = rand::rng();
+    let tail: String = (0..TOKEN_RANDOM_LEN)
+        .map(|_| char::from(rng.sample(rand::distr::Alphanumeric)))
+        .collect();
+    format!("hf_{tail}")
+}
+
+/// A Hub user account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The user name (the namespace of their repositories).
+    pub name: String,
+    /// The full name shown by whoami-v2.
+    #[serde(default)]
+    pub fullname: String,
+    /// The e-mail address shown by whoami-v2.
+    #[serde(default)]
+    pub email: String,
+}
+
+/// A Hub organisation; every member may write to its repositories.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    /// The organisation name (the namespace of its repositories).
+    pub name: String,
+    /// The full name shown by whoami-v2.
+    #[serde(default)]
+    pub fullname: String,
+    /// User names of the members.
+    #[serde(default)]
+    pub members: BTreeSet<String>,
+}
+
+/// The three kinds of repository, which differ only in their URL prefixes.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RepoType {
+    /// A model repository (no URL prefix on file URLs).
+    #[default]
+    Model,
+    /// A dataset repository (`datasets/` prefix).
+    Dataset,
+    /// A Space (`spaces/` prefix).
+    Space,
+}
+
+impl RepoType {
+    /// Parses the plural used in `/api/{t}/...` URLs.
+    pub fn from_plural(s: &str) -> Option<RepoType> {
+        match s {
+            "models" => Some(RepoType::Model),
+            "datasets" => Some(RepoType::Dataset),
+            "spaces" => Some(RepoType::Space),
+            _ => None,
+        }
+    }
+
+    /// Parses the singular used in JSON bodies (`"type": "dataset"`).
+    pub fn from_singular(s: &str) -> Option<RepoType> {
+        match s {
+            "model" => Some(RepoType::Model),
+            "dataset" => Some(RepoType::Dataset),
+            "space" => Some(RepoType::Space),
+            _ => None,
+        }
+    }
+
+    /// The singular word: `model`, `dataset`, `space`.
+    pub fn singular(self) -> &'static str {
+        match self {
+            RepoType::Model => "model",
+            RepoType::Dataset => "dataset",
+            RepoType::Space => "space",
+        }
+    }
+
+    /// The prefix of web and file URLs: empty, `datasets/` or `spaces/`.
+    pub fn url_prefix(self) -> &'static str {
+        match self {
+            RepoType::Model => "",
+            RepoType::Dataset => "datasets/",
+            RepoType::Space => "spaces/",
+        }
+    }
+}
+
+/// Where a file's bytes come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileContent {
+    /// Bytes held in memory.
+    Bytes(Bytes),
+    /// `len` deterministic pseudo-random bytes generated on the fly from `seed`, so large files
+    /// cost no memory and are streamed.
+    Generated {
+        /// Seed of the generator.
+        seed: u64,
+        /// Length in bytes.
+        len: u64,
+    },
+}
+
+impl FileContent {
+    /// The size in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            FileContent::Bytes(b) => b.len() as u64,
+            FileContent::Generated { len, .. } => *len,
+        }
+    }
+
+    /// Whether the content is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Copies the bytes in `start..end` (clamped to the content).
+    pub fn slice(&self, start: u64, end: u64) -> Bytes {
+        let end = end.min(self.len());
+        let start = start.min(end);
+        match self {
+            FileContent::Bytes(b) => b.slice(start as usize..end as usize),
+            FileContent::Generated { seed, .. } => Bytes::from(generated_bytes(*seed, start, end)),
+        }
+    }
+
+    /// Calls `f` on consecutive chunks covering the whole content.
+    fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) {
+        match self {
+            FileContent::Bytes(b) => f(b),
+            FileContent::Generated { seed, len } => {
+                let mut pos = 0;
+                while pos < *len {
+                    let end = (pos + 1024 * 1024).min(*len);
+                    f(&generated_bytes(*seed, pos, end));
+                    pos = end;
+                }
+            }
+        }
+    }
+}
+
+/// One step of the splitmix64 generator, used for generated files and for weights.
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Bytes `start..end` of the generated content for `seed`: word `i` is a hash of `seed` and `i`.
+fn generated_bytes(seed: u64, start: u64, end: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity((end - start) as usize);
+    let mut word_index = start / 8;
+    let mut skip = (start % 8) as usize;
+    while (out.len() as u64) < end - start {
+        let mut s = seed ^ word_index.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        let word = splitmix64(&mut s).to_le_bytes();
+        let want = ((end - start) as usize - out.len()).min(8 - skip);
+        out.extend_from_slice(&word[skip..skip + want]);
+        skip = 0;
+        word_index += 1;
+    }
+    out
+}
+
+/// A file stored in a commit, with the hashes the API reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoFile {
+    /// The bytes.
+    pub content: FileContent,
+    /// The git blob sha1 (`oid` in tree listings, the ETag of regular files).
+    pub git_oid: String,
+    /// The sha256 (the LFS oid, the ETag of LFS files).
+    pub sha256: String,
+    /// Whether the file is reported as stored in LFS.
+    pub lfs: bool,
+}
+
+impl RepoFile {
+    /// Hashes `content` for the file at `path`.
+    pub fn new(path: &str, content: FileContent) -> RepoFile {
+        let len = content.len();
+        let mut sha1 = Sha1::new();
+        sha1.update(format!("blob {len}\0").as_bytes());
+        let mut sha256 = Sha256::new();
+        content.for_each_chunk(|chunk| {
+            sha1.update(chunk);
+            sha256.update(chunk);
+        });
+        let lfs = len >= LFS_MIN_SIZE || LFS_EXTENSIONS.iter().any(|ext| path.ends_with(ext));
+        RepoFile {
+            content,
+            git_oid: hex::encode(sha1.finalize()),
+            sha256: hex::encode(sha256.finalize()),
+            lfs,
+        }
+    }
+
+    /// The size in bytes.
+    pub fn size(&self) -> u64 {
+        self.content.len()
+    }
+
+    /// The ETag value (without quotes): sha256 for LFS files, the git oid otherwise.
+    pub fn etag(&self) -> &str {
+        if self.lfs {
+            &self.sha256
+        } else {
+            &self.git_oid
+        }
+    }
+}
+
+/// One commit: a full snapshot of the files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Commit {
+    /// The 40-hex commit id.
+    pub id: String,
+    /// The parent commit, if any.
+    pub parent: Option<String>,
+    /// The commit title.
+    pub summary: String,
+    /// When it was made (ISO 8601).
+    pub date: String,
+    /// Every file at this commit, by path.
+    pub files: BTreeMap<String, Arc<RepoFile>>,
+}
+
+/// A repository with its branches and history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repo {
+    /// Model, dataset or Space.
+    pub repo_type: RepoType,
+    /// `ns/name`.
+    pub id: String,
+    /// Private repositories are visible only to their namespace's members.
+    pub private: bool,
+    /// Gated repositories serve metadata to anyone but files only to approved users.
+    pub gated: bool,
+    /// Users approved for a gated repository.
+    pub gated_approved: BTreeSet<String>,
+    /// Branch name (`main`, `refs/pr/1`) to commit id.
+    pub branches: BTreeMap<String, String>,
+    /// Every commit by id.
+    pub commits: BTreeMap<String, Commit>,
+    /// Number of pull requests opened so far.
+    pub pull_requests: u64,
+    /// Creation date (ISO 8601).
+    pub created_at: String,
+}
+
+impl Repo {
+    /// The namespace part of the id.
+    pub fn namespace(&self) -> &str {
+        self.id.split_once('/').map_or("", |(ns, _)| ns)
+    }
+
+    /// The commit a revision names: a branch, or a full 40-hex commit id.
+    pub fn resolve(&self, rev: &str) -> Option<&Commit> {
+        if let Some(id) = self.branches.get(rev) {
+            return self.commits.get(id);
+        }
+        if is_commit_id(rev) {
+            return self.commits.get(&rev.to_ascii_lowercase());
+        }
+        None
+    }
+
+    /// The commit `main` points to.
+    pub fn head(&self) -> Option<&Commit> {
+        self.resolve("main")
+    }
+}
+
+/// Whether `s` looks like a full commit id (40 hex digits).
+pub fn is_commit_id(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The state of an OAuth device code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceCodeStatus {
+    /// Waiting for the user to approve or deny it.
+    Pending,
+    /// Approved; the next poll receives a token.
+    Approved,
+    /// Denied; the next poll receives `access_denied`.
+    Denied,
+    /// The token was handed out; the code is spent.
+    Used,
+}
+
+/// An OAuth device code issued by `/oauth/device`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCode {
+    /// The secret the client polls with.
+    #[serde(skip_serializing)]
+    pub device_code: String,
+    /// The short code the user types on the approval page (`ABCD-EFGH`).
+    pub user_code: String,
+    /// Where it stands.
+    pub status: DeviceCodeStatus,
+    /// The user it was approved for.
+    pub user: Option<String>,
+    /// When it stops being valid (Unix seconds).
+    pub expires_at: u64,
+}
+
+/// Settings that shape the mock's answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The polling `interval` sent by `/oauth/device`, in seconds (the real Hub says 5).
+    pub device_interval_secs: u64,
+    /// The `expires_in` of device codes, in seconds.
+    pub device_expires_in_secs: u64,
+    /// When set, new device codes are approved at once for this user (handy for unattended
+    /// `hf auth login` runs).
+    pub auto_approve_device_for: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            device_interval_secs: 1,
+            device_expires_in_secs: 900,
+            auto_approve_device_for: None,
+        }
+    }
+}
+
+/// Errors from changing the world.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WorldError {
+    /// A referenced user does not exist.
+    #[error("unknown user `{0}`")]
+    UnknownUser(String),
+    /// A referenced repository does not exist.
+    #[error("unknown repository `{0}`")]
+    UnknownRepo(String),
+    /// A referenced device code does not exist.
+    #[error("unknown device code `{0}`")]
+    UnknownDeviceCode(String),
+    /// A name or path failed validation.
+    #[error("{0}")]
+    Invalid(String),
+    /// A value that must be unique is taken.
+    #[error("{0} already exists")]
+    Exists(String),
+}
+
+/// Everything the mock Hub serves.
+#[derive(Clone, Debug, Default)]
+pub struct World {
+    /// Users by name.
+    pub users: BTreeMap<String, User>,
+    /// Organisations by name.
+    pub orgs: BTreeMap<String, Org>,
+    /// Tokens by value.
+    pub tokens: BTreeMap<String, Token>,
+    /// Repositories by type and id.
+    pub repos: BTreeMap<(RepoType, String), Repo>,
+    /// The tokens handed out by [`World::seeded`], in [`TokenKind::ALL`] order.
+    pub seeded_tokens: Vec<SeededToken>,
+    /// OAuth device codes issued so far.
+    pub device_codes: Vec<DeviceCode>,
+    /// Answer-shaping settings.
+    pub settings: Settings,
+    /// Counter mixed into commit ids so that equal commits still get new ids.
+    pub commit_counter: u64,
+}
+
+/// The seeded user.
+pub const SEED_USER: &str = "unidive-student";
+/// The seeded organisation.
+pub const SEED_ORG: &str = "unidive";
+/// The public seeded model.
+pub const SEED_PUBLIC_REPO: &str = "unidive/tiny-bert";
+/// The private seeded model, readable by the fine-grained token.
+pub const SEED_PRIVATE_REPO: &str = "unidive/tiny-bert-private";
+/// The gated seeded model (nobody is approved).
+pub const SEED_GATED_REPO: &str = "unidive/tiny-bert-gated";
+/// A fixed timestamp for seeded objects, so repo info is reproducible.
+const SEED_DATE: &str = "2025-01-01T00:00:00.000Z";
+
+impl World {
+    /// An empty world: no users, no tokens, no repositories.
+    pub fn empty() -> World {
+        World::default()
+    }
+
+    /// The world the handbook is written against: user `unidive-student` in org `unidive`, one
+    /// token of each [`TokenKind`] (values generated now), and the three tiny-bert repositories.
+    pub fn seeded() -> World {
+        let mut w = World::empty();
+        w.users.insert(
+            SEED_USER.to_string(),
+            User {
+                name: SEED_USER.into(),
+                fullname: "UniDive Student".into(),
+                email: "student@unidive.example".into(),
+            },
+        );
+        w.orgs.insert(
+            SEED_ORG.to_string(),
+            Org {
+                name: SEED_ORG.into(),
+                fullname: "UniDive".into(),
+                members: BTreeSet::from([SEED_USER.to_string()]),
+            },
+        );
+        for kind in TokenKind::ALL {
+            let (role, status) = match kind {
+                TokenKind::Read => (TokenRole::Read, TokenStatus::Active),
+                TokenKind::Write => (TokenRole::Write, TokenStatus::Active),
+                TokenKind::FineGrained => (
+                    TokenRole::FineGrained(FineGrainedScope {
+                        read_repos: vec![SEED_PRIVATE_REPO.to_string()],
+                        ..FineGrainedScope::default()
+                    }),
+                    TokenStatus::Active,
+                ),
+                TokenKind::Expired => (TokenRole::Write, TokenStatus::Expired),
+                TokenKind::Revoked => (TokenRole::Write, TokenStatus::Revoked),
+            };
+            let token = Token {
+                value: generate_token_value(),
+                display_name: format!("unidive-{kind}"),
+                user: SEED_USER.into(),
+                role,
+                status,
+                oauth: false,
+            };
+            w.seeded_tokens.push(SeededToken {
+                kind,
+                display_name: token.display_name.clone(),
+                value: token.value.clone(),
+            });
+            w.tokens.insert(token.value.clone(), token);
+        }
+        let files = fixtures::tiny_bert_files();
+        for (id, private, gated) in [
+            (SEED_PUBLIC_REPO, false, false),
+            (SEED_PRIVATE_REPO, true, false),
+            (SEED_GATED_REPO, false, true),
+        ] {
+            let mut repo_files = files.clone();
+            if gated {
+                repo_files.push((
+                    "README.md".into(),
+                    FileContent::Bytes(Bytes::from(fixtures::gated_readme())),
+                ));
+            }
+            // Seeded repos cannot fail validation; fall back to skipping rather than panicking.
+            if let Ok(repo) = w.create_repo(RepoType::Model, id, private, SEED_DATE) {
+                repo.gated = gated;
+            }
+            let _ = w.commit_files(RepoType::Model, id, "Add tiny BERT", repo_files, SEED_DATE);
+        }
+        w
+    }
+
+    /// The seeded token of `kind`, if this world has one.
+    pub fn seeded_token(&self, kind: TokenKind) -> Option<&SeededToken> {
+        self.seeded_tokens.iter().find(|t| t.kind == kind)
+    }
+
+    /// The organisations `user` belongs to.
+    pub fn orgs_of(&self, user: &str) -> Vec<&Org> {
+        self.orgs
+            .values()
+            .filter(|o| o.members.contains(user))
+            .collect()
+    }
+
+    /// Whether `user` may write to repositories in `namespace` (their own or an org's).
+    pub fn user_can_write_namespace(&self, user: &str, namespace: &str) -> bool {
+        user == namespace
+            || self
+                .orgs
+                .get(namespace)
+                .is_some_and(|o| o.members.contains(user))
+    }
+
+    /// Whether `token` may see `repo` at all (public, or private and allowed).
+    pub fn token_can_see(&self, token: Option<&Token>, repo: &Repo) -> bool {
+        if !repo.private {
+            return true;
+        }
+        let Some(token) = token else { return false };
+        if !self.user_can_write_namespace(&token.user, repo.namespace()) {
+            return false;
+        }
+        match &token.role {
+            TokenRole::Read | TokenRole::Write => true,
+            TokenRole::FineGrained(scope) => {
+                scope.read_repos.contains(&repo.id) || scope.write_repos.contains(&repo.id)
+            }
+        }
+    }
+
+    /// Whether `token` may commit to `repo` directly.
+    pub fn token_can_write(&self, token: &Token, repo: &Repo) -> bool {
+        if !self.user_can_write_namespace(&token.user, repo.namespace()) {
+            return false;
+        }
+        match &token.role {
+            TokenRole::Read => false,
+            TokenRole::Write => true,
+            TokenRole::FineGrained(scope) => scope.write_repos.contains(&repo.id),
+        }
+    }
+
+    /// Whether `token` may create or delete repositories in `namespace`.
+    pub fn token_can_manage(&self, token: &Token, namespace: &str, repo_id: &str) -> bool {
+        if !self.user_can_write_namespace(&token.user, namespace) {
+            return false;
+        }
+        match &token.role {
+            TokenRole::Read => false,
+            TokenRole::Write => true,
+            TokenRole::FineGrained(scope) => {
+                scope.create_in.iter().any(|n| n == namespace)
+                    || scope.write_repos.iter().any(|r| r == repo_id)
+            }
+        }
+    }
+
+    /// Whether `token` may download files from the gated `repo`.
+    pub fn token_passes_gate(&self, token: &Token, repo: &Repo) -> bool {
+        // Only the approval list counts, even for the repository's own organisation: the seeded
+        // student belongs to `unidive` and must still meet the gate.
+        let approved = repo.gated_approved.contains(&token.user);
+        match &token.role {
+            TokenRole::FineGrained(scope) => {
+                approved && (scope.can_read_gated_repos || scope.read_repos.contains(&repo.id))
+            }
+            _ => approved,
+        }
+    }
+
+    /// Looks up a repository.
+    pub fn repo(&self, repo_type: RepoType, id: &str) -> Option<&Repo> {
+        self.repos.get(&(repo_type, id.to_string()))
+    }
+
+    /// Looks up a repository for changing it.
+    pub fn repo_mut(&mut self, repo_type: RepoType, id: &str) -> Option<&mut Repo> {
+        self.repos.get_mut(&(repo_type, id.to_string()))
+    }
+
+    /// Creates an empty repository whose first commit holds only `.gitattributes`, as the real
+    /// Hub does. Fails if the id is invalid or taken.
+    pub fn create_repo(
+        &mut self,
+        repo_type: RepoType,
+        id: &str,
+        private: bool,
+        date: &str,
+    ) -> Result<&mut Repo, WorldError> {
+        validate_repo_id(id).map_err(WorldError::Invalid)?;
+        let key = (repo_type, id.to_string());
+        if self.repos.contains_key(&key) {
+            return Err(WorldError::Exists(format!("repository `{id}`")));
+        }
+        let attributes = Arc::new(RepoFile::new(
+            ".gitattributes",
+            FileContent::Bytes(Bytes::from_static(fixtures::GITATTRIBUTES.as_bytes())),
+        ));
+        let files = BTreeMap::from([(".gitattributes".to_string(), attributes)]);
+        let commit = self.make_commit(id, None, "initial commit", date, files);
+        let repo = Repo {
+            repo_type,
+            id: id.to_string(),
+            private,
+            gated: false,
+            gated_approved: BTreeSet::new(),
+            branches: BTreeMap::from([("main".to_string(), commit.id.clone())]),
+            commits: BTreeMap::from([(commit.id.clone(), commit)]),
+            pull_requests: 0,
+            created_at: date.to_string(),
+        };
+        Ok(self.repos.entry(key).or_insert(repo))
+    }
+
+    /// Builds a commit with a fresh id derived from its content and a counter.
+    pub fn make_commit(
+        &mut self,
+        repo_id: &str,
+        parent: Option<String>,
+        summary: &str,
+        date: &str,
+        files: BTreeMap<String, Arc<RepoFile>>,
+    ) -> Commit {
+        self.commit_counter += 1;
+        let mut h = Sha1::new();
+        h.update(
+            format!(
+                "{repo_id}\n{}\n{summary}\n{}\n",
+                parent.as_deref().unwrap_or(""),
+                self.commit_counter
+            )
+            .as_bytes(),
+        );
+        for (path, file) in &files {
+            h.update(format!("{path} {}\n", file.git_oid).as_bytes());
+        }
+        Commit {
+            id: hex::encode(h.finalize()),
+            parent,
+            summary: summary.to_string(),
+            date: date.to_string(),
+            files,
+        }
+    }
+
+    /// Adds or replaces `files` on `main` of an existing repository in one commit; returns the
+    /// new commit id.
+    pub fn commit_files(
+        &mut self,
+        repo_type: RepoType,
+        id: &str,
+        summary: &str,
+        files: Vec<(String, FileContent)>,
+        date: &str,
+    ) -> Result<String, WorldError> {
+        let hashed = hash_files(files)?;
+        self.commit_hashed(repo_type, id, summary, hashed, date)
+    }
+
+    /// Like [`World::commit_files`] for files already hashed with [`hash_files`] (so a caller
+    /// holding a lock does not hash large files under it).
+    pub fn commit_hashed(
+        &mut self,
+        repo_type: RepoType,
+        id: &str,
+        summary: &str,
+        files: Vec<(String, Arc<RepoFile>)>,
+        date: &str,
+    ) -> Result<String, WorldError> {
+        let repo = self
+            .repo(repo_type, id)
+            .ok_or_else(|| WorldError::UnknownRepo(id.to_string()))?;
+        let head = repo.head().map(|c| (c.id.clone(), c.files.clone()));
+        let (parent, mut snapshot) = match head {
+            Some((p, f)) => (Some(p), f),
+            None => (None, BTreeMap::new()),
+        };
+        snapshot.extend(files);
+        let commit = self.make_commit(id, parent, summary, date, snapshot);
+        let commit_id = commit.id.clone();
+        let repo = self
+            .repo_mut(repo_type, id)
+            .ok_or_else(|| WorldError::UnknownRepo(id.to_string()))?;
+        repo.branches.insert("main".into(), commit_id.clone());
+        repo.commits.insert(commit_id.clone(), commit);
+        Ok(commit_id)
+    }
+}
+
+/// Validates the paths of `files` and hashes their contents.
+pub fn hash_files(
+    files: Vec<(String, FileContent)>,
+) -> Result<Vec<(String, Arc<RepoFile>)>, WorldError> {
+    files
+        .into_iter()
+        .map(|(path, content)| {
+            validate_file_path(&path).map_err(WorldError::Invalid)?;
+            let file = Arc::new(RepoFile::new(&path, content));
+            Ok((path, file))
+        })
+        .collect()
+}
+
+/// Checks one part (namespace or name) of a repository id against the real Hub's rules.
+fn validate_id_part(part: &str) -> Result<(), String> {
+    let ok_chars = part
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if part.is_empty()
+        || part.len() > 96
+        || !ok_chars
+        || part.contains("--")
+        || part.contains("..")
+        || part.starts_with(['-', '.'])
+        || part.ends_with(['-', '.'])
+    {
+        return Err(format!(
+            "Repo id must use alphanumeric chars or '-', '_', '.', '--' and '..' are forbidden, \
+             '-' and '.' cannot start or end the name, max length is 96: '{part}'."
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a full repository id (`ns/name`).
+pub fn validate_repo_id(id: &str) -> Result<(), String> {
+    let Some((ns, name)) = id.split_once('/') else {
+        return Err(format!(
+            "Invalid repo id '{id}': expected 'namespace/name'."
+        ));
+    };
+    validate_id_part(ns)?;
+    validate_id_part(name)
+}
+
+/// Checks a path inside a repository: relative, no `.`/`..`/empty segments, no `.git/`, no
+/// backslashes or control characters.
+pub fn validate_file_path(path: &str) -> Result<(), String> {
+    let bad = path.is_empty()
+        || path.len() > 1000
+        || path.starts_with('/')
+        || path.contains('\\')
+        || path.chars().any(char::is_control)
+        || path
+            .split('/')
+            .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        || path == ".git"
+        || path.starts_with(".git/");
+    if bad {
+        return Err(format!("Invalid path in repository: '{path}'"));
+    }
+    Ok(())
+}
