@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 
 use crate::build::{BuildOptions, build};
 use crate::preprocess::protocol;
+use crate::widgets::serve::{ServeOptions, serve};
 
 /// An mdBook preprocessor and toolchain for the Hugging Face token handbook.
 #[derive(Debug, Parser)]
@@ -40,6 +41,18 @@ pub enum Command {
         #[arg(long)]
         dest: Option<PathBuf>,
     },
+    /// Build the book and serve it on 127.0.0.1 (no rebuild on change: restart after edits).
+    Serve {
+        /// The book's root folder, holding book.toml.
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+        /// The port on 127.0.0.1.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Start a mock Hub, point the token checker at it and print its test tokens.
+        #[arg(long)]
+        mock_hub: bool,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -54,6 +67,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 hub_endpoint: None,
             })?;
             eprintln!("Built the book: open {}", out.join("index.html").display());
+            Ok(0)
+        }
+        Some(Command::Serve {
+            book,
+            port,
+            mock_hub,
+        }) => {
+            serve(&ServeOptions {
+                book,
+                port,
+                mock_hub,
+            })?;
             Ok(0)
         }
     }
