@@ -136,6 +136,11 @@ pub struct BookServer {
 impl BookServer {
     /// Serves `dir` on a free loopback port, with an optional Content-Security-Policy header.
     pub fn start(dir: &Path, csp: Option<&str>) -> io::Result<BookServer> {
+        BookServer::start_app(router(dir, csp))
+    }
+
+    /// Serves any app on a free loopback port (e.g. a stand-in Hub in tests).
+    pub fn start_app(app: Router) -> io::Result<BookServer> {
         let std_listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
@@ -147,7 +152,6 @@ impl BookServer {
             let _guard = runtime.enter();
             tokio::net::TcpListener::from_std(std_listener)?
         };
-        let app = router(dir, csp);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("book-server".into())

@@ -8,3 +8,6 @@ mod protocol;
 
 /// Building books in-process and under mdBook's own command preprocessor.
 mod build;
+
+/// The token checker and badges in headless Chromium, against the mock Hub.
+mod widgets;
