@@ -722,23 +722,33 @@ fn assets_ship_with_the_book_and_stay_out_of_source_and_search() {
     })
     .unwrap();
     assert_eq!(files_under(&book.root().join("src")), before, "src/ untouched");
-    let js = out.join("target/hubcheck/assets/hubcheck.js");
-    assert!(js.is_file() && out.join("target/hubcheck/assets/hubcheck.css").is_file());
+    // mdBook 0.5 adds a content hash to file names (output.html.hash-files).
+    let shipped: Vec<String> = files_under(&out.join("target/hubcheck/assets"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let script = regex::Regex::new(r#"<script src="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.js)""#)
+        .unwrap();
+    let style = regex::Regex::new(r#"href="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.css)""#).unwrap();
     for page in ["read.html", "print.html"] {
         let html = fs::read_to_string(out.join(page)).unwrap();
-        assert!(
-            html.contains("<script src=\"target/hubcheck/assets/hubcheck.js\""),
-            "{page} loads the widget script"
-        );
-        assert!(html.contains("target/hubcheck/assets/hubcheck.css"), "{page}");
+        let js = script.captures(&html).unwrap_or_else(|| panic!("{page} loads no widget script"));
+        let css = style.captures(&html).unwrap_or_else(|| panic!("{page} loads no widget stylesheet"));
+        assert!(shipped.contains(&js[1].to_string()), "{page}: {shipped:?}");
+        assert!(shipped.contains(&css[1].to_string()), "{page}: {shipped:?}");
     }
     let read = fs::read_to_string(out.join("read.html")).unwrap();
     assert!(read.contains("class=\"hubcheck-badge hubcheck-badge-verified\""), "{read}");
     assert!(read.contains("class=\"hubcheck-badge hubcheck-badge-failing\""), "{read}");
 
-    let index = ["searchindex.js", "searchindex.json"]
-        .iter()
-        .find_map(|f| fs::read_to_string(out.join(f)).ok())
+    let index = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("searchindex"))
+        })
+        .map(|p| fs::read_to_string(p).unwrap())
         .expect("a search index");
     for widget_text in ["JavaScript", "Verified", "Failing", "hf auth whoami with", "token checker needs"] {
         assert!(!index.contains(widget_text), "search index holds {widget_text:?}");
