@@ -173,7 +173,13 @@ fn badge_edit(text: &str, start: usize, html: &str) -> (Range<usize>, String) {
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let prefix: String = text[line_start..start]
         .chars()
-        .map(|c| if c == '>' || c.is_whitespace() { c } else { ' ' })
+        .map(|c| {
+            if c == '>' || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
         .collect();
     (
         start..start,

@@ -62,9 +62,7 @@ pub fn write_assets(root: &Path) -> Result<Vec<PathBuf>, AssetError> {
 
 /// The `book.toml` lines that link the assets, for messages and the README.
 pub fn config_lines() -> String {
-    format!(
-        "[output.html]\nadditional-js = [\"{JS_PATH}\"]\nadditional-css = [\"{CSS_PATH}\"]"
-    )
+    format!("[output.html]\nadditional-js = [\"{JS_PATH}\"]\nadditional-css = [\"{CSS_PATH}\"]")
 }
 
 /// A warning when the html config does not link both assets, given its `additional-js` and

@@ -112,10 +112,9 @@ pub fn badge_html(badge: &Badge, report: &Report, code: &str) -> String {
         Badge::Verified { scenarios } => {
             format!("{scenarios} cases tested {date} with {clients}")
         }
-        Badge::Failing { failed } => format!(
-            "failed on {date} with {clients} ({})",
-            failed.join(", ")
-        ),
+        Badge::Failing { failed } => {
+            format!("failed on {date} with {clients} ({})", failed.join(", "))
+        }
         Badge::NotVerified => format!("not run by the tests of {date}"),
         Badge::Stale => format!("last tested {date}; the text changed after that"),
     };
@@ -174,13 +173,19 @@ mod tests {
 
     #[test]
     fn all_passed_is_verified() {
-        let r = report(vec![result(F, 0, "h", "a", true), result(F, 0, "h", "b", true)]);
+        let r = report(vec![
+            result(F, 0, "h", "a", true),
+            result(F, 0, "h", "b", true),
+        ]);
         assert_eq!(select(&r, F, 0, "h"), Badge::Verified { scenarios: 2 });
     }
 
     #[test]
     fn any_failed_is_failing_and_names_the_scenario() {
-        let r = report(vec![result(F, 0, "h", "a", true), result(F, 0, "h", "b", false)]);
+        let r = report(vec![
+            result(F, 0, "h", "a", true),
+            result(F, 0, "h", "b", false),
+        ]);
         assert_eq!(
             select(&r, F, 0, "h"),
             Badge::Failing {
@@ -229,7 +234,10 @@ mod tests {
         let mut r = report(vec![result(F, 0, "h", "<b>", false)]);
         r.clients.insert("python".into(), "\"3\"".into());
         let html = badge_html(&select(&r, F, 0, "h"), &r, "");
-        assert!(!html.contains("<b>") && html.contains("&lt;b&gt;"), "{html}");
+        assert!(
+            !html.contains("<b>") && html.contains("&lt;b&gt;"),
+            "{html}"
+        );
         assert!(html.contains("&quot;3&quot;"));
     }
 }

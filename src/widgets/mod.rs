@@ -83,11 +83,17 @@ mod tests {
 
     #[test]
     fn container_carries_class_role_and_escaped_endpoint() {
-        let html = token_check_html(Role::Write, "http://127.0.0.1:1/\"x", &["hf_your_token_here"]);
+        let html = token_check_html(
+            Role::Write,
+            "http://127.0.0.1:1/\"x",
+            &["hf_your_token_here"],
+        );
         assert!(html.starts_with("<div class=\"hubcheck-token-check\" data-role=\"write\""));
         assert!(html.contains("data-hub-endpoint=\"http://127.0.0.1:1/&quot;x\""));
         assert!(html.contains("data-placeholders=\"[&quot;hf_your_token_here&quot;]\""));
-        assert!(html.contains("data-fallback=\"The token checker needs JavaScript. This page needs a write token."));
+        assert!(html.contains(
+            "data-fallback=\"The token checker needs JavaScript. This page needs a write token."
+        ));
         assert!(!html.contains('\n'));
     }
 

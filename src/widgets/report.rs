@@ -124,13 +124,12 @@ impl Report {
 
     /// Parses report JSON; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Report, ReportError> {
-        let report: Report =
-            serde_json::from_str(text).map_err(|e| ReportError::Malformed {
-                path: path.to_path_buf(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })?;
+        let report: Report = serde_json::from_str(text).map_err(|e| ReportError::Malformed {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
         if report.version != REPORT_VERSION {
             return Err(ReportError::Version {
                 path: path.to_path_buf(),
@@ -182,9 +181,7 @@ mod tests {
         assert_eq!(report.clients["huggingface_hub"], "2.4.0");
         assert_eq!(report.results[0].status, ResultStatus::Passed);
         assert_eq!(
-            report
-                .results_at("book/testing-your-token.md", 0)
-                .count(),
+            report.results_at("book/testing-your-token.md", 0).count(),
             1
         );
     }
@@ -192,12 +189,18 @@ mod tests {
     #[test]
     fn missing_file_is_no_report() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(Report::load(&dir.path().join("none.json")).unwrap().is_none());
+        assert!(
+            Report::load(&dir.path().join("none.json"))
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn malformed_and_future_reports_are_errors_naming_the_file() {
-        let err = Report::parse("{", Path::new("r.json")).unwrap_err().to_string();
+        let err = Report::parse("{", Path::new("r.json"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("r.json:"), "{err}");
         let future = EXAMPLE.replace("\"version\": 1", "\"version\": 9");
         let err = Report::parse(&future, Path::new("r.json"))

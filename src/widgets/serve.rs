@@ -57,7 +57,8 @@ pub enum ServeError {
 /// A static-file app for a built book: `ServeDir` with `index.html` for folders, and
 /// `Content-Security-Policy: csp` on every answer when given.
 pub fn router(dir: &Path, csp: Option<&str>) -> Router {
-    let app = Router::new().fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+    let app =
+        Router::new().fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
     match csp.and_then(|v| HeaderValue::from_str(v).ok()) {
         None => app,
         Some(value) => app.layer(axum::middleware::map_response(
@@ -81,7 +82,9 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     } else {
         None
     };
-    let out_dir = tempfile::Builder::new().prefix("hubcheck-serve-").tempdir()?;
+    let out_dir = tempfile::Builder::new()
+        .prefix("hubcheck-serve-")
+        .tempdir()?;
     let out = build(&BuildOptions {
         book: options.book.clone(),
         dest: Some(out_dir.path().to_path_buf()),

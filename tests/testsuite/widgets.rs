@@ -278,7 +278,12 @@ async fn type_and_press(driver: &WebDriver, token: &str, button: &str) -> (Strin
     let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
     input.clear().await.unwrap();
     input.send_keys(token).await.unwrap();
-    w.find(By::Css(button)).await.unwrap().click().await.unwrap();
+    w.find(By::Css(button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     settled(&w).await
 }
 
@@ -350,7 +355,10 @@ fn assert_hub_saw_only_whoami(hub: &MockHub, expected_gets: usize) {
     let log = hub.request_log();
     for entry in &log {
         assert_eq!(entry.path, "/api/whoami-v2", "{log:?}");
-        assert!(entry.method == "GET" || entry.method == "OPTIONS", "{log:?}");
+        assert!(
+            entry.method == "GET" || entry.method == "OPTIONS",
+            "{log:?}"
+        );
     }
     let gets = log.iter().filter(|e| e.method == "GET").count();
     assert_eq!(gets, expected_gets, "{log:?}");
@@ -390,7 +398,10 @@ fn valid_read_token_on_a_read_page_shows_account_token_and_role() {
             .unwrap();
         let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
         assert_eq!(input.prop("value").await.unwrap().unwrap_or_default(), "");
-        assert_eq!(input.attr("type").await.unwrap().as_deref(), Some("password"));
+        assert_eq!(
+            input.attr("type").await.unwrap().as_deref(),
+            Some("password")
+        );
         assert_nothing_kept(&driver, &token).await;
     });
 }
@@ -439,11 +450,21 @@ fn invalid_and_expired_tokens_get_the_same_401_explanation() {
     let site = std::sync::Arc::new(site);
     let shared = site.clone();
     with_browser(move |driver| async move {
-        for (name, token) in [("invalid", &invalid), ("expired", &expired), ("revoked", &revoked)] {
+        for (name, token) in [
+            ("invalid", &invalid),
+            ("expired", &expired),
+            ("revoked", &revoked),
+        ] {
             let (state, text) = check(&driver, &url, token, LIVE).await;
             assert_eq!(state, "invalid", "{name}: {text}");
-            assert!(text.contains("did not accept this token (401)"), "{name}: {text}");
-            assert!(text.contains("wrong, expired, or revoked"), "{name}: {text}");
+            assert!(
+                text.contains("did not accept this token (401)"),
+                "{name}: {text}"
+            );
+            assert!(
+                text.contains("wrong, expired, or revoked"),
+                "{name}: {text}"
+            );
             assert!(text.contains("cannot tell which"), "{name}: {text}");
             if name == "expired" {
                 screenshot(&widget(&driver).await, "expired.png").await;
@@ -477,7 +498,13 @@ fn spaces_quotes_and_line_breaks_are_caught_before_the_hub_is_asked() {
         let (_, text) = check(&driver, &url, "hf_abc", OFFLINE).await;
         assert!(text.contains("too short"), "{text}");
 
-        let (_, text) = check(&driver, &url, "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789", OFFLINE).await;
+        let (_, text) = check(
+            &driver,
+            &url,
+            "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789",
+            OFFLINE,
+        )
+        .await;
         assert!(text.contains("starts with hf_"), "{text}");
 
         // A paste that ended with a line break: the field drops it, the student is told why it matters.
@@ -624,9 +651,18 @@ fn print_page_loads_the_script_and_its_checkers_work() {
         };
         assert_ne!(ids[0], ids[1]);
         // The second one is the write page's.
-        let input = ready[1].find(By::Css("input.hubcheck-input")).await.unwrap();
+        let input = ready[1]
+            .find(By::Css("input.hubcheck-input"))
+            .await
+            .unwrap();
         input.send_keys(token.as_str()).await.unwrap();
-        ready[1].find(By::Css(LIVE)).await.unwrap().click().await.unwrap();
+        ready[1]
+            .find(By::Css(LIVE))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         let (state, text) = settled(&ready[1]).await;
         assert_eq!(state, "valid", "{text}");
         assert!(text.contains("this is a write token"), "{text}");
@@ -643,23 +679,28 @@ fn checker_and_badges_are_readable_in_every_theme() {
     with_browser(move |driver| async move {
         let (state, _) = check(&driver, &url, &token, LIVE).await;
         assert_eq!(state, "note");
-        let badges = driver
-            .find_all(By::Css(".hubcheck-badge"))
-            .await
-            .unwrap();
+        let badges = driver.find_all(By::Css(".hubcheck-badge")).await.unwrap();
         assert_eq!(badges.len(), 2);
         assert_eq!(
-            badges[0].attr("aria-label").await.unwrap().unwrap_or_default(),
+            badges[0]
+                .attr("aria-label")
+                .await
+                .unwrap()
+                .unwrap_or_default(),
             "\u{2713} Verified: tested 2026-11-29 with python 3.11.7, huggingface_hub 2.4.0"
         );
-        assert!(badges[1].attr("class").await.unwrap().unwrap_or_default().contains("failing"));
+        assert!(
+            badges[1]
+                .attr("class")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+                .contains("failing")
+        );
         for theme in ["light", "rust", "coal", "navy", "ayu"] {
             // Switch the theme the way mdBook does: the class of <html>.
             let contrast = driver
-                .execute(
-                    CONTRAST_JS,
-                    vec![Value::from(theme)],
-                )
+                .execute(CONTRAST_JS, vec![Value::from(theme)])
                 .await
                 .unwrap()
                 .json()
@@ -680,6 +721,9 @@ const theme = arguments[0];
 const html = document.documentElement;
 ["light", "rust", "coal", "navy", "ayu"].forEach((t) => html.classList.remove(t));
 html.classList.add(theme);
+// mdBook's own inline script adds "js" (the CSP blocks it here); without it `html:not(.js)` keeps
+// the light colours whatever the theme class.
+html.classList.add("js");
 const rgb = (c) => (c.match(/[\d.]+/g) || []).slice(0, 4).map(Number);
 const lum = (c) => {
   const [r, g, b] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4)));
@@ -721,25 +765,41 @@ fn assets_ship_with_the_book_and_stay_out_of_source_and_search() {
         hub_endpoint: None,
     })
     .unwrap();
-    assert_eq!(files_under(&book.root().join("src")), before, "src/ untouched");
+    assert_eq!(
+        files_under(&book.root().join("src")),
+        before,
+        "src/ untouched"
+    );
     // mdBook 0.5 adds a content hash to file names (output.html.hash-files).
     let shipped: Vec<String> = files_under(&out.join("target/hubcheck/assets"))
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    let script = regex::Regex::new(r#"<script src="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.js)""#)
-        .unwrap();
-    let style = regex::Regex::new(r#"href="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.css)""#).unwrap();
+    let script =
+        regex::Regex::new(r#"<script src="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.js)""#)
+            .unwrap();
+    let style =
+        regex::Regex::new(r#"href="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.css)""#).unwrap();
     for page in ["read.html", "print.html"] {
         let html = fs::read_to_string(out.join(page)).unwrap();
-        let js = script.captures(&html).unwrap_or_else(|| panic!("{page} loads no widget script"));
-        let css = style.captures(&html).unwrap_or_else(|| panic!("{page} loads no widget stylesheet"));
+        let js = script
+            .captures(&html)
+            .unwrap_or_else(|| panic!("{page} loads no widget script"));
+        let css = style
+            .captures(&html)
+            .unwrap_or_else(|| panic!("{page} loads no widget stylesheet"));
         assert!(shipped.contains(&js[1].to_string()), "{page}: {shipped:?}");
         assert!(shipped.contains(&css[1].to_string()), "{page}: {shipped:?}");
     }
     let read = fs::read_to_string(out.join("read.html")).unwrap();
-    assert!(read.contains("class=\"hubcheck-badge hubcheck-badge-verified\""), "{read}");
-    assert!(read.contains("class=\"hubcheck-badge hubcheck-badge-failing\""), "{read}");
+    assert!(
+        read.contains("class=\"hubcheck-badge hubcheck-badge-verified\""),
+        "{read}"
+    );
+    assert!(
+        read.contains("class=\"hubcheck-badge hubcheck-badge-failing\""),
+        "{read}"
+    );
 
     let index = fs::read_dir(&out)
         .unwrap()
@@ -750,8 +810,17 @@ fn assets_ship_with_the_book_and_stay_out_of_source_and_search() {
         })
         .map(|p| fs::read_to_string(p).unwrap())
         .expect("a search index");
-    for widget_text in ["JavaScript", "Verified", "Failing", "hf auth whoami with", "token checker needs"] {
-        assert!(!index.contains(widget_text), "search index holds {widget_text:?}");
+    for widget_text in [
+        "JavaScript",
+        "Verified",
+        "Failing",
+        "hf auth whoami with",
+        "token checker needs",
+    ] {
+        assert!(
+            !index.contains(widget_text),
+            "search index holds {widget_text:?}"
+        );
     }
     assert!(index.contains("checker"), "chapter text is still indexed");
 
@@ -792,6 +861,13 @@ fn stock_mdbook_without_the_asset_lines_is_warned() {
     let output = run_binary(&[], &input);
     assert!(output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("additional-js = [\"target/hubcheck/assets/hubcheck.js\"]"), "{stderr}");
-    assert!(book.root().join("target/hubcheck/assets/hubcheck.css").is_file());
+    assert!(
+        stderr.contains("additional-js = [\"target/hubcheck/assets/hubcheck.js\"]"),
+        "{stderr}"
+    );
+    assert!(
+        book.root()
+            .join("target/hubcheck/assets/hubcheck.css")
+            .is_file()
+    );
 }

@@ -189,7 +189,12 @@ mod badges {
 
     /// The code of every block after processing, to show the badges did not break any block.
     fn codes(text: &str) -> Vec<String> {
-        scan(text).unwrap().blocks.into_iter().map(|b| b.code).collect()
+        scan(text)
+            .unwrap()
+            .blocks
+            .into_iter()
+            .map(|b| b.code)
+            .collect()
     }
 
     #[test]
@@ -201,7 +206,10 @@ mod badges {
             out.starts_with("Run:\n\n<div class=\"hubcheck-badge hubcheck-badge-verified\""),
             "{out}"
         );
-        assert!(out.ends_with("></div>\n\n```python\nprint(1)\n```\n"), "{out}");
+        assert!(
+            out.ends_with("></div>\n\n```python\nprint(1)\n```\n"),
+            "{out}"
+        );
         assert_eq!(codes(&out), codes(text));
     }
 
