@@ -381,6 +381,9 @@ fn valid_read_token_on_a_read_page_shows_account_token_and_role() {
         assert!(text.contains("this is a read token"), "{text}");
         let w = widget(&driver).await;
         screenshot(&w, "valid-read.png").await;
+        // The whole chapter: checker, badges and code, as docs/token-checker.png shows it.
+        let main = driver.find(By::Css("main")).await.unwrap();
+        screenshot(&main, "page-read.png").await;
 
         // Same token again within a minute: the last answer is reused, the Hub is not asked.
         w.find(By::Css(LIVE)).await.unwrap().click().await.unwrap();

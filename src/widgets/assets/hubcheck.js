@@ -397,12 +397,13 @@
       widget,
       "problems",
       problems.length === 1 ? "Please fix this first:" : "Please fix these first:",
-      problems
-        .map(function (p) {
-          return p.text;
-        })
-        .concat(live ? ["The Hub was not asked, because the format is wrong."] : [])
+      problems.map(function (p) {
+        return p.text;
+      })
     );
+    if (live) {
+      widget.result.appendChild(el("p", {}, "The Hub was not asked, because the format is wrong."));
+    }
     widget.result.setAttribute("data-problems", problems
       .map(function (p) {
         return p.code;
