@@ -13,6 +13,7 @@ use mdbook_driver::config::Config;
 
 use crate::preprocess::HubCheck;
 use crate::preprocess::secrets;
+use crate::widgets::assets;
 
 /// What to build and where.
 #[derive(Debug, Clone)]
@@ -89,9 +90,34 @@ pub fn load(options: &BuildOptions) -> Result<MDBook, BuildError> {
             .set("preprocessor.hubcheck.hub-endpoint", endpoint)
             .map_err(BuildError::MdBook)?;
     }
+    link_widget_assets(&mut config).map_err(BuildError::MdBook)?;
     let mut book = MDBook::load_with_config(&options.book, config).map_err(BuildError::MdBook)?;
     book.with_preprocessor(HubCheck::new());
     Ok(book)
+}
+
+/// Adds the widget script and stylesheet to `output.html.additional-js` / `additional-css`
+/// (unless listed already), so that `book.toml` needs no lines for them. Books whose outputs do not
+/// include html are left alone: adding `[output.html]` would add a renderer.
+fn link_widget_assets(config: &mut Config) -> anyhow::Result<()> {
+    let outputs = config.outputs::<toml::Value>()?;
+    if !outputs.is_empty() && !outputs.contains_key("html") {
+        return Ok(());
+    }
+    for (key, path) in [
+        ("output.html.additional-js", assets::JS_PATH),
+        ("output.html.additional-css", assets::CSS_PATH),
+    ] {
+        let mut list = config.get::<Vec<String>>(key)?.unwrap_or_default();
+        if !list
+            .iter()
+            .any(|p| Path::new(p.trim_start_matches("./")) == Path::new(path))
+        {
+            list.push(path.to_string());
+            config.set(key, list)?;
+        }
+    }
+    Ok(())
 }
 
 /// The placeholder names declared in `[preprocessor.hubcheck.placeholders]`.

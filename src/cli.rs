@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::build::{BuildOptions, build};
 use crate::harness::command::TestOptions;
 use crate::preprocess::protocol;
+use crate::widgets::serve::{ServeOptions, serve};
 
 /// An mdBook preprocessor and toolchain for the Hugging Face token handbook.
 #[derive(Debug, Parser)]
@@ -65,6 +66,18 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1")]
         bind: std::net::IpAddr,
     },
+    /// Build the book and serve it on 127.0.0.1 (no rebuild on change: restart after edits).
+    Serve {
+        /// The book's root folder, holding book.toml.
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+        /// The port on 127.0.0.1.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+        /// Start a mock Hub, point the token checker at it and print its test tokens.
+        #[arg(long)]
+        mock_hub: bool,
+    },
 }
 
 /// One job per core.
@@ -103,6 +116,18 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Some(Command::MockHub { port, bind }) => {
             crate::hub::run_standalone(std::net::SocketAddr::new(bind, port))?;
+            Ok(0)
+        }
+        Some(Command::Serve {
+            book,
+            port,
+            mock_hub,
+        }) => {
+            serve(&ServeOptions {
+                book,
+                port,
+                mock_hub,
+            })?;
             Ok(0)
         }
     }

@@ -15,6 +15,8 @@ use super::secrets;
 use crate::snippets::annotation;
 use crate::snippets::scan::{ScanError, line_of, scan};
 use crate::widgets;
+use crate::widgets::badge;
+use crate::widgets::report::Report;
 
 /// Which kind of output a chapter is prepared for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +82,19 @@ pub fn process_chapter(
     settings: &Settings,
     target: Target,
 ) -> Result<String, ChapterError> {
+    process_chapter_with_report(text, file, settings, target, None)
+}
+
+/// [`process_chapter`], plus a verification badge before each fenced code block for the html
+/// renderer when there is a harness `report`; `file` (relative to the book root) is then also the
+/// chapter's key in the report.
+pub fn process_chapter_with_report(
+    text: &str,
+    file: &Path,
+    settings: &Settings,
+    target: Target,
+    report: Option<&Report>,
+) -> Result<String, ChapterError> {
     let fail = |line: usize, kind: ChapterErrorKind| ChapterError {
         file: file.to_path_buf(),
         line,
@@ -113,6 +128,15 @@ pub fn process_chapter(
         edits.push((raw.span.clone(), String::new()));
     }
 
+    if let (Target::Html, Some(report)) = (target, report) {
+        let key = file.to_string_lossy().replace('\\', "/");
+        for (index, block) in scanned.blocks.iter().enumerate() {
+            let chosen = badge::select(report, &key, index, &block.hash());
+            let html = badge::badge_html(&chosen, report, &block.code);
+            edits.push(badge_edit(text, block.span.start, &html));
+        }
+    }
+
     for found in DIRECTIVE_START.find_iter(text) {
         let start = found.start();
         if scanned.code_ranges.iter().any(|r| r.contains(&start)) {
@@ -141,11 +165,34 @@ pub fn process_chapter(
     Ok(apply(text, edits))
 }
 
+/// Inserts a badge's HTML block right before the code block that starts at `start`.
+///
+/// The block may sit in a list item or a block quote, so the lines added keep the fence line's
+/// container prefix: block-quote markers stay, a list marker becomes spaces.
+fn badge_edit(text: &str, start: usize, html: &str) -> (Range<usize>, String) {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let prefix: String = text[line_start..start]
+        .chars()
+        .map(|c| {
+            if c == '>' || c.is_whitespace() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    (
+        start..start,
+        format!("{html}\n{}\n{prefix}", prefix.trim_end()),
+    )
+}
+
 /// The text that takes a directive's place.
 fn render(directive: &Directive, settings: &Settings, target: Target) -> String {
     match (directive, target) {
         (Directive::TokenCheck { role }, Target::Html) => {
-            widgets::token_check_html(*role, &settings.hub_endpoint)
+            let placeholders = settings.token_placeholders();
+            widgets::token_check_html(*role, &settings.hub_endpoint, &placeholders)
         }
         (Directive::TokenCheck { role }, Target::Text) => widgets::token_check_text(*role),
     }

@@ -50,6 +50,15 @@ impl Settings {
         }
     }
 
+    /// The placeholders that stand for the reader's token (those mapped to `{token}`).
+    pub fn token_placeholders(&self) -> Vec<&str> {
+        self.placeholders
+            .iter()
+            .filter(|(_, value)| value.as_str() == "{token}")
+            .map(|(key, _)| key.as_str())
+            .collect()
+    }
+
     /// Whether a token-shaped string is a placeholder that `book.toml` declares.
     pub fn is_declared_placeholder(&self, text: &str) -> bool {
         self.placeholders

@@ -7,7 +7,9 @@
 //! 1. refuses token-shaped strings ([`secrets`]),
 //! 2. strips the harness's snippet annotations,
 //! 3. expands `{{#hubcheck ...}}` widget directives ([`directive`]) into widget containers for the
-//!    html renderer and plain text for the others.
+//!    html renderer and plain text for the others,
+//! 4. for the html renderer, puts a verification badge before each code block when there is a
+//!    harness report, and writes the widget script and stylesheet ([`crate::widgets::assets`]).
 //!
 //! Errors name the chapter file and line, and the whole book fails: nothing is written half-way.
 
@@ -17,6 +19,7 @@ pub mod directive;
 pub mod protocol;
 pub mod secrets;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -25,6 +28,9 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 pub use chapter::{ChapterError, Target};
 pub use config::Settings;
+
+use crate::widgets::assets::{self, AssetError};
+use crate::widgets::report::Report;
 
 /// The hubcheck preprocessor, as mdBook sees it.
 #[derive(Debug, Default, Clone, Copy)]
@@ -49,6 +55,22 @@ pub struct BookSettings {
     pub target: Target,
     /// The book's source folder relative to its root, used to name chapter files in errors.
     pub src: PathBuf,
+    /// The harness report that badges come from (html only; `None` means no badges).
+    pub report: Option<Report>,
+    /// The warning to give if a chapter gets a widget or badge while `book.toml` does not load
+    /// the widget assets.
+    pub missing_links: Option<String>,
+    /// Whether a processed chapter got a widget or a badge.
+    used: Cell<bool>,
+}
+
+/// The `output.html` entries that link extra files into every page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HtmlLinks {
+    /// `output.html.additional-js`.
+    pub additional_js: Vec<String>,
+    /// `output.html.additional-css`.
+    pub additional_css: Vec<String>,
 }
 
 impl BookSettings {
@@ -61,6 +83,52 @@ impl BookSettings {
         }
     }
 
+    /// Settings for one run over a book whose root folder is `root`.
+    ///
+    /// For the html renderer this reads the harness report (a missing report means no badges; an
+    /// unreadable one is a warning and no badges) and writes the widget assets under the root,
+    /// so that `additional-js` entries naming them always find them. Whether `links` load them
+    /// is told by [`BookSettings::link_warning`] once the chapters are processed. Non-fatal
+    /// warnings go to `warn`.
+    pub fn prepare(
+        settings: Settings,
+        renderer: &str,
+        src: PathBuf,
+        root: &Path,
+        links: &HtmlLinks,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<BookSettings, AssetError> {
+        let target = Self::target_for(renderer);
+        let mut report = None;
+        let mut missing_links = None;
+        if target == Target::Html {
+            assets::write_assets(root)?;
+            missing_links =
+                assets::missing_link_warning(&links.additional_js, &links.additional_css);
+            match Report::load(&root.join(&settings.report)) {
+                Ok(found) => report = found,
+                Err(e) => warn(format!("warning: {e}; the book is built without badges")),
+            }
+        }
+        Ok(BookSettings {
+            settings,
+            target,
+            src,
+            report,
+            missing_links,
+            used: Cell::new(false),
+        })
+    }
+
+    /// The warning to print after processing: a chapter got a widget or badge, but the book's
+    /// config does not load the script and stylesheet.
+    pub fn link_warning(&self) -> Option<&str> {
+        self.used
+            .get()
+            .then_some(self.missing_links.as_deref())
+            .flatten()
+    }
+
     /// Processes one chapter; `source_path` is relative to the source folder.
     pub fn process(
         &self,
@@ -71,7 +139,20 @@ impl BookSettings {
             Some(path) => self.src.join(path),
             None => PathBuf::from("<generated chapter>"),
         };
-        chapter::process_chapter(content, &file, &self.settings, self.target)
+        let out = chapter::process_chapter_with_report(
+            content,
+            &file,
+            &self.settings,
+            self.target,
+            self.report.as_ref(),
+        )?;
+        if self.target == Target::Html
+            && out != content
+            && (out.contains(crate::widgets::TOKEN_CHECK_CLASS) || out.contains("hubcheck-badge"))
+        {
+            self.used.set(true);
+        }
+        Ok(out)
     }
 }
 
@@ -88,11 +169,25 @@ impl Preprocessor for HubCheck {
         let settings = Settings::from_table(table)
             .map_err(|e| anyhow::anyhow!("book.toml: [preprocessor.hubcheck]: {}", e.message()))?;
         settings.validate()?;
-        let book_settings = BookSettings {
-            settings,
-            target: BookSettings::target_for(&ctx.renderer),
-            src: ctx.config.book.src.clone(),
+        let list = |key: &str| -> Vec<String> {
+            ctx.config
+                .get::<Vec<String>>(key)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
         };
+        let links = HtmlLinks {
+            additional_js: list("output.html.additional-js"),
+            additional_css: list("output.html.additional-css"),
+        };
+        let book_settings = BookSettings::prepare(
+            settings,
+            &ctx.renderer,
+            ctx.config.book.src.clone(),
+            &ctx.root,
+            &links,
+            &mut |warning| eprintln!("{warning}"),
+        )?;
         let mut first_error = None;
         book.for_each_mut(|item| {
             if first_error.is_some() {
@@ -105,6 +200,9 @@ impl Preprocessor for HubCheck {
                 }
             }
         });
+        if let Some(warning) = book_settings.link_warning() {
+            eprintln!("{warning}");
+        }
         match first_error {
             Some(e) => Err(e.into()),
             None => Ok(book),

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::config::{Settings, SettingsError};
-use super::{BookSettings, ChapterError};
+use super::{BookSettings, ChapterError, HtmlLinks};
+use crate::widgets::assets::AssetError;
 
 /// The mdBook version this crate is built against.
 pub const BUILT_AGAINST: &str = mdbook_preprocessor::MDBOOK_VERSION;
@@ -41,6 +42,9 @@ pub enum ProtocolError {
     /// A chapter the preprocessor refuses.
     #[error(transparent)]
     Chapter(#[from] ChapterError),
+    /// The widget assets could not be written.
+    #[error(transparent)]
+    Asset(#[from] AssetError),
 }
 
 /// The parts of the context this preprocessor reads; the rest passes untouched.
@@ -72,7 +76,7 @@ pub fn run(input: &[u8], warn: &mut dyn FnMut(String)) -> Result<Vec<u8>, Protoc
     }
     let mut book = pair.pop().unwrap_or_default();
     let context = pair.pop().unwrap_or_default();
-    let (ctx, book_settings) = read_context(&context)?;
+    let (ctx, book_settings) = read_context(&context, warn)?;
     if let Some(message) = version_warning(&ctx.mdbook_version) {
         warn(message);
     }
@@ -90,6 +94,9 @@ pub fn run(input: &[u8], warn: &mut dyn FnMut(String)) -> Result<Vec<u8>, Protoc
         .and_then(Value::as_array_mut)
         .ok_or_else(|| shape(&format!("the book's `{items_key}` is not a list")))?;
     process_items(items, &book_settings)?;
+    if let Some(warning) = book_settings.link_warning() {
+        warn(warning.to_string());
+    }
     serde_json::to_vec(&book).map_err(|e| shape(&e.to_string()))
 }
 
@@ -98,7 +105,10 @@ fn shape(message: &str) -> ProtocolError {
 }
 
 /// Reads renderer, version, source folder and our settings from the context JSON.
-fn read_context(context: &Value) -> Result<(Context, BookSettings), ProtocolError> {
+fn read_context(
+    context: &Value,
+    warn: &mut dyn FnMut(String),
+) -> Result<(Context, BookSettings), ProtocolError> {
     let text = |key: &str| {
         context
             .get(key)
@@ -127,11 +137,32 @@ fn read_context(context: &Value) -> Result<(Context, BookSettings), ProtocolErro
     let settings =
         Settings::from_table(table).map_err(|e| ProtocolError::Config(e.message().to_string()))?;
     settings.validate()?;
-    let book_settings = BookSettings {
-        settings,
-        target: BookSettings::target_for(&ctx.renderer),
-        src: PathBuf::from(src),
+    let root = context.get("root").and_then(Value::as_str).unwrap_or(".");
+    let list = |key: &str| -> Vec<String> {
+        config
+            .pointer(&format!("/output/html/{key}"))
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
     };
+    let links = HtmlLinks {
+        additional_js: list("additional-js"),
+        additional_css: list("additional-css"),
+    };
+    let book_settings = BookSettings::prepare(
+        settings,
+        &ctx.renderer,
+        PathBuf::from(src),
+        Path::new(root),
+        &links,
+        warn,
+    )?;
     Ok((ctx, book_settings))
 }
 

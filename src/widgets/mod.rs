@@ -1,8 +1,18 @@
 //! The HTML (and plain-text fallbacks) of the live widgets the preprocessor injects.
 //!
 //! Each widget is an empty container whose `class` and `data-*` attributes tell the widget script
-//! what to build, plus a `<noscript>` text for readers without JavaScript. Renderers other than
-//! html get the text fallback as markdown instead.
+//! ([`assets::JS`]) what to build. Readers without JavaScript see the `data-fallback` text, which
+//! the stylesheet shows: it is an attribute, not a `<noscript>` text, because mdBook's search
+//! indexer reads `<noscript>` text (it skips only `<script>` and `<style>`), and widget text must
+//! stay out of search results. Renderers other than html get a markdown text fallback instead.
+//!
+//! [`badge`] chooses and renders the verification badge of each code block from the harness
+//! [`report`]; [`serve`] is the `mdbook-hubcheck serve` command.
+
+pub mod assets;
+pub mod badge;
+pub mod report;
+pub mod serve;
 
 use crate::preprocess::directive::Role;
 
@@ -34,15 +44,27 @@ fn role_phrase(role: Role) -> &'static str {
     }
 }
 
+/// The class of the container's one child, which carries the no-script text and the placeholders.
+pub const TOKEN_CHECK_CONFIG_CLASS: &str = "hubcheck-config";
+
 /// The token checker's container for the html renderer, on a single line so it forms one HTML block.
-pub fn token_check_html(role: Role, hub_endpoint: &str) -> String {
+///
+/// `placeholders` are the book's token placeholders (e.g. `hf_your_token_here`), which the checker
+/// recognises when a student pastes one unchanged. They and the no-script text sit on an empty
+/// child element, so the container's own attributes stay `class`, `data-role`, `data-hub-endpoint`.
+pub fn token_check_html(role: Role, hub_endpoint: &str, placeholders: &[&str]) -> String {
+    let placeholders = serde_json::to_string(placeholders).unwrap_or_else(|_| "[]".into());
     format!(
         "<div class=\"{TOKEN_CHECK_CLASS}\" data-role=\"{role}\" data-hub-endpoint=\"{endpoint}\">\
-         <noscript><p>The token checker needs JavaScript. This page needs {phrase}. \
-         You can test your token on your own computer with <code>hf auth whoami</code>.</p></noscript></div>",
+         <div class=\"{TOKEN_CHECK_CONFIG_CLASS}\" data-placeholders=\"{placeholders}\" data-fallback=\"{fallback}\"></div></div>",
         role = role.as_str(),
         endpoint = escape_html(hub_endpoint),
-        phrase = role_phrase(role),
+        placeholders = escape_html(&placeholders),
+        fallback = escape_html(&format!(
+            "The token checker needs JavaScript. This page needs {}. You can test your token on \
+             your own computer with: hf auth whoami",
+            role_phrase(role)
+        )),
     )
 }
 
@@ -61,11 +83,25 @@ mod tests {
 
     #[test]
     fn container_carries_class_role_and_escaped_endpoint() {
-        let html = token_check_html(Role::Write, "http://127.0.0.1:1/\"x");
+        let html = token_check_html(
+            Role::Write,
+            "http://127.0.0.1:1/\"x",
+            &["hf_your_token_here"],
+        );
         assert!(html.starts_with("<div class=\"hubcheck-token-check\" data-role=\"write\""));
         assert!(html.contains("data-hub-endpoint=\"http://127.0.0.1:1/&quot;x\""));
-        assert!(html.contains("<noscript>"));
+        assert!(html.contains("data-placeholders=\"[&quot;hf_your_token_here&quot;]\""));
+        assert!(html.contains(
+            "data-fallback=\"The token checker needs JavaScript. This page needs a write token."
+        ));
         assert!(!html.contains('\n'));
+    }
+
+    #[test]
+    fn container_has_no_text_for_the_search_index() {
+        let html = token_check_html(Role::Read, "https://huggingface.co", &[]);
+        assert!(html.ends_with("\"></div></div>"), "{html}");
+        assert!(!html.contains("<noscript"));
     }
 
     #[test]

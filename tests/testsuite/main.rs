@@ -19,3 +19,6 @@ mod harness;
 
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
+
+/// The token checker and badges in headless Chromium, against the mock Hub.
+mod widgets;

@@ -46,7 +46,9 @@ fn annotation_inside_a_numbered_step_is_removed() {
 fn directive_becomes_a_container_for_html() {
     let out = html("Check:\n\n{{#hubcheck token-check role=write}}\n\nDone.\n").unwrap();
     assert!(out.starts_with("Check:\n\n<div class=\"hubcheck-token-check\" data-role=\"write\""));
-    assert!(out.contains("<noscript>"));
+    // The no-script text is an attribute, so mdBook's search index does not pick it up.
+    assert!(out.contains("data-fallback=\"The token checker needs JavaScript."));
+    assert!(!out.contains("<noscript>"));
     assert!(out.ends_with("</div>\n\nDone.\n"));
 }
 
@@ -137,4 +139,109 @@ fn declared_placeholder_that_looks_like_a_token_passes() {
     let text = format!("Use {token}.\n");
     let out = process_chapter(&text, Path::new("p.md"), &settings, Target::Html).unwrap();
     assert_eq!(out, text);
+}
+
+mod badges {
+    use std::collections::BTreeMap;
+
+    use pretty_assertions::assert_eq;
+
+    use super::{Path, Settings, Target, html, process_chapter_with_report};
+    use crate::snippets::scan::scan;
+    use crate::widgets::report::{Report, ReportResult, ResultStatus};
+
+    fn report_for(text: &str, file: &str, status: ResultStatus) -> Report {
+        let blocks = scan(text).unwrap().blocks;
+        Report {
+            version: 1,
+            generated_at: "2026-11-29T10:00:00Z".into(),
+            hub: "mock".into(),
+            clients: BTreeMap::from([("python".into(), "3.11.7".into())]),
+            results: blocks
+                .iter()
+                .enumerate()
+                .map(|(index, b)| ReportResult {
+                    file: file.into(),
+                    line: b.line,
+                    index,
+                    language: b.language(),
+                    id: format!("b{index}"),
+                    scenario: "default".into(),
+                    status,
+                    duration_ms: 1,
+                    hash: b.hash(),
+                    message: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn with_report(text: &str, report: &Report, target: Target) -> String {
+        process_chapter_with_report(
+            text,
+            Path::new("book/page.md"),
+            &Settings::default(),
+            target,
+            Some(report),
+        )
+        .unwrap()
+    }
+
+    /// The code of every block after processing, to show the badges did not break any block.
+    fn codes(text: &str) -> Vec<String> {
+        scan(text)
+            .unwrap()
+            .blocks
+            .into_iter()
+            .map(|b| b.code)
+            .collect()
+    }
+
+    #[test]
+    fn badge_stands_right_before_a_top_level_block() {
+        let text = "Run:\n\n```python\nprint(1)\n```\n";
+        let report = report_for(text, "book/page.md", ResultStatus::Passed);
+        let out = with_report(text, &report, Target::Html);
+        assert!(
+            out.starts_with("Run:\n\n<div class=\"hubcheck-badge hubcheck-badge-verified\""),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("></div>\n\n```python\nprint(1)\n```\n"),
+            "{out}"
+        );
+        assert_eq!(codes(&out), codes(text));
+    }
+
+    #[test]
+    fn badges_keep_blocks_inside_list_items_and_quotes() {
+        let text = "1. Log in:\n\n   <!-- hubcheck\n   id = \"x\"\n   -->\n   ```bash\n   hf auth login\n   ```\n\n2. ```bash\n   hf auth whoami\n   ```\n\n> ```text\n> ok\n> ```\n";
+        let report = report_for(text, "book/page.md", ResultStatus::Failed);
+        let out = with_report(text, &report, Target::Html);
+        assert_eq!(out.matches("hubcheck-badge-failing").count(), 3, "{out}");
+        assert_eq!(codes(&out), codes(text), "{out}");
+        let parsed = scan(&out).unwrap();
+        assert!(parsed.blocks.iter().all(|b| b.annotation.is_none()));
+        // Still one list with two items, and the quote is still a quote.
+        assert!(out.contains("2. <div class=\"hubcheck-badge"), "{out}");
+        assert!(out.contains("> <div class=\"hubcheck-badge"), "{out}");
+    }
+
+    #[test]
+    fn changed_block_is_stale_and_other_file_is_not_verified() {
+        let text = "```python\nprint(1)\n```\n";
+        let report = report_for(text, "book/page.md", ResultStatus::Passed);
+        let changed = with_report("```python\nprint(2)\n```\n", &report, Target::Html);
+        assert!(changed.contains("hubcheck-badge-stale"), "{changed}");
+        let other = report_for(text, "book/other.md", ResultStatus::Passed);
+        assert!(with_report(text, &other, Target::Html).contains("hubcheck-badge-not-verified"));
+    }
+
+    #[test]
+    fn no_report_or_other_renderer_means_no_badges() {
+        let text = "```python\nprint(1)\n```\n";
+        assert_eq!(html(text).unwrap(), text);
+        let report = report_for(text, "book/page.md", ResultStatus::Passed);
+        assert_eq!(with_report(text, &report, Target::Text), text);
+    }
 }

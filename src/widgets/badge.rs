@@ -1,0 +1,243 @@
+//! Verification badges: what the last harness run says about each code block of the book.
+//!
+//! A badge is a static element right before a code block; the widget stylesheet draws it, so it
+//! needs no script. Its words live in `data-*` and `aria-label` attributes, not in text nodes, so
+//! mdBook's search index (which reads only text) does not fill up with "verified".
+
+use super::escape_html;
+use super::report::{Report, ResultStatus};
+
+/// What the report says about one block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Badge {
+    /// Every scenario of this exact code passed.
+    Verified {
+        /// How many scenarios ran.
+        scenarios: usize,
+    },
+    /// At least one scenario of this exact code failed.
+    Failing {
+        /// The names of the failed scenarios.
+        failed: Vec<String>,
+    },
+    /// The report has no result for this block.
+    NotVerified,
+    /// The report has results for this block, but for other code: it changed since the run.
+    Stale,
+}
+
+impl Badge {
+    /// The CSS modifier and stable name: `verified`, `failing`, `not-verified`, `stale`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Badge::Verified { .. } => "verified",
+            Badge::Failing { .. } => "failing",
+            Badge::NotVerified => "not-verified",
+            Badge::Stale => "stale",
+        }
+    }
+
+    /// The short label the reader sees.
+    fn label(&self) -> &'static str {
+        match self {
+            Badge::Verified { .. } => "\u{2713} Verified",
+            Badge::Failing { .. } => "\u{2717} Failing",
+            Badge::NotVerified => "Not verified",
+            Badge::Stale => "Stale: changed since the test run",
+        }
+    }
+}
+
+/// Chooses the badge of block `index` of chapter `file` (relative to the book root) whose code
+/// hashes to `hash`.
+///
+/// Results with the same file, index and hash count first; then results with the same file and
+/// hash at another index (a block moved because one was added above it); then a result at the
+/// same file and index with another hash makes the block stale.
+pub fn select(report: &Report, file: &str, index: usize, hash: &str) -> Badge {
+    let here: Vec<_> = report.results_at(file, index).collect();
+    let mut same: Vec<_> = here.iter().copied().filter(|r| r.hash == hash).collect();
+    if same.is_empty() {
+        same = report
+            .results
+            .iter()
+            .filter(|r| r.file == file && r.hash == hash)
+            .collect();
+    }
+    if same.is_empty() {
+        return if here.is_empty() {
+            Badge::NotVerified
+        } else {
+            Badge::Stale
+        };
+    }
+    let failed: Vec<String> = same
+        .iter()
+        .filter(|r| r.status == ResultStatus::Failed)
+        .map(|r| r.scenario.clone())
+        .collect();
+    if failed.is_empty() {
+        Badge::Verified {
+            scenarios: same.len(),
+        }
+    } else {
+        Badge::Failing { failed }
+    }
+}
+
+/// The client versions worth naming for `code`: Python and huggingface_hub always, the other
+/// libraries when the code mentions them.
+fn clients_for(report: &Report, code: &str) -> String {
+    let mut names: Vec<&String> = report.clients.keys().collect();
+    let rank = |n: &str| match n {
+        "python" => 0,
+        "huggingface_hub" => 1,
+        _ => 2,
+    };
+    names.sort_by_key(|n| (rank(n), n.to_string()));
+    names
+        .into_iter()
+        .filter(|n| rank(n) < 2 || code.contains(n.as_str()))
+        .map(|n| format!("{n} {}", report.clients[n]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The badge element for the html renderer, on one line so that it forms one HTML block.
+pub fn badge_html(badge: &Badge, report: &Report, code: &str) -> String {
+    let clients = clients_for(report, code);
+    let date = report.date();
+    let detail = match badge {
+        Badge::Verified { scenarios: 1 } => format!("tested {date} with {clients}"),
+        Badge::Verified { scenarios } => {
+            format!("{scenarios} cases tested {date} with {clients}")
+        }
+        Badge::Failing { failed } => {
+            format!("failed on {date} with {clients} ({})", failed.join(", "))
+        }
+        Badge::NotVerified => format!("not run by the tests of {date}"),
+        Badge::Stale => format!("last tested {date}; the text changed after that"),
+    };
+    let label = badge.label();
+    format!(
+        "<div class=\"hubcheck-badge hubcheck-badge-{name}\" role=\"note\" aria-label=\"{aria}\" \
+         title=\"{aria}\" data-label=\"{label}\" data-detail=\"{detail}\"></div>",
+        name = badge.name(),
+        aria = escape_html(&format!("{label}: {detail}")),
+        label = escape_html(label),
+        detail = escape_html(&detail),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::widgets::report::ReportResult;
+
+    fn result(file: &str, index: usize, hash: &str, scenario: &str, ok: bool) -> ReportResult {
+        ReportResult {
+            file: file.into(),
+            line: 1,
+            index,
+            language: "python".into(),
+            id: "x".into(),
+            scenario: scenario.into(),
+            status: if ok {
+                ResultStatus::Passed
+            } else {
+                ResultStatus::Failed
+            },
+            duration_ms: 1,
+            hash: hash.into(),
+            message: None,
+        }
+    }
+
+    fn report(results: Vec<ReportResult>) -> Report {
+        Report {
+            version: 1,
+            generated_at: "2026-11-29T10:00:00Z".into(),
+            hub: "mock".into(),
+            clients: BTreeMap::from([
+                ("python".into(), "3.11.7".into()),
+                ("huggingface_hub".into(), "2.4.0".into()),
+                ("torch".into(), "2.15.0".into()),
+            ]),
+            results,
+        }
+    }
+
+    const F: &str = "book/a.md";
+
+    #[test]
+    fn all_passed_is_verified() {
+        let r = report(vec![
+            result(F, 0, "h", "a", true),
+            result(F, 0, "h", "b", true),
+        ]);
+        assert_eq!(select(&r, F, 0, "h"), Badge::Verified { scenarios: 2 });
+    }
+
+    #[test]
+    fn any_failed_is_failing_and_names_the_scenario() {
+        let r = report(vec![
+            result(F, 0, "h", "a", true),
+            result(F, 0, "h", "b", false),
+        ]);
+        assert_eq!(
+            select(&r, F, 0, "h"),
+            Badge::Failing {
+                failed: vec!["b".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn no_result_is_not_verified() {
+        let r = report(vec![result(F, 0, "h", "a", true)]);
+        assert_eq!(select(&r, F, 1, "other"), Badge::NotVerified);
+        assert_eq!(select(&r, "book/b.md", 0, "h"), Badge::NotVerified);
+    }
+
+    #[test]
+    fn other_hash_at_the_same_place_is_stale() {
+        let r = report(vec![result(F, 0, "old", "a", true)]);
+        assert_eq!(select(&r, F, 0, "new"), Badge::Stale);
+    }
+
+    #[test]
+    fn a_block_that_moved_keeps_its_result() {
+        // A block was inserted above: the old block 0 is now block 1, unchanged.
+        let r = report(vec![result(F, 0, "h", "a", true)]);
+        assert_eq!(select(&r, F, 1, "h"), Badge::Verified { scenarios: 1 });
+        assert_eq!(select(&r, F, 0, "inserted"), Badge::Stale);
+    }
+
+    #[test]
+    fn html_names_state_versions_and_date_in_attributes_only() {
+        let r = report(vec![result(F, 0, "h", "a", true)]);
+        let html = badge_html(&select(&r, F, 0, "h"), &r, "import torch\n");
+        assert!(html.starts_with("<div class=\"hubcheck-badge hubcheck-badge-verified\""));
+        assert!(html.contains("python 3.11.7, huggingface_hub 2.4.0, torch 2.15.0"));
+        assert!(html.contains("2026-11-29"));
+        assert!(html.ends_with("></div>"), "no text node: {html}");
+        assert!(!html.contains('\n'));
+        let plain = badge_html(&Badge::NotVerified, &r, "print(1)\n");
+        assert!(plain.contains("hubcheck-badge-not-verified"));
+        assert!(!badge_html(&Badge::Stale, &r, "x").contains("torch"));
+    }
+
+    #[test]
+    fn report_text_is_escaped() {
+        let mut r = report(vec![result(F, 0, "h", "<b>", false)]);
+        r.clients.insert("python".into(), "\"3\"".into());
+        let html = badge_html(&select(&r, F, 0, "h"), &r, "");
+        assert!(
+            !html.contains("<b>") && html.contains("&lt;b&gt;"),
+            "{html}"
+        );
+        assert!(html.contains("&quot;3&quot;"));
+    }
+}

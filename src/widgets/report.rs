@@ -1,0 +1,218 @@
+//! The harness report (`target/hubcheck/report.json`), as the verification badges read it.
+//!
+//! The format is specified in `docs/report.md`. The types are public so that the harness, which
+//! writes the report, and the preprocessor, which reads it, share one definition.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The report format version this crate reads and writes.
+pub const REPORT_VERSION: u32 = 1;
+
+/// One harness run: the client versions it used and one result per block and scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The format version, [`REPORT_VERSION`].
+    pub version: u32,
+    /// When the run ended, RFC 3339 in UTC (e.g. `2026-11-29T10:00:00Z`).
+    pub generated_at: String,
+    /// Which Hub the snippets ran against, e.g. `mock`.
+    #[serde(default)]
+    pub hub: String,
+    /// Client name → version, e.g. `python` → `3.11.7`, `huggingface_hub` → `2.4.0`.
+    #[serde(default)]
+    pub clients: BTreeMap<String, String>,
+    /// One entry per code block and scenario.
+    #[serde(default)]
+    pub results: Vec<ReportResult>,
+}
+
+/// The outcome of one scenario of one code block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportResult {
+    /// The chapter file, relative to the book root, with `/` separators (e.g. `book/setup.md`).
+    pub file: String,
+    /// 1-based line of the opening fence.
+    #[serde(default)]
+    pub line: usize,
+    /// The block's position among the fenced code blocks of its chapter, 0-based.
+    pub index: usize,
+    /// The fence language, e.g. `python`.
+    #[serde(default)]
+    pub language: String,
+    /// The snippet id.
+    #[serde(default)]
+    pub id: String,
+    /// The scenario name.
+    #[serde(default)]
+    pub scenario: String,
+    /// Passed or failed.
+    pub status: ResultStatus,
+    /// How long the run took.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// `snippets::CodeBlock::hash()` of the block as it was when it ran.
+    pub hash: String,
+    /// Why it failed, when it did.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// Whether a scenario kept the book's promise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultStatus {
+    /// It ran and showed what the book says.
+    Passed,
+    /// It did not (or could not run).
+    Failed,
+}
+
+/// A report file that exists but cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The file cannot be read.
+    #[error("{}: cannot read the harness report: {source}", path.display())]
+    Io {
+        /// The report file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not a report.
+    #[error("{}:{line}:{column}: malformed harness report: {message}", path.display())]
+    Malformed {
+        /// The report file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What serde_json says.
+        message: String,
+    },
+    /// A report of a format version this crate does not know.
+    #[error(
+        "{}: harness report version {found}, but this mdbook-hubcheck reads version {REPORT_VERSION}; run the harness again",
+        path.display()
+    )]
+    Version {
+        /// The report file.
+        path: PathBuf,
+        /// The version found.
+        found: u32,
+    },
+}
+
+impl Report {
+    /// Reads the report at `path`; a missing file is `Ok(None)` (no badges, no error).
+    pub fn load(path: &Path) -> Result<Option<Report>, ReportError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => {
+                return Err(ReportError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        };
+        Report::parse(&text, path).map(Some)
+    }
+
+    /// Parses report JSON; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Report, ReportError> {
+        let report: Report = serde_json::from_str(text).map_err(|e| ReportError::Malformed {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        if report.version != REPORT_VERSION {
+            return Err(ReportError::Version {
+                path: path.to_path_buf(),
+                found: report.version,
+            });
+        }
+        Ok(report)
+    }
+
+    /// The results of one block of one chapter file, whatever their hash.
+    pub fn results_at<'a>(
+        &'a self,
+        file: &'a str,
+        index: usize,
+    ) -> impl Iterator<Item = &'a ReportResult> + 'a {
+        self.results
+            .iter()
+            .filter(move |r| r.file == file && r.index == index)
+    }
+
+    /// The date part of `generated_at` (`2026-11-29`).
+    pub fn date(&self) -> &str {
+        self.generated_at
+            .get(..10)
+            .unwrap_or(self.generated_at.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"{
+      "version": 1,
+      "generated_at": "2026-11-29T10:00:00Z",
+      "hub": "mock",
+      "clients": { "python": "3.11.7", "huggingface_hub": "2.4.0" },
+      "results": [
+        { "file": "book/testing-your-token.md", "line": 21, "index": 0, "language": "python",
+          "id": "whoami-test", "scenario": "valid-token", "status": "passed", "duration_ms": 1834,
+          "hash": "abc", "message": null }
+      ]
+    }"#;
+
+    #[test]
+    fn reads_the_documented_example() {
+        let report = Report::parse(EXAMPLE, Path::new("r.json")).unwrap();
+        assert_eq!(report.date(), "2026-11-29");
+        assert_eq!(report.clients["huggingface_hub"], "2.4.0");
+        assert_eq!(report.results[0].status, ResultStatus::Passed);
+        assert_eq!(
+            report.results_at("book/testing-your-token.md", 0).count(),
+            1
+        );
+    }
+
+    #[test]
+    fn missing_file_is_no_report() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(
+            Report::load(&dir.path().join("none.json"))
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn malformed_and_future_reports_are_errors_naming_the_file() {
+        let err = Report::parse("{", Path::new("r.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("r.json:"), "{err}");
+        let future = EXAMPLE.replace("\"version\": 1", "\"version\": 9");
+        let err = Report::parse(&future, Path::new("r.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("version 9"), "{err}");
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let report = Report::parse(EXAMPLE, Path::new("r.json")).unwrap();
+        let again = serde_json::to_string(&report).unwrap();
+        assert_eq!(Report::parse(&again, Path::new("r.json")).unwrap(), report);
+    }
+}

@@ -1,0 +1,193 @@
+//! `mdbook-hubcheck serve`: builds the book and serves it on 127.0.0.1, optionally with a mock Hub.
+//!
+//! With `--mock-hub` an in-process mock Hub starts first, the book is built with `hub-endpoint`
+//! pointing at it, and its test tokens are printed, so course staff can try every state of the
+//! token checker offline. The book is built into a temporary folder that lives as long as the
+//! server, so a build pointing at a mock never lands in `build-dir`. There is no rebuild on
+//! change: restart the command after editing the book.
+//!
+//! [`BookServer`] is the same static server running on a background thread, for tests.
+
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use tower_http::services::ServeDir;
+
+use crate::build::{BuildError, BuildOptions, build};
+use crate::hub::MockHub;
+
+/// What to serve and how.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The book's root folder, holding `book.toml`.
+    pub book: PathBuf,
+    /// The port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Start an in-process mock Hub and point the token checker at it.
+    pub mock_hub: bool,
+}
+
+/// Why serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The book did not build.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The mock Hub did not start.
+    #[error("cannot start the mock Hub: {0}")]
+    MockHub(io::Error),
+    /// The port could not be bound.
+    #[error("cannot listen on {addr}: {source} (choose another port with --port)")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The temporary output folder or the server failed.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// A static-file app for a built book: `ServeDir` with `index.html` for folders, and
+/// `Content-Security-Policy: csp` on every answer when given.
+pub fn router(dir: &Path, csp: Option<&str>) -> Router {
+    let app =
+        Router::new().fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+    match csp.and_then(|v| HeaderValue::from_str(v).ok()) {
+        None => app,
+        Some(value) => app.layer(axum::middleware::map_response(
+            move |mut response: Response| {
+                let value = value.clone();
+                async move {
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, value);
+                    response
+                }
+            },
+        )),
+    }
+}
+
+/// Builds and serves the book until Ctrl-C; prints the address (and the mock's tokens) first.
+pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
+    let hub = if options.mock_hub {
+        Some(MockHub::start().map_err(ServeError::MockHub)?)
+    } else {
+        None
+    };
+    let out_dir = tempfile::Builder::new()
+        .prefix("hubcheck-serve-")
+        .tempdir()?;
+    let out = build(&BuildOptions {
+        book: options.book.clone(),
+        dest: Some(out_dir.path().to_path_buf()),
+        hub_endpoint: hub.as_ref().map(|h| h.url().to_string()),
+    })?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        let local = listener.local_addr()?;
+        println!("Serving the book on http://{local}/ (Ctrl-C to stop; restart after edits, there is no rebuild on change)");
+        if let Some(hub) = &hub {
+            println!("Mock Hub on {} with these test tokens:", hub.url());
+            println!("  {:<13} {:<24} value", "kind", "display name");
+            for token in hub.tokens() {
+                println!(
+                    "  {:<13} {:<24} {}",
+                    token.kind.as_str(),
+                    token.display_name,
+                    token.value
+                );
+            }
+            println!(
+                "  {:<13} {:<24} {}",
+                "invalid",
+                "(unknown to the Hub)",
+                MockHub::invalid_token()
+            );
+        }
+        axum::serve(listener, router(&out, None))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(())
+    })
+}
+
+/// A built book served on `127.0.0.1` from a background thread; it stops when dropped.
+#[derive(Debug)]
+pub struct BookServer {
+    url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BookServer {
+    /// Serves `dir` on a free loopback port, with an optional Content-Security-Policy header.
+    pub fn start(dir: &Path, csp: Option<&str>) -> io::Result<BookServer> {
+        BookServer::start_app(router(dir, csp))
+    }
+
+    /// Serves any app on a free loopback port (e.g. a stand-in Hub in tests).
+    pub fn start_app(app: Router) -> io::Result<BookServer> {
+        let std_listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(std_listener)?
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("book-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = rx.await;
+                        })
+                        .await;
+                });
+                runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+            })?;
+        Ok(BookServer {
+            url: format!("http://{addr}"),
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for BookServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

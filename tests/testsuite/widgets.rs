@@ -1,0 +1,876 @@
+//! The live widgets in a real browser: headless Chromium driven over WebDriver (thirtyfour), with
+//! the book built against an in-process mock Hub and served on loopback with a strict
+//! Content-Security-Policy. Assertions are on the text a student sees.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Browser tests run one
+//! at a time (a lock), because each starts its own Chromium. Screenshots of the main states are
+//! written to `<target>/hubcheck/screenshots/`.
+
+use std::fs;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use mdbook_hubcheck::build::{BuildOptions, build};
+use mdbook_hubcheck::hub::world::User;
+use mdbook_hubcheck::hub::{MockHub, NewToken, TokenKind};
+use mdbook_hubcheck::snippets::scan;
+use mdbook_hubcheck::widgets::report::{Report, ReportResult, ResultStatus};
+use mdbook_hubcheck::widgets::serve::BookServer;
+use serde_json::Value;
+use thirtyfour::prelude::*;
+
+use crate::prelude::*;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The policy the book is served with: no inline scripts, no inline styles.
+const CSP: &str = "script-src 'self'; style-src 'self'";
+/// A display name that would run script if it were ever treated as HTML.
+const XSS: &str = "<img src=x onerror=alert(1)>";
+
+/// One browser at a time: each test starts its own Chromium on a 2-core machine.
+static BROWSER_LOCK: Mutex<()> = Mutex::new(());
+
+/// Where screenshots go: `<target>/hubcheck/screenshots/`.
+fn screenshot_dir() -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_path_buf();
+    let dir = target.join("hubcheck/screenshots");
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Which Hub the book's token checker talks to.
+enum Hub {
+    /// The seeded mock Hub.
+    Mock,
+    /// A loopback port where nothing listens.
+    Closed,
+    /// A stub that answers every whoami with 429.
+    RateLimited,
+}
+
+/// A built book served on loopback, and the Hub it points at.
+struct Site {
+    hub: Option<MockHub>,
+    _stub: Option<BookServer>,
+    server: BookServer,
+    _book: BookFixture,
+}
+
+impl Site {
+    fn new(hub_kind: Hub) -> Site {
+        let book = BookFixture::copy("token-checker-book");
+        write_report(book.root());
+        let (hub, stub, endpoint) = match hub_kind {
+            Hub::Mock => {
+                let hub = MockHub::start().expect("mock Hub starts");
+                let url = hub.url().to_string();
+                (Some(hub), None, url)
+            }
+            Hub::Closed => (None, None, format!("http://127.0.0.1:{}", free_port())),
+            Hub::RateLimited => {
+                let stub = BookServer::start_app(rate_limited_app()).expect("stub starts");
+                let url = stub.url().to_string();
+                (None, Some(stub), url)
+            }
+        };
+        let out = build(&BuildOptions {
+            book: book.root().to_path_buf(),
+            dest: Some(book.root().join("out")),
+            hub_endpoint: Some(endpoint),
+        })
+        .expect("the fixture book builds");
+        let server = BookServer::start(&out, Some(CSP)).expect("book server starts");
+        Site {
+            hub,
+            _stub: stub,
+            server,
+            _book: book,
+        }
+    }
+
+    fn page(&self, name: &str) -> String {
+        format!("{}/{name}", self.server.url())
+    }
+
+    fn hub(&self) -> &MockHub {
+        self.hub.as_ref().expect("this site has a mock Hub")
+    }
+}
+
+/// A harness report for the fixture: the Python block verified, the shell block failing.
+fn write_report(root: &Path) {
+    let text = fs::read_to_string(root.join("src/read.md")).unwrap();
+    let blocks = scan(&text).unwrap().blocks;
+    let results = blocks
+        .iter()
+        .enumerate()
+        .map(|(index, b)| ReportResult {
+            file: "src/read.md".into(),
+            line: b.line,
+            index,
+            language: b.language(),
+            id: format!("read-{index}"),
+            scenario: "valid-token".into(),
+            status: if index == 0 {
+                ResultStatus::Passed
+            } else {
+                ResultStatus::Failed
+            },
+            duration_ms: 10,
+            hash: b.hash(),
+            message: None,
+        })
+        .collect();
+    let report = Report {
+        version: 1,
+        generated_at: "2026-11-29T10:00:00Z".into(),
+        hub: "mock".into(),
+        clients: [("python", "3.11.7"), ("huggingface_hub", "2.4.0")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        results,
+    };
+    let path = root.join("target/hubcheck/report.json");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+}
+
+/// A Hub stand-in that answers `/api/whoami-v2` with 429 (the mock Hub has no rate limit).
+fn rate_limited_app() -> axum::Router {
+    use axum::http::StatusCode;
+    use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+    axum::Router::new()
+        .route(
+            "/api/whoami-v2",
+            axum::routing::get(|| async {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "{\"error\":\"You've hit the rate limit for the /whoami-v2 endpoint\"}",
+                )
+            }),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_headers(AllowHeaders::mirror_request()),
+        )
+}
+
+/// A Chromium session driven through a chromedriver this test started.
+struct Browser {
+    chromedriver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> (Browser, WebDriver) {
+        assert!(
+            Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
+            "the widget tests need Chromium: apt-get install chromium chromium-driver (.ci/run does)"
+        );
+        let port = free_port();
+        let chromedriver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(addr).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM).unwrap();
+        for arg in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1000,900",
+        ] {
+            caps.add_arg(arg).unwrap();
+        }
+        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
+            .unwrap();
+        let browser = Browser {
+            chromedriver,
+            _profile: profile,
+        };
+        let driver = WebDriver::new(format!("http://{addr}"), caps)
+            .await
+            .expect("a Chromium session");
+        (browser, driver)
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.chromedriver.kill();
+        let _ = self.chromedriver.wait();
+    }
+}
+
+/// Runs `body` with a fresh browser (one at a time), quitting Chromium even when it panics.
+fn with_browser<F, Fut>(body: F)
+where
+    F: FnOnce(WebDriver) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let _guard = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let (browser, driver) = Browser::start().await;
+        let outcome = tokio::spawn(body(driver.clone())).await;
+        let _ = driver.quit().await;
+        drop(browser);
+        if let Err(e) = outcome {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    });
+}
+
+/// The first token checker on the page, once its script has built it.
+async fn widget(driver: &WebDriver) -> WebElement {
+    driver
+        .query(By::Css(".hubcheck-token-check.hubcheck-ready"))
+        .first()
+        .await
+        .expect("the token checker is built by its script")
+}
+
+/// Types `token` into the checker of `url`, presses `button`, and returns the settled result's
+/// state and visible text.
+async fn check(driver: &WebDriver, url: &str, token: &str, button: &str) -> (String, String) {
+    driver.goto(url).await.unwrap();
+    type_and_press(driver, token, button).await
+}
+
+async fn type_and_press(driver: &WebDriver, token: &str, button: &str) -> (String, String) {
+    let w = widget(driver).await;
+    let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(token).await.unwrap();
+    w.find(By::Css(button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    settled(&w).await
+}
+
+/// Waits until the result region leaves the idle and checking states.
+async fn settled(w: &WebElement) -> (String, String) {
+    let result = w.find(By::Css(".hubcheck-result")).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = result.attr("data-state").await.unwrap().unwrap_or_default();
+        if state != "idle" && state != "checking" {
+            return (state, result.text().await.unwrap());
+        }
+        assert!(Instant::now() < deadline, "the check never settled");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+const LIVE: &str = "button.hubcheck-live";
+const OFFLINE: &str = "button.hubcheck-offline";
+
+async fn screenshot(w: &WebElement, name: &str) {
+    let png = w.screenshot_as_png().await.unwrap();
+    fs::write(screenshot_dir().join(name), png).unwrap();
+}
+
+/// What the page kept and fetched: storage, cookies, URL and every resource it loaded.
+async fn page_traces(driver: &WebDriver) -> Value {
+    driver
+        .execute(
+            r#"
+            const dump = (s) => Object.keys(s).map((k) => k + "=" + s.getItem(k));
+            return {
+              local: dump(localStorage),
+              session: dump(sessionStorage),
+              cookie: document.cookie,
+              url: location.href,
+              resources: performance.getEntriesByType("resource").map((e) => e.name),
+            };"#,
+            vec![],
+        )
+        .await
+        .unwrap()
+        .json()
+        .clone()
+}
+
+/// The token was kept nowhere, and the page talked to loopback only.
+async fn assert_nothing_kept(driver: &WebDriver, token: &str) {
+    let traces = page_traces(driver).await;
+    let text = traces.to_string();
+    let core = token.trim();
+    assert!(!text.contains(core), "the token is in {text}");
+    for cookie in driver.get_all_cookies().await.unwrap() {
+        assert!(!cookie.value.contains(core), "a cookie holds the token");
+    }
+    let resources = traces["resources"].as_array().unwrap();
+    assert!(!resources.is_empty(), "{text}");
+    for url in resources {
+        let url = url.as_str().unwrap();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "the page fetched from another host: {url}"
+        );
+    }
+}
+
+/// Every request the mock Hub saw was the token checker's whoami (or its CORS preflight).
+fn assert_hub_saw_only_whoami(hub: &MockHub, expected_gets: usize) {
+    let log = hub.request_log();
+    for entry in &log {
+        assert_eq!(entry.path, "/api/whoami-v2", "{log:?}");
+        assert!(
+            entry.method == "GET" || entry.method == "OPTIONS",
+            "{log:?}"
+        );
+    }
+    let gets = log.iter().filter(|e| e.method == "GET").count();
+    assert_eq!(gets, expected_gets, "{log:?}");
+}
+
+#[test]
+fn valid_read_token_on_a_read_page_shows_account_token_and_role() {
+    let site = Site::new(Hub::Mock);
+    let token = site.hub().token(TokenKind::Read);
+    let url = site.page("read.html");
+    let site = std::sync::Arc::new(site);
+    let shared = site.clone();
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &token, LIVE).await;
+        assert_eq!(state, "valid", "{text}");
+        assert!(text.contains("The token is valid."), "{text}");
+        assert!(text.contains("Account"), "{text}");
+        assert!(text.contains("unidive-student"), "{text}");
+        assert!(text.contains("Role\nread"), "{text}");
+        assert!(text.contains("this is a read token"), "{text}");
+        let w = widget(&driver).await;
+        screenshot(&w, "valid-read.png").await;
+        // The whole chapter: checker, badges and code, as docs/token-checker.png shows it.
+        let main = driver.find(By::Css("main")).await.unwrap();
+        screenshot(&main, "page-read.png").await;
+
+        // Same token again within a minute: the last answer is reused, the Hub is not asked.
+        w.find(By::Css(LIVE)).await.unwrap().click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (_, again) = settled(&w).await;
+        assert!(again.contains("seconds ago"), "{again}");
+        assert_hub_saw_only_whoami(shared.hub(), 1);
+
+        // The field can be cleared, and nothing of the token stays behind.
+        w.find(By::Css("button.hubcheck-clear"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
+        assert_eq!(input.prop("value").await.unwrap().unwrap_or_default(), "");
+        assert_eq!(
+            input.attr("type").await.unwrap().as_deref(),
+            Some("password")
+        );
+        assert_nothing_kept(&driver, &token).await;
+    });
+}
+
+#[test]
+fn write_token_on_a_read_page_gets_a_least_privilege_note() {
+    let site = Site::new(Hub::Mock);
+    let token = site.hub().token(TokenKind::Write);
+    let url = site.page("read.html");
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &token, LIVE).await;
+        assert_eq!(state, "note", "{text}");
+        assert!(text.contains("Role\nwrite"), "{text}");
+        assert!(text.contains("least privilege"), "{text}");
+        assert!(text.contains("change and delete"), "{text}");
+        screenshot(&widget(&driver).await, "write-on-read-page.png").await;
+        assert_nothing_kept(&driver, &token).await;
+    });
+    drop(site);
+}
+
+#[test]
+fn read_token_on_a_write_page_is_told_why_uploads_fail() {
+    let site = Site::new(Hub::Mock);
+    let token = site.hub().token(TokenKind::Read);
+    let url = site.page("write.html");
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &token, LIVE).await;
+        assert_eq!(state, "mismatch", "{text}");
+        assert!(text.contains("does not fit this page"), "{text}");
+        assert!(text.contains("403 Forbidden"), "{text}");
+        assert!(text.contains("write token"), "{text}");
+        screenshot(&widget(&driver).await, "read-on-write-page.png").await;
+        assert_nothing_kept(&driver, &token).await;
+    });
+    drop(site);
+}
+
+#[test]
+fn invalid_and_expired_tokens_get_the_same_401_explanation() {
+    let site = Site::new(Hub::Mock);
+    let invalid = MockHub::invalid_token();
+    let expired = site.hub().token(TokenKind::Expired);
+    let revoked = site.hub().token(TokenKind::Revoked);
+    let url = site.page("read.html");
+    let site = std::sync::Arc::new(site);
+    let shared = site.clone();
+    with_browser(move |driver| async move {
+        for (name, token) in [
+            ("invalid", &invalid),
+            ("expired", &expired),
+            ("revoked", &revoked),
+        ] {
+            let (state, text) = check(&driver, &url, token, LIVE).await;
+            assert_eq!(state, "invalid", "{name}: {text}");
+            assert!(
+                text.contains("did not accept this token (401)"),
+                "{name}: {text}"
+            );
+            assert!(
+                text.contains("wrong, expired, or revoked"),
+                "{name}: {text}"
+            );
+            assert!(text.contains("cannot tell which"), "{name}: {text}");
+            if name == "expired" {
+                screenshot(&widget(&driver).await, "expired.png").await;
+            }
+            assert_nothing_kept(&driver, token).await;
+        }
+        assert_hub_saw_only_whoami(shared.hub(), 3);
+    });
+}
+
+#[test]
+fn spaces_quotes_and_line_breaks_are_caught_before_the_hub_is_asked() {
+    let site = Site::new(Hub::Mock);
+    let token = site.hub().token(TokenKind::Read);
+    let url = site.page("read.html");
+    let site = std::sync::Arc::new(site);
+    let shared = site.clone();
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &format!(" {token}"), LIVE).await;
+        assert_eq!(state, "problems", "{text}");
+        assert!(text.contains("There is a space at the start"), "{text}");
+        assert!(text.contains("The Hub was not asked"), "{text}");
+        screenshot(&widget(&driver).await, "leading-space.png").await;
+
+        let (_, text) = check(&driver, &url, &format!("{token}  "), OFFLINE).await;
+        assert!(text.contains("There is a space at the end"), "{text}");
+
+        let (_, text) = check(&driver, &url, &format!("\"{token}\""), OFFLINE).await;
+        assert!(text.contains("quote marks"), "{text}");
+
+        let (_, text) = check(&driver, &url, "hf_abc", OFFLINE).await;
+        assert!(text.contains("too short"), "{text}");
+
+        let (_, text) = check(
+            &driver,
+            &url,
+            "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789",
+            OFFLINE,
+        )
+        .await;
+        assert!(text.contains("starts with hf_"), "{text}");
+
+        // A paste that ended with a line break: the field drops it, the student is told why it matters.
+        driver.goto(&url).await.unwrap();
+        let w = widget(&driver).await;
+        let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
+        input.send_keys(token.as_str()).await.unwrap();
+        driver
+            .execute(
+                r#"const dt = new DataTransfer(); dt.setData("text/plain", "x\n");
+                   arguments[0].dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt}));"#,
+                vec![input.to_json().unwrap()],
+            )
+            .await
+            .unwrap();
+        input.send_keys(Key::Enter).await.unwrap();
+        let (state, text) = settled(&w).await;
+        assert_eq!(state, "format-ok", "{text}");
+        assert!(text.contains("line break"), "{text}");
+
+        assert_nothing_kept(&driver, &token).await;
+        assert_hub_saw_only_whoami(shared.hub(), 0);
+    });
+}
+
+#[test]
+fn the_books_placeholder_pasted_unchanged_is_recognised() {
+    let site = Site::new(Hub::Mock);
+    let url = site.page("read.html");
+    let site = std::sync::Arc::new(site);
+    let shared = site.clone();
+    with_browser(move |driver| async move {
+        // Enter in the field runs the offline checks.
+        driver.goto(&url).await.unwrap();
+        let w = widget(&driver).await;
+        let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
+        input.send_keys("hf_your_token_here").await.unwrap();
+        input.send_keys(Key::Enter).await.unwrap();
+        let (state, text) = settled(&w).await;
+        assert_eq!(state, "problems", "{text}");
+        assert!(text.contains("example text from the handbook"), "{text}");
+        assert!(text.contains("Access Tokens"), "{text}");
+        screenshot(&w, "placeholder.png").await;
+        let (_, live) = type_and_press(&driver, "hf_your_token_here", LIVE).await;
+        assert!(live.contains("The Hub was not asked"), "{live}");
+        assert_hub_saw_only_whoami(shared.hub(), 0);
+    });
+}
+
+#[test]
+fn hub_down_is_reported_as_unreachable() {
+    let site = Site::new(Hub::Closed);
+    let token = MockHub::invalid_token();
+    let url = site.page("read.html");
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &token, LIVE).await;
+        assert_eq!(state, "unreachable", "{text}");
+        assert!(text.contains("could not be reached"), "{text}");
+        assert!(text.contains("says nothing about your token"), "{text}");
+        screenshot(&widget(&driver).await, "hub-down.png").await;
+    });
+    drop(site);
+}
+
+#[test]
+fn rate_limit_is_reported_as_such() {
+    let site = Site::new(Hub::RateLimited);
+    let token = MockHub::invalid_token();
+    let url = site.page("read.html");
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &token, LIVE).await;
+        assert_eq!(state, "rate-limited", "{text}");
+        assert!(text.contains("too many checks (429)"), "{text}");
+    });
+    drop(site);
+}
+
+#[test]
+fn hub_text_is_shown_as_text_and_never_runs() {
+    let site = Site::new(Hub::Mock);
+    let state = site.hub().state();
+    state
+        .add_user(User {
+            name: "xss-student".into(),
+            fullname: XSS.into(),
+            email: "xss@example.org".into(),
+        })
+        .unwrap();
+    let token = state
+        .add_token(NewToken {
+            display_name: XSS.into(),
+            user: "xss-student".into(),
+            role: Some("read".into()),
+            ..NewToken::default()
+        })
+        .unwrap()
+        .value;
+    let url = site.page("read.html");
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &token, LIVE).await;
+        assert_eq!(state, "valid", "{text}");
+        assert!(text.contains(&format!("xss-student ({XSS})")), "{text}");
+        assert!(text.contains(&format!("Token name\n{XSS}")), "{text}");
+        assert!(
+            driver.get_alert_text().await.is_err(),
+            "an alert dialog opened"
+        );
+        let images = driver
+            .execute("return document.querySelectorAll('img').length;", vec![])
+            .await
+            .unwrap()
+            .json()
+            .clone();
+        assert_eq!(images, Value::from(0));
+        screenshot(&widget(&driver).await, "html-in-display-name.png").await;
+        assert_nothing_kept(&driver, &token).await;
+    });
+    drop(site);
+}
+
+#[test]
+fn print_page_loads_the_script_and_its_checkers_work() {
+    let site = Site::new(Hub::Mock);
+    let token = site.hub().token(TokenKind::Write);
+    let url = site.page("print.html");
+    let site = std::sync::Arc::new(site);
+    let shared = site.clone();
+    with_browser(move |driver| async move {
+        driver.goto(&url).await.unwrap();
+        let ready = driver
+            .query(By::Css(".hubcheck-token-check.hubcheck-ready"))
+            .all_from_selector_required()
+            .await
+            .unwrap();
+        assert_eq!(ready.len(), 2, "both chapters' checkers are built");
+        // Their fields have distinct ids, so each label points at its own field.
+        let ids: Vec<_> = {
+            let mut ids = Vec::new();
+            for w in &ready {
+                let input = w.find(By::Css("input")).await.unwrap();
+                ids.push(input.id().await.unwrap().unwrap_or_default());
+            }
+            ids
+        };
+        assert_ne!(ids[0], ids[1]);
+        // The second one is the write page's.
+        let input = ready[1]
+            .find(By::Css("input.hubcheck-input"))
+            .await
+            .unwrap();
+        input.send_keys(token.as_str()).await.unwrap();
+        ready[1]
+            .find(By::Css(LIVE))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let (state, text) = settled(&ready[1]).await;
+        assert_eq!(state, "valid", "{text}");
+        assert!(text.contains("this is a write token"), "{text}");
+        assert_nothing_kept(&driver, &token).await;
+        assert_hub_saw_only_whoami(shared.hub(), 1);
+    });
+}
+
+#[test]
+fn checker_and_badges_are_readable_in_every_theme() {
+    let site = Site::new(Hub::Mock);
+    let token = site.hub().token(TokenKind::Write);
+    let url = site.page("read.html");
+    with_browser(move |driver| async move {
+        let (state, _) = check(&driver, &url, &token, LIVE).await;
+        assert_eq!(state, "note");
+        let badges = driver.find_all(By::Css(".hubcheck-badge")).await.unwrap();
+        assert_eq!(badges.len(), 2);
+        assert_eq!(
+            badges[0]
+                .attr("aria-label")
+                .await
+                .unwrap()
+                .unwrap_or_default(),
+            "\u{2713} Verified: tested 2026-11-29 with python 3.11.7, huggingface_hub 2.4.0"
+        );
+        assert!(
+            badges[1]
+                .attr("class")
+                .await
+                .unwrap()
+                .unwrap_or_default()
+                .contains("failing")
+        );
+        for theme in ["light", "rust", "coal", "navy", "ayu"] {
+            // Switch the theme the way mdBook does: the class of <html>.
+            let contrast = driver
+                .execute(CONTRAST_JS, vec![Value::from(theme)])
+                .await
+                .unwrap()
+                .json()
+                .clone();
+            for (what, ratio) in contrast.as_object().unwrap() {
+                let ratio = ratio.as_f64().unwrap();
+                assert!(ratio >= 4.5, "{theme}: {what} has contrast {ratio:.2}");
+            }
+            screenshot(&widget(&driver).await, &format!("theme-{theme}.png")).await;
+        }
+    });
+    drop(site);
+}
+
+/// Sets the theme class and returns the contrast ratio of the checker's texts and of a badge.
+const CONTRAST_JS: &str = r#"
+const theme = arguments[0];
+const html = document.documentElement;
+["light", "rust", "coal", "navy", "ayu"].forEach((t) => html.classList.remove(t));
+html.classList.add(theme);
+// mdBook's own inline script adds "js" (the CSP blocks it here); without it `html:not(.js)` keeps
+// the light colours whatever the theme class.
+html.classList.add("js");
+const rgb = (c) => (c.match(/[\d.]+/g) || []).slice(0, 4).map(Number);
+const lum = (c) => {
+  const [r, g, b] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4)));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const bgOf = (el) => {
+  for (let e = el; e; e = e.parentElement) {
+    const c = getComputedStyle(e).backgroundColor;
+    const parts = rgb(c);
+    if (parts.length === 3 || (parts.length === 4 && parts[3] > 0)) return c;
+  }
+  return "rgb(255, 255, 255)";
+};
+const ratio = (el, pseudo) => {
+  const fg = getComputedStyle(el, pseudo || null).color;
+  const [a, b] = [lum(fg), lum(bgOf(el))].sort((x, y) => y - x);
+  return (a + 0.05) / (b + 0.05);
+};
+const w = document.querySelector(".hubcheck-token-check");
+return {
+  intro: ratio(w.querySelector(".hubcheck-intro")),
+  input: ratio(w.querySelector("input")),
+  button: ratio(w.querySelector("button.hubcheck-offline")),
+  primary: ratio(w.querySelector("button.hubcheck-live")),
+  result: ratio(w.querySelector(".hubcheck-result p")),
+  badge: ratio(document.querySelector(".hubcheck-badge"), "::before"),
+};
+"#;
+
+/// Builds without a browser: what lands in the output, the source folder and the search index.
+#[test]
+fn assets_ship_with_the_book_and_stay_out_of_source_and_search() {
+    let book = BookFixture::copy("token-checker-book");
+    write_report(book.root());
+    let before = files_under(&book.root().join("src"));
+    let out = build(&BuildOptions {
+        book: book.root().to_path_buf(),
+        dest: Some(book.root().join("out")),
+        hub_endpoint: None,
+    })
+    .unwrap();
+    assert_eq!(
+        files_under(&book.root().join("src")),
+        before,
+        "src/ untouched"
+    );
+    // mdBook 0.5 adds a content hash to file names (output.html.hash-files).
+    let shipped: Vec<String> = files_under(&out.join("target/hubcheck/assets"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let script =
+        regex::Regex::new(r#"<script src="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.js)""#)
+            .unwrap();
+    let style =
+        regex::Regex::new(r#"href="target/hubcheck/assets/(hubcheck(-[0-9a-f]+)?\.css)""#).unwrap();
+    for page in ["read.html", "print.html"] {
+        let html = fs::read_to_string(out.join(page)).unwrap();
+        let js = script
+            .captures(&html)
+            .unwrap_or_else(|| panic!("{page} loads no widget script"));
+        let css = style
+            .captures(&html)
+            .unwrap_or_else(|| panic!("{page} loads no widget stylesheet"));
+        assert!(shipped.contains(&js[1].to_string()), "{page}: {shipped:?}");
+        assert!(shipped.contains(&css[1].to_string()), "{page}: {shipped:?}");
+    }
+    let read = fs::read_to_string(out.join("read.html")).unwrap();
+    assert!(
+        read.contains("class=\"hubcheck-badge hubcheck-badge-verified\""),
+        "{read}"
+    );
+    assert!(
+        read.contains("class=\"hubcheck-badge hubcheck-badge-failing\""),
+        "{read}"
+    );
+
+    let index = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("searchindex"))
+        })
+        .map(|p| fs::read_to_string(p).unwrap())
+        .expect("a search index");
+    for widget_text in [
+        "JavaScript",
+        "Verified",
+        "Failing",
+        "hf auth whoami with",
+        "token checker needs",
+    ] {
+        assert!(
+            !index.contains(widget_text),
+            "search index holds {widget_text:?}"
+        );
+    }
+    assert!(index.contains("checker"), "chapter text is still indexed");
+
+    // A second build leaves the asset files as they were.
+    let modified = fs::metadata(book.root().join("target/hubcheck/assets/hubcheck.js"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    build(&BuildOptions {
+        book: book.root().to_path_buf(),
+        dest: Some(book.root().join("out")),
+        hub_endpoint: None,
+    })
+    .unwrap();
+    assert_eq!(
+        fs::metadata(book.root().join("target/hubcheck/assets/hubcheck.js"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+}
+
+/// A stock `mdbook build` without the two book.toml lines still builds, with a warning that names them.
+#[test]
+fn stock_mdbook_without_the_asset_lines_is_warned() {
+    let book = BookFixture::copy("token-checker-book");
+    let (input, _) = {
+        let md = mdbook_driver::MDBook::load(book.root()).unwrap();
+        let ctx = mdbook_preprocessor::PreprocessorContext::new(
+            book.root().to_path_buf(),
+            md.config.clone(),
+            "html".into(),
+        );
+        (serde_json::to_vec(&(&ctx, &md.book)).unwrap(), ())
+    };
+    let output = run_binary(&[], &input);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("additional-js = [\"target/hubcheck/assets/hubcheck.js\"]"),
+        "{stderr}"
+    );
+    assert!(
+        book.root()
+            .join("target/hubcheck/assets/hubcheck.css")
+            .is_file()
+    );
+}
