@@ -16,5 +16,6 @@ pub mod cli;
 pub mod harness;
 pub mod hub;
 pub mod preprocess;
+pub mod report;
 pub mod snippets;
 pub mod widgets;

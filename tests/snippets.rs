@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use mdbook_hubcheck::harness::command::{output_dir, prepare_harness};
-use mdbook_hubcheck::harness::report::Status;
 use mdbook_hubcheck::harness::runner::{CaseResult, cases};
+use mdbook_hubcheck::report::Status;
 use mdbook_hubcheck::snippets::extract_book;
 
 fn main() {

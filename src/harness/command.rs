@@ -10,9 +10,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::pyenv;
-use super::report::Status;
 use super::runner::{Harness, cases, summarize};
 use super::world::{HubWorld, KnownHub};
+use crate::report::Status;
 use crate::snippets::extract_book;
 
 /// What `mdbook-hubcheck test` was asked to do.

@@ -17,7 +17,6 @@ pub mod command;
 pub mod plan;
 pub mod process;
 pub mod pyenv;
-pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod world;

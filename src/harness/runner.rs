@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 use super::check::{check, explain, mask_tokens};
 use super::plan::{Setup, Values, prepare, substitute};
 use super::process;
-use super::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use super::sandbox::Sandbox;
 use super::world::HubWorld;
+use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::snippets::Snippet;
 
 /// Everything needed to run the book's snippets.
@@ -96,7 +96,7 @@ impl Harness {
             .map(|j| snippet.scenarios[j].name.clone())
             .unwrap_or_else(|| "default".into());
         let mut results = vec![ReportResult {
-            file: snippet.file.clone(),
+            file: snippet.file.to_string_lossy().replace('\\', "/"),
             line: snippet.line,
             index: snippet.index,
             language: snippet.language.clone(),
@@ -274,9 +274,7 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
             writeln!(
                 out,
                 "::error file={},line={}::{}",
-                first.file.display(),
-                first.line,
-                message
+                first.file, first.line, message
             )?;
         }
     }

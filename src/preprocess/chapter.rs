@@ -12,11 +12,11 @@ use regex::Regex;
 use super::config::Settings;
 use super::directive::{self, Directive, DirectiveError};
 use super::secrets;
+use crate::report::Report;
 use crate::snippets::annotation;
 use crate::snippets::scan::{ScanError, line_of, scan};
 use crate::widgets;
 use crate::widgets::badge;
-use crate::widgets::report::Report;
 
 /// Which kind of output a chapter is prepared for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

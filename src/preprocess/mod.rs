@@ -29,8 +29,8 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 pub use chapter::{ChapterError, Target};
 pub use config::Settings;
 
+use crate::report::Report;
 use crate::widgets::assets::{self, AssetError};
-use crate::widgets::report::Report;
 
 /// The hubcheck preprocessor, as mdBook sees it.
 #[derive(Debug, Default, Clone, Copy)]

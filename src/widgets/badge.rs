@@ -5,7 +5,7 @@
 //! mdBook's search index (which reads only text) does not fill up with "verified".
 
 use super::escape_html;
-use super::report::{Report, ResultStatus};
+use crate::report::{Report, Status};
 
 /// What the report says about one block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn select(report: &Report, file: &str, index: usize, hash: &str) -> Badge {
     }
     let failed: Vec<String> = same
         .iter()
-        .filter(|r| r.status == ResultStatus::Failed)
+        .filter(|r| r.status == Status::Failed)
         .map(|r| r.scenario.clone())
         .collect();
     if failed.is_empty() {
@@ -134,7 +134,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::widgets::report::ReportResult;
+    use crate::report::ReportResult;
 
     fn result(file: &str, index: usize, hash: &str, scenario: &str, ok: bool) -> ReportResult {
         ReportResult {
@@ -144,14 +144,12 @@ mod tests {
             language: "python".into(),
             id: "x".into(),
             scenario: scenario.into(),
-            status: if ok {
-                ResultStatus::Passed
-            } else {
-                ResultStatus::Failed
-            },
+            status: if ok { Status::Passed } else { Status::Failed },
             duration_ms: 1,
             hash: hash.into(),
             message: None,
+            run_at: String::new(),
+            clients: Default::default(),
         }
     }
 

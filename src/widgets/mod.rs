@@ -11,7 +11,6 @@
 
 pub mod assets;
 pub mod badge;
-pub mod report;
 pub mod serve;
 
 use crate::preprocess::directive::Role;

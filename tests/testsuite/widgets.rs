@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use mdbook_hubcheck::build::{BuildOptions, build};
 use mdbook_hubcheck::hub::world::User;
 use mdbook_hubcheck::hub::{MockHub, NewToken, TokenKind};
+use mdbook_hubcheck::report::{Report, ReportResult, Status};
 use mdbook_hubcheck::snippets::scan;
-use mdbook_hubcheck::widgets::report::{Report, ReportResult, ResultStatus};
 use mdbook_hubcheck::widgets::serve::BookServer;
 use serde_json::Value;
 use thirtyfour::prelude::*;
@@ -127,13 +127,15 @@ fn write_report(root: &Path) {
             id: format!("read-{index}"),
             scenario: "valid-token".into(),
             status: if index == 0 {
-                ResultStatus::Passed
+                Status::Passed
             } else {
-                ResultStatus::Failed
+                Status::Failed
             },
             duration_ms: 10,
             hash: b.hash(),
             message: None,
+            run_at: "2026-11-29T10:00:00Z".into(),
+            clients: Default::default(),
         })
         .collect();
     let report = Report {

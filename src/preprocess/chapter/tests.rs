@@ -147,10 +147,10 @@ mod badges {
     use pretty_assertions::assert_eq;
 
     use super::{Path, Settings, Target, html, process_chapter_with_report};
+    use crate::report::{Report, ReportResult, Status};
     use crate::snippets::scan::scan;
-    use crate::widgets::report::{Report, ReportResult, ResultStatus};
 
-    fn report_for(text: &str, file: &str, status: ResultStatus) -> Report {
+    fn report_for(text: &str, file: &str, status: Status) -> Report {
         let blocks = scan(text).unwrap().blocks;
         Report {
             version: 1,
@@ -171,6 +171,8 @@ mod badges {
                     duration_ms: 1,
                     hash: b.hash(),
                     message: None,
+                    run_at: String::new(),
+                    clients: Default::default(),
                 })
                 .collect(),
         }
@@ -200,7 +202,7 @@ mod badges {
     #[test]
     fn badge_stands_right_before_a_top_level_block() {
         let text = "Run:\n\n```python\nprint(1)\n```\n";
-        let report = report_for(text, "book/page.md", ResultStatus::Passed);
+        let report = report_for(text, "book/page.md", Status::Passed);
         let out = with_report(text, &report, Target::Html);
         assert!(
             out.starts_with("Run:\n\n<div class=\"hubcheck-badge hubcheck-badge-verified\""),
@@ -216,7 +218,7 @@ mod badges {
     #[test]
     fn badges_keep_blocks_inside_list_items_and_quotes() {
         let text = "1. Log in:\n\n   <!-- hubcheck\n   id = \"x\"\n   -->\n   ```bash\n   hf auth login\n   ```\n\n2. ```bash\n   hf auth whoami\n   ```\n\n> ```text\n> ok\n> ```\n";
-        let report = report_for(text, "book/page.md", ResultStatus::Failed);
+        let report = report_for(text, "book/page.md", Status::Failed);
         let out = with_report(text, &report, Target::Html);
         assert_eq!(out.matches("hubcheck-badge-failing").count(), 3, "{out}");
         assert_eq!(codes(&out), codes(text), "{out}");
@@ -230,10 +232,10 @@ mod badges {
     #[test]
     fn changed_block_is_stale_and_other_file_is_not_verified() {
         let text = "```python\nprint(1)\n```\n";
-        let report = report_for(text, "book/page.md", ResultStatus::Passed);
+        let report = report_for(text, "book/page.md", Status::Passed);
         let changed = with_report("```python\nprint(2)\n```\n", &report, Target::Html);
         assert!(changed.contains("hubcheck-badge-stale"), "{changed}");
-        let other = report_for(text, "book/other.md", ResultStatus::Passed);
+        let other = report_for(text, "book/other.md", Status::Passed);
         assert!(with_report(text, &other, Target::Html).contains("hubcheck-badge-not-verified"));
     }
 
@@ -241,7 +243,7 @@ mod badges {
     fn no_report_or_other_renderer_means_no_badges() {
         let text = "```python\nprint(1)\n```\n";
         assert_eq!(html(text).unwrap(), text);
-        let report = report_for(text, "book/page.md", ResultStatus::Passed);
+        let report = report_for(text, "book/page.md", Status::Passed);
         assert_eq!(with_report(text, &report, Target::Text), text);
     }
 }
