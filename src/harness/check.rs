@@ -88,7 +88,8 @@ pub fn check(
         }
     }
     if let Some(block) = output_block
-        && let Some(missing) = first_missing_line(&both, &values.expand(block))
+        && let Some(missing) =
+            first_missing_line(&[&outcome.stdout, &outcome.stderr], &values.expand(block))
     {
         failures.push(format!(
             "the output block after the snippet shows {missing:?}, but the run did not print it \
@@ -98,12 +99,20 @@ pub fn check(
     failures
 }
 
-/// The first non-empty line of `block` that does not appear in `output` after the lines before it.
-pub fn first_missing_line(output: &str, block: &str) -> Option<String> {
-    let mut from = 0;
+/// The first non-empty line of `block` that does not appear in order in the run's output.
+///
+/// Each line must stand in one of the streams after the line matched before it in that stream:
+/// the two streams are captured apart, so their interleaving is unknown.
+pub fn first_missing_line(streams: &[&str], block: &str) -> Option<String> {
+    let mut cursors = vec![0; streams.len()];
     for line in block.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        match output[from..].find(line) {
-            Some(at) => from += at + line.len(),
+        let found = streams.iter().enumerate().find_map(|(i, stream)| {
+            stream[cursors[i]..]
+                .find(line)
+                .map(|at| (i, cursors[i] + at + line.len()))
+        });
+        match found {
+            Some((i, end)) => cursors[i] = end,
             None => return Some(line.to_string()),
         }
     }
@@ -230,11 +239,15 @@ mod tests {
     #[test]
     fn output_lines_must_appear_in_order() {
         let output = "a\nuser: x\norgs: y\n";
-        assert_eq!(first_missing_line(output, "user: x\n\norgs: y\n"), None);
+        assert_eq!(first_missing_line(&[output], "user: x\n\norgs: y\n"), None);
         assert_eq!(
-            first_missing_line(output, "orgs: y\nuser: x\n"),
+            first_missing_line(&[output], "orgs: y\nuser: x\n"),
             Some("user: x".into())
         );
+        // Lines may come from either stream, each in its own order.
+        let (out, err) = ("b\nd\n", "a\nc\n");
+        assert_eq!(first_missing_line(&[out, err], "a\nb\nc\nd\n"), None);
+        assert_eq!(first_missing_line(&[out, err], "d\nb\n"), Some("b".into()));
     }
 
     #[test]

@@ -243,7 +243,11 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
     for reader in readers {
         let _ = reader.join();
     }
-    let (stdout, stderr) = (text_of(&out), text_of(&err));
+    // Colours and cursor moves are not part of what a person reads.
+    let (stdout, stderr) = (
+        clean_terminal_text(&text_of(&out)),
+        clean_terminal_text(&text_of(&err)),
+    );
     let truncated = out.lock().map(|c| c.truncated).unwrap_or(false)
         || err.lock().map(|c| c.truncated).unwrap_or(false);
     Ok(Outcome {

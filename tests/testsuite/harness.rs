@@ -82,7 +82,11 @@ fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
         ],
     );
     let all = text(&output);
-    assert!(all.contains("1 passed, 2 failed"), "{all}");
+    assert!(all.contains("2 passed, 2 failed"), "{all}");
+    assert!(
+        all.contains("ok     src/misbehaving.md:49 console"),
+        "{all}"
+    );
 
     let hang = failure_of(&all, "hangs");
     assert!(hang.contains("did not finish before its timeout"), "{hang}");
