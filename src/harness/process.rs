@@ -184,6 +184,71 @@ fn kill_group(leader: u32) {
     }
 }
 
+/// A child process the supervisor can poll and reap, whichever way it was spawned.
+trait Waitable {
+    /// How the child ended.
+    type Status;
+    /// The status if the child has ended.
+    fn poll(&mut self) -> Option<Self::Status>;
+    /// Waits for the child to end.
+    fn reap(&mut self) -> Option<Self::Status>;
+}
+
+impl Waitable for std::process::Child {
+    type Status = std::process::ExitStatus;
+    fn poll(&mut self) -> Option<Self::Status> {
+        self.try_wait().ok().flatten()
+    }
+    fn reap(&mut self) -> Option<Self::Status> {
+        self.wait().ok()
+    }
+}
+
+impl Waitable for Box<dyn portable_pty::Child + Send + Sync> {
+    type Status = portable_pty::ExitStatus;
+    fn poll(&mut self) -> Option<Self::Status> {
+        self.try_wait().ok().flatten()
+    }
+    fn reap(&mut self) -> Option<Self::Status> {
+        self.wait().ok()
+    }
+}
+
+/// Watches a child until it ends or its timeout kills its group: shows the growing output to the
+/// observer and to `act` (which returns `true` when it typed something, to look again at once).
+/// Returns the child's status and whether it timed out.
+fn supervise<W: Waitable>(
+    child: &mut W,
+    leader: u32,
+    started: Instant,
+    timeout: Duration,
+    text: impl Fn() -> String,
+    observer: &mut Option<Observer>,
+    mut act: impl FnMut(&str) -> bool,
+) -> (Option<W::Status>, bool) {
+    let mut seen = 0;
+    loop {
+        let text = text();
+        if let Some(observer) = observer.as_mut()
+            && text.len() != seen
+        {
+            seen = text.len();
+            observer(&text);
+        }
+        if act(&text) {
+            continue;
+        }
+        if let Some(status) = child.poll() {
+            return (Some(status), false);
+        }
+        if started.elapsed() >= timeout {
+            kill_group(leader);
+            return (child.reap(), true);
+        }
+        thread::sleep(POLL);
+    }
+}
+
 /// Runs the invocation to its end, its timeout, or its cap.
 pub fn run(mut invocation: Invocation) -> Result<Outcome, ProcessError> {
     match invocation.terminal.take() {
@@ -219,26 +284,16 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         drain(child.stdout.take().expect("piped"), out.clone()),
         drain(child.stderr.take().expect("piped"), err.clone()),
     ];
-    let mut seen = 0;
-    let mut timed_out = false;
-    let status = loop {
-        if let Some(observer) = inv.observer.as_mut() {
-            let all = text_of(&out) + &text_of(&err);
-            if all.len() != seen {
-                seen = all.len();
-                observer(&all);
-            }
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            break Some(status);
-        }
-        if started.elapsed() >= inv.timeout {
-            timed_out = true;
-            kill_group(leader);
-            break child.wait().ok();
-        }
-        thread::sleep(POLL);
-    };
+    let text = || text_of(&out) + &text_of(&err);
+    let (status, timed_out) = supervise(
+        &mut child,
+        leader,
+        started,
+        inv.timeout,
+        text,
+        &mut inv.observer,
+        |_| false,
+    );
     kill_group(leader);
     for reader in readers {
         let _ = reader.join();
@@ -303,37 +358,30 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
 
     let mut pending = answers.into_iter().peekable();
     let mut cursor = 0; // answers only match text after the previous prompt
-    let mut seen = 0;
-    let mut timed_out = false;
-    let status = loop {
-        let text = clean_terminal_text(&text_of(&screen));
-        if let Some(observer) = inv.observer.as_mut()
-            && text.len() != seen
-        {
-            seen = text.len();
-            observer(&text);
-        }
-        if let Some(answer) = pending.peek()
-            && let Some(at) = text.get(cursor..).and_then(|t| t.find(&answer.prompt))
-        {
+    let text = || clean_terminal_text(&text_of(&screen));
+    let (status, timed_out) = supervise(
+        &mut child,
+        leader,
+        started,
+        inv.timeout,
+        text,
+        &mut inv.observer,
+        |text| {
+            let Some(answer) = pending.peek() else {
+                return false;
+            };
+            let Some(at) = text.get(cursor..).and_then(|t| t.find(&answer.prompt)) else {
+                return false;
+            };
             cursor += at + answer.prompt.len();
             for key in &answer.keys {
                 thread::sleep(KEY_PAUSE);
                 let _ = writer.write_all(key).and_then(|()| writer.flush());
             }
             pending.next();
-            continue;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            break Some(status);
-        }
-        if started.elapsed() >= inv.timeout {
-            timed_out = true;
-            kill_group(leader);
-            break child.wait().ok();
-        }
-        thread::sleep(POLL);
-    };
+            true
+        },
+    );
     kill_group(leader);
     drop(writer);
     drop(pty.master);
@@ -343,7 +391,7 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         status: if timed_out {
             None
         } else {
-            status.map(|s| s.exit_code() as i32)
+            status.map(|s: portable_pty::ExitStatus| s.exit_code() as i32)
         },
         stdout: clean_terminal_text(&text_of(&screen)),
         stderr: String::new(),
