@@ -1,29 +1,15 @@
 //! Compares what a run did with what the book promises, and explains a mismatch so that a writer
 //! knows what to fix.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use super::plan::Values;
 use super::process::Outcome;
-use crate::preprocess::secrets::mask;
+use crate::preprocess::secrets::mask_tokens;
 use crate::snippets::annotation::Scenario;
 
 /// Lines of each stream shown in a failure message.
 const TAIL_LINES: usize = 30;
 /// Characters of one line shown in a failure message.
 const LINE_CHARS: usize = 400;
-
-static TOKEN_SHAPE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"hf_[A-Za-z0-9]{30,}").expect("valid regex"));
-
-/// Replaces every token-shaped string with its first characters, so no report repeats a token.
-pub fn mask_tokens(text: &str) -> String {
-    TOKEN_SHAPE
-        .replace_all(text, |c: &regex::Captures<'_>| mask(&c[0]))
-        .into_owned()
-}
 
 /// Every way `outcome` falls short of `scenario` (and of the output block the book shows, when
 /// given); empty when the run kept every promise.

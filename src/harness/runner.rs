@@ -8,11 +8,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::check::{check, explain, mask_tokens};
+use super::check::{check, explain};
 use super::plan::{Setup, Values, prepare, substitute};
 use super::process;
 use super::sandbox::Sandbox;
 use super::world::HubWorld;
+use crate::preprocess::secrets::mask_tokens;
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::snippets::Snippet;
 

@@ -414,16 +414,7 @@ impl HubState {
         if !w.users.contains_key(&user) {
             return Err(WorldError::UnknownUser(user));
         }
-        let code = w
-            .device_codes
-            .iter_mut()
-            .find(|c| c.user_code.eq_ignore_ascii_case(user_code))
-            .ok_or_else(|| WorldError::UnknownDeviceCode(user_code.into()))?;
-        if code.status != DeviceCodeStatus::Pending {
-            return Err(WorldError::Invalid(format!(
-                "device code `{user_code}` is not pending"
-            )));
-        }
+        let code = pending_device_code(&mut w, user_code)?;
         code.status = DeviceCodeStatus::Approved;
         code.user = Some(user);
         Ok(())
@@ -432,16 +423,7 @@ impl HubState {
     /// Denies a pending device code.
     pub fn deny_device_code(&self, user_code: &str) -> Result<(), WorldError> {
         let mut w = self.write();
-        let code = w
-            .device_codes
-            .iter_mut()
-            .find(|c| c.user_code.eq_ignore_ascii_case(user_code))
-            .ok_or_else(|| WorldError::UnknownDeviceCode(user_code.into()))?;
-        if code.status != DeviceCodeStatus::Pending {
-            return Err(WorldError::Invalid(format!(
-                "device code `{user_code}` is not pending"
-            )));
-        }
+        let code = pending_device_code(&mut w, user_code)?;
         code.status = DeviceCodeStatus::Denied;
         Ok(())
     }
@@ -483,4 +465,22 @@ impl HubState {
     pub fn user_names(&self) -> BTreeSet<String> {
         self.read().users.keys().cloned().collect()
     }
+}
+
+/// The device code a person typed (any case), if it still waits for an answer.
+fn pending_device_code<'w>(
+    world: &'w mut World,
+    user_code: &str,
+) -> Result<&'w mut super::world::DeviceCode, WorldError> {
+    let code = world
+        .device_codes
+        .iter_mut()
+        .find(|c| c.user_code.eq_ignore_ascii_case(user_code))
+        .ok_or_else(|| WorldError::UnknownDeviceCode(user_code.into()))?;
+    if code.status != DeviceCodeStatus::Pending {
+        return Err(WorldError::Invalid(format!(
+            "device code `{user_code}` is not pending"
+        )));
+    }
+    Ok(code)
 }

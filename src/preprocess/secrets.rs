@@ -23,6 +23,14 @@ pub fn mask(token: &str) -> String {
     format!("{visible}…")
 }
 
+/// Replaces every token-shaped string with its masked form, so a message or report never repeats
+/// a token.
+pub fn mask_tokens(text: &str) -> String {
+    TOKEN_SHAPE
+        .replace_all(text, |c: &regex::Captures<'_>| mask(&c[0]))
+        .into_owned()
+}
+
 /// Every token-shaped string in `text` that is not one of the declared `allowed` placeholders.
 pub fn find_tokens<'a>(text: &str, allowed: impl Fn(&str) -> bool + 'a) -> Vec<TokenHit> {
     TOKEN_SHAPE
