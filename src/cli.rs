@@ -2,8 +2,8 @@
 //!
 //! Without a subcommand the binary is an mdBook preprocessor: mdBook calls it with `supports
 //! <renderer>` and then with `[context, book]` JSON on stdin. The subcommands are for people:
-//! building the book in-process, and (with later parts) serving it, running the mock Hub and
-//! testing every snippet.
+//! building the book in-process, serving it, running the mock Hub and testing every snippet; each
+//! one's glue is in [`crate::commands`].
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::build::{BuildOptions, build};
-use crate::harness::command::TestOptions;
-use crate::preprocess::protocol;
-use crate::widgets::serve::{ServeOptions, serve};
+use crate::commands::build::{BuildOptions, build};
+use crate::commands::serve::{ServeOptions, serve};
+use crate::commands::test::TestOptions;
+use crate::preprocess::run_protocol;
 
 /// An mdBook preprocessor and toolchain for the Hugging Face token handbook.
 #[derive(Debug, Parser)]
@@ -111,11 +111,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 jobs,
                 hub,
             };
-            let passed = crate::harness::command::run(&options, &mut std::io::stdout())?;
+            let passed = crate::commands::test::run(&options, &mut std::io::stdout())?;
             Ok(if passed { 0 } else { 1 })
         }
         Some(Command::MockHub { port, bind }) => {
-            crate::hub::run_standalone(std::net::SocketAddr::new(bind, port))?;
+            crate::commands::mock_hub::run(std::net::SocketAddr::new(bind, port))?;
             Ok(0)
         }
         Some(Command::Serve {
@@ -139,7 +139,7 @@ fn preprocess_stdin() -> anyhow::Result<()> {
     std::io::stdin()
         .read_to_end(&mut input)
         .context("reading the book from stdin")?;
-    let output = protocol::run(&input, &mut |warning| eprintln!("{warning}"))?;
+    let output = run_protocol(&input, &mut |warning| eprintln!("{warning}"))?;
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(&output)

@@ -8,14 +8,29 @@
 //! - [`snippets`] pulls every fenced code block and its annotation out of the book; [`harness`] runs
 //!   them for real against the mock Hugging Face Hub in [`hub`].
 //!
-//! [`cli`] holds the command-line interface of the `mdbook-hubcheck` binary, and [`build`] the
-//! in-process `mdbook build` that registers the preprocessor.
+//! Shared by all of them: [`settings`] owns `[preprocessor.hubcheck]` and every path derived from
+//! it, [`secrets`] knows what a token looks like, [`report`] is the harness report that the badges
+//! read, and [`server`] runs an axum app on a background thread.
+//!
+//! [`cli`] parses the command line of the `mdbook-hubcheck` binary and [`commands`] holds the glue
+//! of each subcommand (build, serve, test, mock-hub).
 
-pub mod build;
+/// The folder, relative to a book's root, that holds everything the toolchain writes; a macro so
+/// that the constants derived from it can be built with `concat!`.
+macro_rules! hubcheck_dir {
+    () => {
+        "target/hubcheck"
+    };
+}
+
 pub mod cli;
+pub mod commands;
 pub mod harness;
 pub mod hub;
 pub mod preprocess;
 pub mod report;
+pub mod secrets;
+pub mod server;
+pub mod settings;
 pub mod snippets;
 pub mod widgets;

@@ -1,4 +1,5 @@
-//! The harness report (`target/hubcheck/report.json`): written by the harness after each run,
+//! The harness report (`report` in `[preprocessor.hubcheck]`, by default
+//! `target/hubcheck/report.json`): written by the harness after each run,
 //! read by the preprocessor for the verification badges. One definition serves both.
 //!
 //! The format is specified in `docs/report.md`. A run also writes `junit.xml` beside it, for CI
@@ -177,21 +178,20 @@ impl Report {
         }
     }
 
-    /// Writes the report into `dir` as `report.json` (merged with an earlier one when `merge`) and
-    /// `junit.xml`; returns the two paths.
-    pub fn write(self, dir: &Path, merge: bool) -> io::Result<(PathBuf, PathBuf)> {
-        fs::create_dir_all(dir)?;
-        let json_path = dir.join("report.json");
-        let junit_path = dir.join("junit.xml");
+    /// Writes the report to `json_path` (merged with an earlier one there when `merge`) and the
+    /// same results as JUnit XML to `junit_path`; both atomically, creating their folders.
+    pub fn write(self, json_path: &Path, junit_path: &Path, merge: bool) -> io::Result<()> {
+        for dir in [json_path, junit_path].iter().filter_map(|p| p.parent()) {
+            fs::create_dir_all(dir)?;
+        }
         let junit = self.junit_xml();
-        let report = match (merge, Report::load(&json_path).ok().flatten()) {
+        let report = match (merge, Report::load(json_path).ok().flatten()) {
             (true, Some(old)) if old.version == REPORT_VERSION => old.merge(self),
             _ => self,
         };
         let json = serde_json::to_string_pretty(&report).map_err(io::Error::other)?;
-        write_atomically(&json_path, json.as_bytes())?;
-        write_atomically(&junit_path, junit.as_bytes())?;
-        Ok((json_path, junit_path))
+        write_atomically(json_path, json.as_bytes())?;
+        write_atomically(junit_path, junit.as_bytes())
     }
 
     /// The results as JUnit XML: one test suite, one test case per block and scenario.
@@ -346,8 +346,9 @@ mod tests {
     #[test]
     fn writes_json_and_junit() {
         let dir = tempfile::tempdir().unwrap();
-        let (json, junit) = report(vec![result("a.md", 0, "s", Status::Failed)])
-            .write(dir.path(), false)
+        let (json, junit) = (dir.path().join("a/r.json"), dir.path().join("b/j.xml"));
+        report(vec![result("a.md", 0, "s", Status::Failed)])
+            .write(&json, &junit, false)
             .unwrap();
         let back = Report::load(&json).unwrap().unwrap();
         assert_eq!(back.results[0].status, Status::Failed);
@@ -357,9 +358,13 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_look_like_rfc3339() {
-        let now = now_rfc3339();
-        assert_eq!(now.len(), 20);
-        assert!(now.starts_with("20") && now.ends_with('Z'), "{now}");
+    fn timestamps_are_rfc3339_and_now() {
+        let before = std::time::SystemTime::now();
+        let stamp = now_rfc3339();
+        let parsed = humantime::parse_rfc3339(&stamp).unwrap();
+        // To the second: the stamp is at most one second before `before` and not in the future.
+        assert!(parsed + Duration::from_secs(1) >= before, "{stamp}");
+        assert!(parsed <= std::time::SystemTime::now(), "{stamp}");
+        assert!(stamp.ends_with('Z') && stamp.len() == 20, "{stamp}");
     }
 }

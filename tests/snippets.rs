@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use mdbook_hubcheck::harness::command::{output_dir, prepare_harness};
+use mdbook_hubcheck::commands::test::prepare_harness;
 use mdbook_hubcheck::harness::runner::{CaseResult, cases};
 use mdbook_hubcheck::report::Status;
+use mdbook_hubcheck::settings::Settings;
 use mdbook_hubcheck::snippets::extract_book;
 
 fn main() {
@@ -50,8 +51,11 @@ fn main() {
     let results = std::mem::take(&mut *results.lock().expect("results lock"));
     if !results.is_empty() {
         let filtered = args.filter.is_some() || !args.skip.is_empty();
-        match harness.report(&results).write(&output_dir(&book), filtered) {
-            Ok((json, _)) => eprintln!("report: {}", json.display()),
+        let settings = Settings::load(&book).expect("book.toml loads");
+        let json = settings.report_path(&book);
+        let junit = settings.junit_path(&book);
+        match harness.report(&results).write(&json, &junit, filtered) {
+            Ok(()) => eprintln!("report: {}", json.display()),
             Err(e) => eprintln!("warning: could not write the report: {e}"),
         }
     }

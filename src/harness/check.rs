@@ -3,7 +3,7 @@
 
 use super::plan::Values;
 use super::process::Outcome;
-use crate::preprocess::secrets::mask_tokens;
+use crate::secrets::mask_tokens;
 use crate::snippets::annotation::Scenario;
 
 /// Lines of each stream shown in a failure message.

@@ -7,13 +7,12 @@
 //! - [`process`]: runs them in their own process group, with a timeout, an output cap and a
 //!   pseudo-terminal that answers prompts;
 //! - [`check`]: compares what happened with what the book promises;
-//! - [`runner`] and [`report`]: run many cases, print progress and write `report.json` and
-//!   `junit.xml`;
-//! - [`command`]: `mdbook-hubcheck test`;
+//! - [`runner`]: run many cases, print progress, and gather the [`crate::report::Report`];
 //! - [`world`]: what the harness needs from a Hub.
+//!
+//! `mdbook-hubcheck test` ([`crate::commands::test`]) and `tests/snippets.rs` drive it.
 
 pub mod check;
-pub mod command;
 pub mod plan;
 pub mod process;
 pub mod pyenv;

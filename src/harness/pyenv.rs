@@ -586,6 +586,8 @@ fn clean_leftovers(
     Ok(())
 }
 
+/// Builds the environment in a temporary folder beside `dir`, checks it, moves it into place and
+/// writes the marker last, so a crash never leaves anything that looks complete.
 fn build(
     base: &BasePython,
     key: &str,
@@ -596,16 +598,7 @@ fn build(
     out: &Reporter,
 ) -> Result<(), PyEnvError> {
     let started = Instant::now();
-    let uv = match options.installer {
-        Installer::Pip => None,
-        Installer::Uv => Some(find_uv().ok_or_else(|| PyEnvError::InstallFailed {
-            tool: "uv".into(),
-            status: "not found on PATH".into(),
-            stderr_tail: String::new(),
-            hint: "install uv (`pip install uv`) or use the pip installer".into(),
-        })?),
-        Installer::Auto => find_uv(),
-    };
+    let uv = chosen_uv(options.installer)?;
     let packages = pinned_packages(LOCKED_REQUIREMENTS).len();
     out.stage(format_args!(
         "Creating Python environment at {} (Python {} from {})",
@@ -613,86 +606,16 @@ fn build(
         base.version,
         base.executable.display()
     ));
-
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.tmp-"))
         .tempdir_in(parent)
         .map_err(PyEnvError::io("create a temporary directory in", parent))?;
-    let tmp_root = tmp.path();
-    let lock_copy = tmp_root.join(LOCK_COPY_FILE);
-    let tmp_python = bin_dir(tmp_root).join("python");
-
-    let installer_name = if let Some(uv) = &uv {
-        let mut venv = Command::new(uv);
-        venv.arg("venv")
-            .arg(tmp_root)
-            .arg("--python")
-            .arg(&base.executable)
-            .args(["--relocatable", "--no-project", "--allow-existing"]);
-        quiet_uv(&mut venv);
-        run_step(&mut venv, "uv venv", &base_python_hint(), out)?;
-        write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
-        out.stage(format_args!(
-            "Installing {packages} pinned packages with uv (first run downloads ~3 GB)..."
-        ));
-        let mut install = Command::new(uv);
-        install
-            .args(["pip", "install", "--no-deps", "--python"])
-            .arg(&tmp_python)
-            .arg("-r")
-            .arg(&lock_copy);
-        quiet_uv(&mut install);
-        run_step(&mut install, "uv pip install", REGISTRY_HINT, out)?;
-        "uv"
-    } else {
-        let mut venv = Command::new(&base.executable);
-        venv.args(["-m", "venv"]).arg(tmp_root);
-        run_step(&mut venv, "python -m venv", &base_python_hint(), out)?;
-        write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
-        out.stage(format_args!(
-            "Installing {packages} pinned packages with pip (first run downloads ~3 GB)..."
-        ));
-        let mut install = Command::new(&tmp_python);
-        install
-            .args(["-m", "pip", "install", "--no-deps", "--no-input"])
-            .args(["--disable-pip-version-check", "-r"])
-            .arg(&lock_copy);
-        if !out.passthrough {
-            install.arg("--quiet");
-        }
-        run_step(&mut install, "pip install", REGISTRY_HINT, out)?;
-        // pip writes absolute shebangs: point them at where the environment will live.
-        retarget_shebangs(&bin_dir(tmp_root), tmp_root, dir)?;
-        "pip"
+    let installer = match &uv {
+        Some(uv) => install_with_uv(uv, base, tmp.path(), packages, out)?,
+        None => install_with_pip(base, tmp.path(), dir, packages, out)?,
     };
-
-    out.stage(format_args!(
-        "Checking that {CHECKED_IMPORTS} import and `hf` runs..."
-    ));
-    let versions = read_versions(tmp_root, &tmp_python).map_err(|e| match e {
-        PyEnvError::ImportCheckFailed {
-            check,
-            status,
-            stderr_tail,
-            ..
-        } => PyEnvError::ImportCheckFailed {
-            path: dir.to_path_buf(),
-            check,
-            status,
-            stderr_tail,
-        },
-        other => other,
-    })?;
-    write_json_atomically(&tmp_root.join(VERSIONS_FILE), &versions)?;
-    // Run the `hf` script through the interpreter: its shebang may already point at `dir`.
-    let mut hf = Command::new(&tmp_python);
-    hf.arg(bin_dir(tmp_root).join("hf")).arg("--version");
-    activate(&mut hf, tmp_root);
-    hf.env("HF_HUB_OFFLINE", "1");
-    check_output(&mut hf, "hf --version", dir)?;
-
-    // Into place, then the marker: a crash before the marker leaves nothing that looks complete.
-    fs::rename(tmp_root, dir).map_err(PyEnvError::io("move the new environment to", dir))?;
+    let versions = check_new_environment(tmp.path(), dir, out)?;
+    fs::rename(tmp.path(), dir).map_err(PyEnvError::io("move the new environment to", dir))?;
     let _ = tmp.keep();
     let elapsed = started.elapsed();
     write_json_atomically(
@@ -700,7 +623,7 @@ fn build(
         &Marker {
             key: key.to_string(),
             python: base.version_id(),
-            installer: installer_name.to_string(),
+            installer: installer.to_string(),
             packages,
             build_seconds: elapsed.as_secs_f64(),
         },
@@ -713,6 +636,121 @@ fn build(
         versions.torch
     ));
     Ok(())
+}
+
+/// The uv to install with: required for [`Installer::Uv`], none for pip, whatever is on PATH
+/// for [`Installer::Auto`].
+fn chosen_uv(installer: Installer) -> Result<Option<PathBuf>, PyEnvError> {
+    match installer {
+        Installer::Pip => Ok(None),
+        Installer::Uv => find_uv()
+            .map(Some)
+            .ok_or_else(|| PyEnvError::InstallFailed {
+                tool: "uv".into(),
+                status: "not found on PATH".into(),
+                stderr_tail: String::new(),
+                hint: "install uv (`pip install uv`) or use the pip installer".into(),
+            }),
+        Installer::Auto => Ok(find_uv()),
+    }
+}
+
+/// Creates a relocatable virtual environment at `root` with uv and installs the lock into it.
+fn install_with_uv(
+    uv: &Path,
+    base: &BasePython,
+    root: &Path,
+    packages: usize,
+    out: &Reporter,
+) -> Result<&'static str, PyEnvError> {
+    let mut venv = Command::new(uv);
+    venv.arg("venv")
+        .arg(root)
+        .arg("--python")
+        .arg(&base.executable)
+        .args(["--relocatable", "--no-project", "--allow-existing"]);
+    quiet_uv(&mut venv);
+    run_step(&mut venv, "uv venv", &base_python_hint(), out)?;
+    let lock_copy = root.join(LOCK_COPY_FILE);
+    write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+    out.stage(format_args!(
+        "Installing {packages} pinned packages with uv (first run downloads ~3 GB)..."
+    ));
+    let mut install = Command::new(uv);
+    install
+        .args(["pip", "install", "--no-deps", "--python"])
+        .arg(bin_dir(root).join("python"))
+        .arg("-r")
+        .arg(&lock_copy);
+    quiet_uv(&mut install);
+    run_step(&mut install, "uv pip install", REGISTRY_HINT, out)?;
+    Ok("uv")
+}
+
+/// Creates a virtual environment at `root` with the base Python's venv and installs the lock
+/// with pip; its scripts are made to point at `final_dir`, where the environment will live.
+fn install_with_pip(
+    base: &BasePython,
+    root: &Path,
+    final_dir: &Path,
+    packages: usize,
+    out: &Reporter,
+) -> Result<&'static str, PyEnvError> {
+    let mut venv = Command::new(&base.executable);
+    venv.args(["-m", "venv"]).arg(root);
+    run_step(&mut venv, "python -m venv", &base_python_hint(), out)?;
+    let lock_copy = root.join(LOCK_COPY_FILE);
+    write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+    out.stage(format_args!(
+        "Installing {packages} pinned packages with pip (first run downloads ~3 GB)..."
+    ));
+    let mut install = Command::new(bin_dir(root).join("python"));
+    install
+        .args(["-m", "pip", "install", "--no-deps", "--no-input"])
+        .args(["--disable-pip-version-check", "-r"])
+        .arg(&lock_copy);
+    if !out.passthrough {
+        install.arg("--quiet");
+    }
+    run_step(&mut install, "pip install", REGISTRY_HINT, out)?;
+    // pip writes absolute shebangs: point them at where the environment will live.
+    retarget_shebangs(&bin_dir(root), root, final_dir)?;
+    Ok("pip")
+}
+
+/// Checks that the new environment at `root` imports the clients and runs `hf`, and records
+/// their versions; errors name `final_dir`, where the environment was meant to go.
+fn check_new_environment(
+    root: &Path,
+    final_dir: &Path,
+    out: &Reporter,
+) -> Result<ClientVersions, PyEnvError> {
+    out.stage(format_args!(
+        "Checking that {CHECKED_IMPORTS} import and `hf` runs..."
+    ));
+    let python = bin_dir(root).join("python");
+    let versions = read_versions(root, &python).map_err(|e| match e {
+        PyEnvError::ImportCheckFailed {
+            check,
+            status,
+            stderr_tail,
+            ..
+        } => PyEnvError::ImportCheckFailed {
+            path: final_dir.to_path_buf(),
+            check,
+            status,
+            stderr_tail,
+        },
+        other => other,
+    })?;
+    write_json_atomically(&root.join(VERSIONS_FILE), &versions)?;
+    // Run the `hf` script through the interpreter: its shebang may already point at `final_dir`.
+    let mut hf = Command::new(&python);
+    hf.arg(bin_dir(root).join("hf")).arg("--version");
+    activate(&mut hf, root);
+    hf.env("HF_HUB_OFFLINE", "1");
+    check_output(&mut hf, "hf --version", final_dir)?;
+    Ok(versions)
 }
 
 fn base_python_hint() -> String {

@@ -13,8 +13,8 @@ use super::plan::{Setup, Values, prepare, substitute};
 use super::process;
 use super::sandbox::Sandbox;
 use super::world::HubWorld;
-use crate::preprocess::secrets::mask_tokens;
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
+use crate::secrets::mask_tokens;
 use crate::snippets::Snippet;
 
 /// Everything needed to run the book's snippets.

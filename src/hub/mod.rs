@@ -4,9 +4,8 @@
 //! The handbook promises users exact outputs: what `hf auth whoami` prints, which error a read
 //! token gets on upload, that a tiny model downloads and runs. The harness checks those promises
 //! against this server instead of huggingface.co, so it must answer with the real Hub's status
-//! codes, `X-Error-Code`/`X-Error-Message` headers and JSON shapes (see
-//! `/work/shared/hub-api-contract.md` and `docs/mock-hub.md`), and never with Xet or LFS
-//! redirects.
+//! codes, `X-Error-Code`/`X-Error-Message` headers and JSON shapes (see `docs/mock-hub.md`, which
+//! records what the real clients send and expect), and never with Xet or LFS redirects.
 //!
 //! Layout: [`world`] is the data and the access rules, [`state`] the shared lockable state and its
 //! Rust admin API, [`error`] the one error enum; each endpoint group has its own file with its
@@ -32,7 +31,6 @@ mod tests;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
@@ -43,6 +41,8 @@ use axum::response::{IntoResponse, Response};
 use rand::RngExt;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
+use crate::server::BackgroundServer;
+
 pub use error::HubError;
 pub use state::{
     Caller, HubState, LoggedRequest, NewFile, NewRepo, NewToken, RequestAuth, TokenInfo,
@@ -51,9 +51,6 @@ pub use world::{SeededToken, TokenKind, World};
 
 /// The header carrying a per-response request id, which the client quotes in error messages.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// How long a stopping server waits for open connections before dropping them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Builds the whole app: Hub endpoints, the `/__mock/` admin API, CORS and the request log.
 pub fn router(state: HubState) -> Router {
@@ -146,14 +143,13 @@ pub async fn serve(
         .await
 }
 
-/// A mock Hub running on its own tokio runtime thread; it stops when dropped.
+/// A mock Hub running on a background thread ([`crate::server::BackgroundServer`]); it stops when
+/// dropped.
 #[derive(Debug)]
 pub struct MockHub {
     url: String,
-    addr: SocketAddr,
     state: HubState,
-    shutdown: Option<tokio::sync::watch::Sender<bool>>,
-    thread: Option<JoinHandle<()>>,
+    server: BackgroundServer,
 }
 
 impl MockHub {
@@ -164,46 +160,17 @@ impl MockHub {
 
     /// Starts `world` on `addr` (port 0 picks a free port).
     pub fn start_with(world: World, addr: SocketAddr) -> io::Result<MockHub> {
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("mock-hub")
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
-        };
+        MockHub::start_on_listener(world, std::net::TcpListener::bind(addr)?)
+    }
+
+    /// Starts `world` on a listener the caller bound, e.g. inside a scenario's network namespace.
+    pub fn start_on_listener(world: World, listener: std::net::TcpListener) -> io::Result<MockHub> {
         let state = HubState::new(world);
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        let serve_state = state.clone();
-        let thread = std::thread::Builder::new()
-            .name("mock-hub".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let mut graceful = rx.clone();
-                    let mut hard = rx;
-                    let server = serve(listener, serve_state, async move {
-                        let _ = graceful.wait_for(|stop| *stop).await;
-                    });
-                    tokio::select! {
-                        _ = server => {}
-                        _ = async {
-                            let _ = hard.wait_for(|stop| *stop).await;
-                            tokio::time::sleep(SHUTDOWN_GRACE).await;
-                        } => {}
-                    }
-                });
-                runtime.shutdown_timeout(Duration::from_millis(100));
-            })?;
+        let server = BackgroundServer::start_on_listener(router(state.clone()), listener, 2)?;
         Ok(MockHub {
-            url: format!("http://{addr}"),
-            addr,
+            url: server.url(),
             state,
-            shutdown: Some(tx),
-            thread: Some(thread),
+            server,
         })
     }
 
@@ -214,7 +181,7 @@ impl MockHub {
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The value of the seeded token of `kind`.
@@ -248,56 +215,4 @@ impl MockHub {
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.state.request_log()
     }
-}
-
-impl Drop for MockHub {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// What the standalone server prints on stdout at start.
-#[derive(Debug, serde::Serialize)]
-pub struct StandaloneInfo {
-    /// The base URL.
-    pub url: String,
-    /// The seeded tokens.
-    pub tokens: Vec<SeededToken>,
-}
-
-/// Runs the seeded mock on `addr` until Ctrl-C: prints `{"url": .., "tokens": [..]}` as one
-/// JSON line on stdout first. Blocks; meant for `mdbook-hubcheck mock-hub`. Warns on stderr
-/// when `addr` is not a loopback address, since the tokens then reach the network.
-pub fn run_standalone(addr: SocketAddr) -> io::Result<()> {
-    if !addr.ip().is_loopback() {
-        eprintln!(
-            "warning: the mock Hub is listening on {addr}, which is reachable from other machines"
-        );
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let local = listener.local_addr()?;
-        let state = HubState::new(World::seeded());
-        let info = StandaloneInfo {
-            url: format!("http://{local}"),
-            tokens: state.seeded_tokens(),
-        };
-        println!(
-            "{}",
-            serde_json::to_string(&info).map_err(io::Error::other)?
-        );
-        serve(listener, state, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-    })
 }

@@ -18,9 +18,6 @@ use sha2::Sha256;
 
 use super::fixtures;
 
-/// Length of the random part of a generated token (after `hf_`).
-const TOKEN_RANDOM_LEN: usize = 34;
-
 /// Files with these extensions are reported as LFS files, as the real Hub's default
 /// `.gitattributes` would store them.
 const LFS_EXTENSIONS: &[&str] = &[
@@ -172,13 +169,13 @@ pub struct SeededToken {
     pub value: String,
 }
 
-/// Generates a token-shaped value the Hub does not know yet: `hf_` plus 34 letters and digits.
+/// Generates a token-shaped value the Hub does not know yet (the shape is [`crate::secrets`]').
 pub fn generate_token_value() -> String {
     let mut rng = rand::rng();
-    let tail: String = (0..TOKEN_RANDOM_LEN)
+    let tail: String = (0..crate::secrets::TOKEN_BODY_LENGTH)
         .map(|_| char::from(rng.sample(rand::distr::Alphanumeric)))
         .collect();
-    format!("hf_{tail}")
+    format!("{}{tail}", crate::secrets::TOKEN_PREFIX)
 }
 
 /// A Hub user account.

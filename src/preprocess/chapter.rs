@@ -9,10 +9,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::config::Settings;
 use super::directive::{self, Directive, DirectiveError};
-use super::secrets;
 use crate::report::Report;
+use crate::secrets;
+use crate::settings::Settings;
 use crate::snippets::annotation;
 use crate::snippets::scan::{ScanError, line_of, scan};
 use crate::widgets;
@@ -75,26 +75,25 @@ pub enum ChapterErrorKind {
 static DIRECTIVE_START: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\\?\{\{#hubcheck\b").expect("valid regex"));
 
-/// Prepares one chapter for `target`; `file` is only used to name the place of an error.
+/// A processed chapter, and whether it needs the widget script and stylesheet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Processed {
+    /// The chapter as readers get it.
+    pub text: String,
+    /// Whether a token checker or a badge was put in (html only).
+    pub uses_assets: bool,
+}
+
+/// Prepares one chapter for `target`: annotations out, widgets in and, for the html renderer
+/// with a harness `report`, a verification badge before each fenced code block. `file` (relative
+/// to the book root) names the place of an error and is the chapter's key in the report.
 pub fn process_chapter(
     text: &str,
     file: &Path,
     settings: &Settings,
     target: Target,
-) -> Result<String, ChapterError> {
-    process_chapter_with_report(text, file, settings, target, None)
-}
-
-/// [`process_chapter`], plus a verification badge before each fenced code block for the html
-/// renderer when there is a harness `report`; `file` (relative to the book root) is then also the
-/// chapter's key in the report.
-pub fn process_chapter_with_report(
-    text: &str,
-    file: &Path,
-    settings: &Settings,
-    target: Target,
     report: Option<&Report>,
-) -> Result<String, ChapterError> {
+) -> Result<Processed, ChapterError> {
     let fail = |line: usize, kind: ChapterErrorKind| ChapterError {
         file: file.to_path_buf(),
         line,
@@ -114,6 +113,7 @@ pub fn process_chapter_with_report(
     let scanned = scan(text).map_err(|e| fail(e.line(), ChapterErrorKind::Scan(e)))?;
 
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    let mut uses_assets = false;
     for block in &scanned.blocks {
         let Some(raw) = &block.annotation else {
             continue;
@@ -134,6 +134,7 @@ pub fn process_chapter_with_report(
             let chosen = badge::select(report, &key, index, &block.hash());
             let html = badge::badge_html(&chosen, report, &block.code);
             edits.push(badge_edit(text, block.span.start, &html));
+            uses_assets = true;
         }
     }
 
@@ -160,9 +161,13 @@ pub fn process_chapter_with_report(
         let directive = directive::parse(&text[start + opener_len..end - 2])
             .map_err(|e| fail(line, ChapterErrorKind::Directive(e)))?;
         edits.push((start..end, render(&directive, settings, target)));
+        uses_assets |= target == Target::Html;
     }
 
-    Ok(apply(text, edits))
+    Ok(Processed {
+        text: apply(text, edits),
+        uses_assets,
+    })
 }
 
 /// Inserts a badge's HTML block right before the code block that starts at `start`.

@@ -1,43 +1,6 @@
 //! Parses `{{#hubcheck NAME key=value ...}}` widget directives.
 
-use std::fmt;
-
-/// The role of token a page needs, as a widget directive says it (`role=read`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Downloading and reading.
-    Read,
-    /// Uploading, creating and changing repos.
-    Write,
-    /// A token with hand-picked permissions.
-    FineGrained,
-}
-
-impl Role {
-    /// The spelling used in directives, HTML attributes and the Hub's whoami answer.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Read => "read",
-            Role::Write => "write",
-            Role::FineGrained => "fineGrained",
-        }
-    }
-
-    fn parse(value: &str) -> Option<Role> {
-        match value {
-            "read" => Some(Role::Read),
-            "write" => Some(Role::Write),
-            "fine-grained" | "fineGrained" => Some(Role::FineGrained),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::widgets::Role;
 
 /// A widget the preprocessor knows how to insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +43,7 @@ pub fn parse(args: &str) -> Result<Directive, DirectiveError> {
                 let value = value.trim_matches('"');
                 match key {
                     "role" => {
-                        role = Role::parse(value).ok_or_else(|| {
+                        role = Role::from_directive(value).ok_or_else(|| {
                             DirectiveError::Malformed(format!(
                                 "role `{value}` is not one of read, write, fine-grained"
                             ))

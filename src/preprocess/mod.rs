@@ -4,30 +4,30 @@
 //! `MDBook::with_preprocessor`) and as the `mdbook-hubcheck` command that a stock `mdbook build`
 //! talks to over stdin and stdout ([`protocol`]). For every chapter it
 //!
-//! 1. refuses token-shaped strings ([`secrets`]),
+//! 1. refuses token-shaped strings ([`crate::secrets`]),
 //! 2. strips the harness's snippet annotations,
-//! 3. expands `{{#hubcheck ...}}` widget directives ([`directive`]) into widget containers for the
-//!    html renderer and plain text for the others,
+//! 3. expands `{{#hubcheck ...}}` widget directives into widget containers for the html renderer
+//!    and plain text for the others,
 //! 4. for the html renderer, puts a verification badge before each code block when there is a
 //!    harness report, and writes the widget script and stylesheet ([`crate::widgets::assets`]).
 //!
 //! Errors name the chapter file and line, and the whole book fails: nothing is written half-way.
+//! Its settings are [`crate::settings::Settings`], shared with the build and the harness.
 
-pub mod chapter;
-pub mod config;
-pub mod directive;
-pub mod protocol;
-pub mod secrets;
+mod chapter;
+mod directive;
+mod protocol;
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
 use mdbook_preprocessor::book::{Book, BookItem};
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
-pub use chapter::{ChapterError, Target};
-pub use config::Settings;
+pub use chapter::{ChapterError, ChapterErrorKind, Processed, Target, process_chapter};
+pub use protocol::{BUILT_AGAINST, ProtocolError, run as run_protocol, version_warning};
+
+use crate::settings::Settings;
 
 use crate::report::Report;
 use crate::widgets::assets::{self, AssetError};
@@ -139,20 +139,17 @@ impl BookSettings {
             Some(path) => self.src.join(path),
             None => PathBuf::from("<generated chapter>"),
         };
-        let out = chapter::process_chapter_with_report(
+        let processed = chapter::process_chapter(
             content,
             &file,
             &self.settings,
             self.target,
             self.report.as_ref(),
         )?;
-        if self.target == Target::Html
-            && out != content
-            && (out.contains(crate::widgets::TOKEN_CHECK_CLASS) || out.contains("hubcheck-badge"))
-        {
+        if processed.uses_assets {
             self.used.set(true);
         }
-        Ok(out)
+        Ok(processed.text)
     }
 }
 
@@ -162,13 +159,7 @@ impl Preprocessor for HubCheck {
     }
 
     fn run(&self, ctx: &PreprocessorContext, mut book: Book) -> anyhow::Result<Book> {
-        let table = ctx
-            .config
-            .get::<toml::Value>("preprocessor.hubcheck")
-            .context("reading [preprocessor.hubcheck] in book.toml")?;
-        let settings = Settings::from_table(table)
-            .map_err(|e| anyhow::anyhow!("book.toml: [preprocessor.hubcheck]: {}", e.message()))?;
-        settings.validate()?;
+        let settings = Settings::from_config(&ctx.config)?;
         let list = |key: &str| -> Vec<String> {
             ctx.config
                 .get::<Vec<String>>(key)

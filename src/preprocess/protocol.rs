@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::config::{Settings, SettingsError};
 use super::{BookSettings, ChapterError, HtmlLinks};
+use crate::settings::{Settings, SettingsError};
 use crate::widgets::assets::AssetError;
 
 /// The mdBook version this crate is built against.
@@ -33,10 +33,7 @@ pub enum ProtocolError {
     /// JSON of the wrong shape.
     #[error("<stdin>: malformed preprocessor input: {0}")]
     Shape(String),
-    /// `[preprocessor.hubcheck]` cannot be read.
-    #[error("book.toml: [preprocessor.hubcheck]: {0}")]
-    Config(String),
-    /// `[preprocessor.hubcheck]` has a value that cannot be used.
+    /// `[preprocessor.hubcheck]` cannot be read or has a value that cannot be used.
     #[error(transparent)]
     Settings(#[from] SettingsError),
     /// A chapter the preprocessor refuses.
@@ -131,12 +128,10 @@ fn read_context(
         None | Some(Value::Null) => None,
         Some(v) => Some(
             serde_json::from_value::<toml::Value>(v.clone())
-                .map_err(|e| ProtocolError::Config(e.to_string()))?,
+                .map_err(|e| SettingsError::Table(e.to_string()))?,
         ),
     };
-    let settings =
-        Settings::from_table(table).map_err(|e| ProtocolError::Config(e.message().to_string()))?;
-    settings.validate()?;
+    let settings = Settings::from_table(table)?;
     let root = context.get("root").and_then(Value::as_str).unwrap_or(".");
     let list = |key: &str| -> Vec<String> {
         config

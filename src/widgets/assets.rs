@@ -20,13 +20,13 @@ pub const JS: &str = include_str!("assets/hubcheck.js");
 pub const CSS: &str = include_str!("assets/hubcheck.css");
 
 /// Where the assets are written, relative to the book root; also their path in the output.
-pub const ASSET_DIR: &str = "target/hubcheck/assets";
+pub const ASSET_DIR: &str = concat!(hubcheck_dir!(), "/assets");
 
 /// The script's path relative to the book root, as `additional-js` names it.
-pub const JS_PATH: &str = "target/hubcheck/assets/hubcheck.js";
+pub const JS_PATH: &str = concat!(hubcheck_dir!(), "/assets/hubcheck.js");
 
 /// The stylesheet's path relative to the book root, as `additional-css` names it.
-pub const CSS_PATH: &str = "target/hubcheck/assets/hubcheck.css";
+pub const CSS_PATH: &str = concat!(hubcheck_dir!(), "/assets/hubcheck.css");
 
 /// Writing an asset failed.
 #[derive(Debug, thiserror::Error)]

@@ -7,13 +7,57 @@
 //! stay out of search results. Renderers other than html get a markdown text fallback instead.
 //!
 //! [`badge`] chooses and renders the verification badge of each code block from the harness
-//! [`report`]; [`serve`] is the `mdbook-hubcheck serve` command.
+//! report. The widgets only render: serving a book is [`crate::commands::serve`]'s job.
+//!
+//! What the script must know of the rest of the crate (the token's shape, the hosts that may be
+//! reached over plain http, the words for each role) reaches it through data attributes written
+//! here, so it is defined once, in Rust.
 
 pub mod assets;
 pub mod badge;
-pub mod serve;
 
-use crate::preprocess::directive::Role;
+use std::fmt;
+
+use crate::secrets::{TOKEN_BODY_LENGTH, TOKEN_PREFIX};
+use crate::settings::LOOPBACK_HOSTS;
+
+/// The role of token a page needs, as a widget directive says it (`role=read`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Downloading and reading.
+    Read,
+    /// Uploading, creating and changing repos.
+    Write,
+    /// A token with hand-picked permissions.
+    FineGrained,
+}
+
+impl Role {
+    /// The spelling used in directives, HTML attributes and the Hub's whoami answer.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Write => "write",
+            Role::FineGrained => "fineGrained",
+        }
+    }
+
+    /// The role a directive names (`role=read`, `role=fine-grained`), if it names one.
+    pub fn from_directive(value: &str) -> Option<Role> {
+        match value {
+            "read" => Some(Role::Read),
+            "write" => Some(Role::Write),
+            "fine-grained" | "fineGrained" => Some(Role::FineGrained),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The class that marks a token checker container.
 pub const TOKEN_CHECK_CLASS: &str = "hubcheck-token-check";
@@ -34,12 +78,14 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// What a reader is told the page needs, e.g. "a read token".
-fn role_phrase(role: Role) -> &'static str {
-    match role {
-        Role::Read => "a read token",
-        Role::Write => "a write token",
-        Role::FineGrained => "a fine-grained token",
+impl Role {
+    /// What a reader is told the page needs, e.g. "a read token".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Role::Read => "a read token",
+            Role::Write => "a write token",
+            Role::FineGrained => "a fine-grained token",
+        }
     }
 }
 
@@ -49,20 +95,27 @@ pub const TOKEN_CHECK_CONFIG_CLASS: &str = "hubcheck-config";
 /// The token checker's container for the html renderer, on a single line so it forms one HTML block.
 ///
 /// `placeholders` are the book's token placeholders (e.g. `hf_your_token_here`), which the checker
-/// recognises when a student pastes one unchanged. They and the no-script text sit on an empty
-/// child element, so the container's own attributes stay `class`, `data-role`, `data-hub-endpoint`.
+/// recognises when a student pastes one unchanged. They, the no-script text and what the script
+/// must know of the crate (the role's words, the token's prefix and length, the loopback hosts)
+/// sit on an empty child element, so the container's own attributes stay `class`, `data-role`,
+/// `data-hub-endpoint`.
 pub fn token_check_html(role: Role, hub_endpoint: &str, placeholders: &[&str]) -> String {
-    let placeholders = serde_json::to_string(placeholders).unwrap_or_else(|_| "[]".into());
+    let json = |value: &[&str]| serde_json::to_string(value).unwrap_or_else(|_| "[]".into());
     format!(
         "<div class=\"{TOKEN_CHECK_CLASS}\" data-role=\"{role}\" data-hub-endpoint=\"{endpoint}\">\
-         <div class=\"{TOKEN_CHECK_CONFIG_CLASS}\" data-placeholders=\"{placeholders}\" data-fallback=\"{fallback}\"></div></div>",
+         <div class=\"{TOKEN_CHECK_CONFIG_CLASS}\" data-placeholders=\"{placeholders}\" \
+         data-role-words=\"{words}\" data-token-prefix=\"{TOKEN_PREFIX}\" \
+         data-token-length=\"{TOKEN_BODY_LENGTH}\" data-loopback=\"{loopback}\" \
+         data-fallback=\"{fallback}\"></div></div>",
         role = role.as_str(),
         endpoint = escape_html(hub_endpoint),
-        placeholders = escape_html(&placeholders),
+        placeholders = escape_html(&json(placeholders)),
+        words = role.phrase(),
+        loopback = escape_html(&json(&LOOPBACK_HOSTS)),
         fallback = escape_html(&format!(
             "The token checker needs JavaScript. This page needs {}. You can test your token on \
              your own computer with: hf auth whoami",
-            role_phrase(role)
+            role.phrase()
         )),
     )
 }
@@ -72,7 +125,7 @@ pub fn token_check_text(role: Role) -> String {
     format!(
         "> **Check your token.** This page needs {phrase}. The web version of this page has a token \
          checker here. On your own computer, test your token with `hf auth whoami`.",
-        phrase = role_phrase(role),
+        phrase = role.phrase(),
     )
 }
 
@@ -90,6 +143,11 @@ mod tests {
         assert!(html.starts_with("<div class=\"hubcheck-token-check\" data-role=\"write\""));
         assert!(html.contains("data-hub-endpoint=\"http://127.0.0.1:1/&quot;x\""));
         assert!(html.contains("data-placeholders=\"[&quot;hf_your_token_here&quot;]\""));
+        assert!(html.contains("data-role-words=\"a write token\""));
+        assert!(html.contains("data-token-prefix=\"hf_\" data-token-length=\"34\""));
+        assert!(html.contains(
+            "data-loopback=\"[&quot;127.0.0.1&quot;,&quot;localhost&quot;,&quot;[::1]&quot;]\""
+        ));
         assert!(html.contains(
             "data-fallback=\"The token checker needs JavaScript. This page needs a write token."
         ));

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use mdbook_driver::MDBook;
-use mdbook_hubcheck::build::{BuildOptions, build};
+use mdbook_hubcheck::commands::build::{BuildOptions, build};
 
 use crate::prelude::*;
 

@@ -226,3 +226,32 @@ fn standalone_mock_hub_prints_its_tokens_and_serves_the_harness() {
         "the snippets did not reach the standalone Hub: {log}"
     );
 }
+
+/// Regression test: `report` in `[preprocessor.hubcheck]` moved where the badges read the report,
+/// while `test` kept writing `target/hubcheck/report.json`.
+#[test]
+fn test_writes_the_report_where_book_toml_says_and_the_badges_read_it_there() {
+    let book = BookFixture::copy("report-path-book");
+    let output = hubcheck_test(book.root(), &[]);
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    let report = book.root().join("reports/snippets.json");
+    let written = fs::read_to_string(&report).unwrap_or_else(|e| panic!("{e}:\n{all}"));
+    assert!(written.contains("\"status\": \"passed\""), "{written}");
+    assert!(book.root().join("reports/junit.xml").is_file(), "{all}");
+    assert!(
+        all.contains(&format!("report: {}", report.display())),
+        "{all}"
+    );
+    assert!(!book.root().join("target/hubcheck/report.json").exists());
+
+    let out =
+        mdbook_hubcheck::commands::build::build(&mdbook_hubcheck::commands::build::BuildOptions {
+            book: book.root().to_path_buf(),
+            dest: Some(book.root().join("html")),
+            hub_endpoint: None,
+        })
+        .unwrap();
+    let page = fs::read_to_string(out.join("one.html")).unwrap();
+    assert!(page.contains("hubcheck-badge-verified"), "{page}");
+}

@@ -13,12 +13,13 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use mdbook_hubcheck::build::{BuildOptions, build};
+use mdbook_hubcheck::commands::build::{BuildOptions, build};
+use mdbook_hubcheck::commands::serve::router as book_router;
 use mdbook_hubcheck::hub::world::User;
 use mdbook_hubcheck::hub::{MockHub, NewToken, TokenKind};
 use mdbook_hubcheck::report::{Report, ReportResult, Status};
+use mdbook_hubcheck::server::BackgroundServer;
 use mdbook_hubcheck::snippets::scan;
-use mdbook_hubcheck::widgets::serve::BookServer;
 use serde_json::Value;
 use thirtyfour::prelude::*;
 
@@ -66,8 +67,8 @@ enum Hub {
 /// A built book served on loopback, and the Hub it points at.
 struct Site {
     hub: Option<MockHub>,
-    _stub: Option<BookServer>,
-    server: BookServer,
+    _stub: Option<BackgroundServer>,
+    server: BackgroundServer,
     _book: BookFixture,
 }
 
@@ -83,7 +84,7 @@ impl Site {
             }
             Hub::Closed => (None, None, format!("http://127.0.0.1:{}", free_port())),
             Hub::RateLimited => {
-                let stub = BookServer::start_app(rate_limited_app()).expect("stub starts");
+                let stub = BackgroundServer::start(rate_limited_app()).expect("stub starts");
                 let url = stub.url().to_string();
                 (None, Some(stub), url)
             }
@@ -94,7 +95,8 @@ impl Site {
             hub_endpoint: Some(endpoint),
         })
         .expect("the fixture book builds");
-        let server = BookServer::start(&out, Some(CSP)).expect("book server starts");
+        let server =
+            BackgroundServer::start(book_router(&out, Some(CSP))).expect("book server starts");
         Site {
             hub,
             _stub: stub,

@@ -10,7 +10,9 @@ fn html(text: &str) -> Result<String, ChapterError> {
         Path::new("book/page.md"),
         &Settings::default(),
         Target::Html,
+        None,
     )
+    .map(|p| p.text)
 }
 
 fn error_of(text: &str) -> String {
@@ -59,8 +61,10 @@ fn directive_becomes_text_for_other_renderers() {
         Path::new("p.md"),
         &Settings::default(),
         Target::Text,
+        None,
     )
-    .unwrap();
+    .unwrap()
+    .text;
     assert!(out.starts_with("> **Check your token.**"), "{out}");
     assert!(!out.contains('<'));
 }
@@ -137,7 +141,9 @@ fn declared_placeholder_that_looks_like_a_token_passes() {
         .placeholders
         .insert(token.clone(), "{token}".into());
     let text = format!("Use {token}.\n");
-    let out = process_chapter(&text, Path::new("p.md"), &settings, Target::Html).unwrap();
+    let out = process_chapter(&text, Path::new("p.md"), &settings, Target::Html, None)
+        .unwrap()
+        .text;
     assert_eq!(out, text);
 }
 
@@ -146,7 +152,7 @@ mod badges {
 
     use pretty_assertions::assert_eq;
 
-    use super::{Path, Settings, Target, html, process_chapter_with_report};
+    use super::{Path, Settings, Target, html, process_chapter};
     use crate::report::{Report, ReportResult, Status};
     use crate::snippets::scan::scan;
 
@@ -179,7 +185,7 @@ mod badges {
     }
 
     fn with_report(text: &str, report: &Report, target: Target) -> String {
-        process_chapter_with_report(
+        process_chapter(
             text,
             Path::new("book/page.md"),
             &Settings::default(),
@@ -187,6 +193,7 @@ mod badges {
             Some(report),
         )
         .unwrap()
+        .text
     }
 
     /// The code of every block after processing, to show the badges did not break any block.
@@ -246,4 +253,23 @@ mod badges {
         let report = report_for(text, "book/page.md", Status::Passed);
         assert_eq!(with_report(text, &report, Target::Text), text);
     }
+}
+
+#[test]
+fn a_chapter_says_whether_it_needs_the_widget_assets() {
+    let uses = |text: &str, target: Target| {
+        process_chapter(text, Path::new("p.md"), &Settings::default(), target, None)
+            .unwrap()
+            .uses_assets
+    };
+    assert!(uses("{{#hubcheck token-check}}\n", Target::Html));
+    assert!(!uses("{{#hubcheck token-check}}\n", Target::Text));
+    assert!(!uses(
+        "No widget, but the class name hubcheck-token-check in text.\n",
+        Target::Html
+    ));
+    assert!(!uses(
+        "\\{{#hubcheck token-check}} shown literally.\n",
+        Target::Html
+    ));
 }

@@ -9,15 +9,15 @@
  *   - the token is sent only to the configured endpoint (https, or http on loopback);
  *   - whatever the Hub answers is shown with textContent, never parsed as HTML;
  *   - no inline styles or handlers, so a strict Content-Security-Policy does not break it.
+ * What it must know of the rest of the toolchain (the token's prefix and length, the hosts that
+ * may be reached over plain http, the words for the page's role) comes from the data attributes
+ * of the .hubcheck-config element, which the Rust side writes: it is defined there, once.
  */
 (function () {
   "use strict";
 
-  var TOKEN_PREFIX = "hf_";
-  var BODY_LENGTH = 34; // characters after hf_
   var TIMEOUT_MS = 10000;
   var REUSE_MS = 60000;
-  var LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
 
   var counter = 0;
   // Last Hub answer per token (keyed by a SHA-256 hash where the browser allows it), memory only.
@@ -34,16 +34,6 @@
       node.textContent = text;
     }
     return node;
-  }
-
-  function roleWords(role) {
-    if (role === "write") {
-      return "a write token";
-    }
-    if (role === "fineGrained" || role === "fine-grained") {
-      return "a fine-grained token";
-    }
-    return "a read token";
   }
 
   /* ---------- offline checks ---------- */
@@ -67,9 +57,10 @@
   /**
    * Returns the problems of a pasted value, each {code, text, blocking}; none means the format is
    * right. `pastedBreak` is true when the pasted text held a line break: the input field already
-   * dropped it, so that hint is a note that does not block the Hub check.
+   * dropped it, so that hint is a note that does not block the Hub check. `shape` is the token's
+   * {prefix, length} from the page; without it, the prefix and length checks are left out.
    */
-  function offlineProblems(raw, placeholders, pastedBreak) {
+  function offlineProblems(raw, placeholders, pastedBreak, shape) {
     var problems = [];
     var add = function (code, text) {
       problems.push({ code: code, text: text, blocking: code !== "line-break" });
@@ -127,18 +118,23 @@
     if (/\s/.test(core)) {
       add("space-inside", "There is a space inside your token. A token is one word, without spaces.");
     }
-    if (core.indexOf(TOKEN_PREFIX) !== 0) {
-      if (/^hf[-_.]/i.test(core)) {
-        add("prefix", "A token starts with hf_ in small letters, with an underscore ( _ ). Check the first three characters.");
+    var prefix = shape ? shape.prefix : "";
+    if (shape && core.indexOf(prefix) !== 0) {
+      if (core.toLowerCase().indexOf(prefix.slice(0, -1).toLowerCase()) === 0 && /^[-_.]$/.test(core.charAt(prefix.length - 1))) {
+        add(
+          "prefix",
+          "A token starts with " + prefix + " in small letters, with an underscore ( _ ). Check the first " +
+            prefix.length + " characters."
+        );
       } else {
         add(
           "prefix",
-          "A Hugging Face token starts with hf_. This text does not. Check that you copied the whole token, " +
+          "A Hugging Face token starts with " + prefix + ". This text does not. Check that you copied the whole token, " +
             "and not another key or a password."
         );
       }
     }
-    var body = core.indexOf(TOKEN_PREFIX) === 0 ? core.slice(TOKEN_PREFIX.length) : core;
+    var body = prefix && core.indexOf(prefix) === 0 ? core.slice(prefix.length) : core;
     var bad = [];
     Array.from(body).forEach(function (ch) {
       if (!/[A-Za-z0-9]/.test(ch) && !/\s/.test(ch) && bad.indexOf(ch) < 0) {
@@ -148,16 +144,19 @@
     if (bad.length > 0) {
       add(
         "characters",
-        "After hf_, a token has only letters (A to Z, a to z) and digits (0 to 9). Yours also has " +
+        "After " + (prefix || "its start") + ", a token has only letters (A to Z, a to z) and digits (0 to 9). Yours also has " +
           bad.slice(0, 5).map(describeChar).join(", ") + "."
       );
     }
+    if (!shape) {
+      return problems;
+    }
     var length = Array.from(core).length;
-    var expected = TOKEN_PREFIX.length + BODY_LENGTH;
+    var expected = prefix.length + shape.length;
     if (length < expected) {
       add(
         "length",
-        "This is too short for a token: a token has " + expected + " characters (hf_ and " + BODY_LENGTH +
+        "This is too short for a token: a token has " + expected + " characters (" + prefix + " and " + shape.length +
           " more), and this has " + length + ". A part is missing: copy the token again with the copy button next to it."
       );
     } else if (length > expected) {
@@ -172,7 +171,10 @@
 
   /* ---------- the Hub ---------- */
 
-  function endpointProblem(endpoint) {
+  function endpointProblem(endpoint, loopback) {
+    if (!endpoint) {
+      return "The handbook does not say which Hub to ask, so the token is not sent.";
+    }
     var url;
     try {
       url = new URL(endpoint);
@@ -182,7 +184,7 @@
     if (url.protocol === "https:") {
       return null;
     }
-    if (url.protocol === "http:" && LOOPBACK.indexOf(url.hostname) >= 0) {
+    if (url.protocol === "http:" && loopback.indexOf(url.hostname) >= 0) {
       return null;
     }
     return "The handbook's Hub address does not use https, so the token is not sent.";
@@ -417,7 +419,7 @@
   // result, or null when the token must be fixed first.
   function checkOffline(widget, live) {
     widget.result.removeAttribute("data-problems");
-    var problems = offlineProblems(widget.input.value, widget.placeholders, widget.pastedBreak);
+    var problems = offlineProblems(widget.input.value, widget.placeholders, widget.pastedBreak, widget.shape);
     var blocking = problems.some(function (p) {
       return p.blocking;
     });
@@ -444,7 +446,7 @@
     if (notes === null) {
       return;
     }
-    var problem = endpointProblem(widget.endpoint);
+    var problem = endpointProblem(widget.endpoint, widget.loopback);
     if (problem) {
       render(widget, "unexpected", "The check is not possible.", [problem]);
       return;
@@ -483,17 +485,22 @@
     }
     counter += 1;
     var id = "hubcheck-" + counter;
-    var endpoint = container.getAttribute("data-hub-endpoint") || "https://huggingface.co";
+    var endpoint = container.getAttribute("data-hub-endpoint") || "";
     var config = container.querySelector(".hubcheck-config");
-    var placeholders = [];
-    try {
-      var parsed = JSON.parse((config && config.getAttribute("data-placeholders")) || "[]");
-      if (Array.isArray(parsed)) {
-        placeholders = parsed.map(String);
+    var setting = function (name) {
+      return (config && config.getAttribute("data-" + name)) || "";
+    };
+    var list = function (name) {
+      try {
+        var parsed = JSON.parse(setting(name) || "[]");
+        return Array.isArray(parsed) ? parsed.map(String) : [];
+      } catch (e) {
+        return [];
       }
-    } catch (e) {
-      placeholders = [];
-    }
+    };
+    var placeholders = list("placeholders");
+    var tokenLength = parseInt(setting("token-length"), 10);
+    var shape = setting("token-prefix") && tokenLength > 0 ? { prefix: setting("token-prefix"), length: tokenLength } : null;
     var endpointHost;
     try {
       endpointHost = new URL(endpoint).host;
@@ -502,6 +509,9 @@
     }
     var widget = {
       role: container.getAttribute("data-role") || "read",
+      roleWords: setting("role-words") || "a token",
+      shape: shape,
+      loopback: list("loopback"),
       endpoint: endpoint,
       endpointHost: endpointHost,
       placeholders: placeholders,
@@ -515,7 +525,7 @@
       el(
         "p",
         { class: "hubcheck-intro", id: id + "-help" },
-        "This page needs " + roleWords(widget.role) + ". Paste your token to check it. It stays in this page: " +
+        "This page needs " + widget.roleWords + ". Paste your token to check it. It stays in this page: " +
           "it is not saved, and it is sent only to " + endpointHost + ", only when you press \u201cCheck with the Hub\u201d."
       )
     );
@@ -530,7 +540,7 @@
       autocorrect: "off",
       spellcheck: "false",
       "aria-describedby": id + "-help",
-      placeholder: "hf_\u2026",
+      placeholder: (shape ? shape.prefix : "") + "\u2026",
     });
     var toggle = el("button", { type: "button", class: "hubcheck-toggle", "aria-pressed": "false", "aria-controls": id + "-token" }, "Show");
     var clear = el("button", { type: "button", class: "hubcheck-clear" }, "Clear");

@@ -12,7 +12,8 @@ use mdbook_driver::MDBook;
 use mdbook_driver::config::Config;
 
 use crate::preprocess::HubCheck;
-use crate::preprocess::secrets;
+use crate::secrets;
+use crate::settings::{Settings, SettingsError, load_config};
 use crate::widgets::assets;
 
 /// What to build and where.
@@ -29,9 +30,9 @@ pub struct BuildOptions {
 /// Why a build failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    /// No `book.toml` in the given folder.
-    #[error("{}: no book.toml here; pass the book's root folder with --book", .0.display())]
-    NoBook(PathBuf),
+    /// `book.toml` is missing, or its `[preprocessor.hubcheck]` cannot be used.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     /// mdBook failed: a bad config, a missing chapter, a preprocessor error, a renderer error.
     #[error("{0:#}")]
     MdBook(anyhow::Error),
@@ -64,21 +65,14 @@ pub fn build(options: &BuildOptions) -> Result<PathBuf, BuildError> {
     let book = load(options)?;
     book.build().map_err(BuildError::MdBook)?;
     let out = book.build_dir_for("html");
-    let placeholders = book_placeholders(&book.config);
-    let allowed = |s: &str| placeholders.iter().any(|p| p.contains(s));
-    scan_output(&out, &allowed)?;
+    let settings = Settings::from_config(&book.config)?;
+    scan_output(&out, &|s: &str| settings.is_declared_placeholder(s))?;
     Ok(out)
 }
 
 /// Loads the book with its config adjusted by `options` and the preprocessor registered.
 pub fn load(options: &BuildOptions) -> Result<MDBook, BuildError> {
-    let config_file = options.book.join("book.toml");
-    if !config_file.is_file() {
-        return Err(BuildError::NoBook(options.book.clone()));
-    }
-    let mut config = Config::from_disk(&config_file)
-        .map_err(|e| BuildError::MdBook(e.context(format!("{}", config_file.display()))))?;
-    config.update_from_env().map_err(BuildError::MdBook)?;
+    let mut config = load_config(&options.book)?;
     if let Some(dest) = &options.dest {
         config.build.build_dir = std::path::absolute(dest).map_err(|source| BuildError::Io {
             path: dest.clone(),
@@ -118,16 +112,6 @@ fn link_widget_assets(config: &mut Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// The placeholder names declared in `[preprocessor.hubcheck.placeholders]`.
-fn book_placeholders(config: &Config) -> Vec<String> {
-    config
-        .get::<toml::Table>("preprocessor.hubcheck.placeholders")
-        .ok()
-        .flatten()
-        .map(|t| t.keys().cloned().collect())
-        .unwrap_or_default()
 }
 
 /// Fails on the first token-shaped string in any text file under `dir`.

@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use super::pyenv;
-use super::runner::{Harness, cases, summarize};
-use super::world::{HubWorld, KnownHub};
+use crate::harness::pyenv;
+use crate::harness::runner::{Harness, cases, summarize};
+use crate::harness::world::{HubWorld, KnownHub};
 use crate::report::Status;
+use crate::settings::Settings;
 use crate::snippets::extract_book;
 
 /// What `mdbook-hubcheck test` was asked to do.
@@ -33,7 +34,7 @@ pub struct TestOptions {
 /// A mock Hub started here lives as long as the harness.
 pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Harness> {
     let snippets = extract_book(book)?;
-    let placeholders = read_placeholders(book)?;
+    let placeholders = Settings::load(book)?.placeholders;
     let env = pyenv::ensure_default().context("preparing the pinned Python environment")?;
     let versions = env
         .versions()
@@ -67,28 +68,6 @@ pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Har
     })
 }
 
-/// `[preprocessor.hubcheck.placeholders]` of the book at `root`.
-pub fn read_placeholders(root: &Path) -> anyhow::Result<BTreeMap<String, String>> {
-    let path = root.join("book.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
-    let table: toml::Table =
-        toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
-    let placeholders = table
-        .get("preprocessor")
-        .and_then(|p| p.get("hubcheck"))
-        .and_then(|h| h.get("placeholders"))
-        .cloned()
-        .map(|v| v.try_into::<BTreeMap<String, String>>())
-        .transpose()
-        .with_context(|| format!("{}: [preprocessor.hubcheck.placeholders]", path.display()))?;
-    Ok(placeholders.unwrap_or_default())
-}
-
-/// Where a book's harness files go: `target/hubcheck/` under the book root.
-pub fn output_dir(book: &Path) -> PathBuf {
-    book.join("target/hubcheck")
-}
-
 /// Runs the command; `Ok(true)` when every case passed.
 pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<bool> {
     let harness = prepare_harness(&options.book, options.hub.as_deref())?;
@@ -107,9 +86,14 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
     let results = harness.run_all(&selected, options.jobs, out);
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     summarize(&results, github, out)?;
-    let (json, junit) = harness
+    let settings = Settings::load(&options.book)?;
+    let (json, junit) = (
+        settings.report_path(&options.book),
+        settings.junit_path(&options.book),
+    );
+    harness
         .report(&results)
-        .write(&output_dir(&options.book), options.filter.is_some())
+        .write(&json, &junit, options.filter.is_some())
         .context("writing the report")?;
     writeln!(
         out,

@@ -6,19 +6,18 @@
 //! server, so a build pointing at a mock never lands in `build-dir`. There is no rebuild on
 //! change: restart the command after editing the book.
 //!
-//! [`BookServer`] is the same static server running on a background thread, for tests.
+//! Tests serve a built book with [`router`] on a [`crate::server::BackgroundServer`].
 
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use tower_http::services::ServeDir;
 
-use crate::build::{BuildError, BuildOptions, build};
+use super::build::{BuildError, BuildOptions, build};
 use crate::hub::MockHub;
 
 /// What to serve and how.
@@ -126,68 +125,4 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
             .await?;
         Ok(())
     })
-}
-
-/// A built book served on `127.0.0.1` from a background thread; it stops when dropped.
-#[derive(Debug)]
-pub struct BookServer {
-    url: String,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl BookServer {
-    /// Serves `dir` on a free loopback port, with an optional Content-Security-Policy header.
-    pub fn start(dir: &Path, csp: Option<&str>) -> io::Result<BookServer> {
-        BookServer::start_app(router(dir, csp))
-    }
-
-    /// Serves any app on a free loopback port (e.g. a stand-in Hub in tests).
-    pub fn start_app(app: Router) -> io::Result<BookServer> {
-        let std_listener = std::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()?;
-        let listener = {
-            let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(std_listener)?
-        };
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("book-server".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(async {
-                            let _ = rx.await;
-                        })
-                        .await;
-                });
-                runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-            })?;
-        Ok(BookServer {
-            url: format!("http://{addr}"),
-            shutdown: Some(tx),
-            thread: Some(thread),
-        })
-    }
-
-    /// The base URL, e.g. `http://127.0.0.1:41234` (no trailing slash).
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-}
-
-impl Drop for BookServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
 }

@@ -1,12 +1,33 @@
-//! Finds strings shaped like Hugging Face access tokens, so none reaches the book or its output.
+//! What a Hugging Face access token looks like, in one place for the whole crate.
+//!
+//! The preprocessor and the build refuse token-shaped strings in the book and its output, the
+//! harness masks them in every message it prints, the mock Hub mints tokens of this shape, and
+//! the token checker's script gets the prefix and length from the page (data attributes written by
+//! [`crate::widgets`]) instead of restating them.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// `hf_` followed by 30 or more letters and digits: the shape of a real user access token.
+/// How every user access token starts.
+pub const TOKEN_PREFIX: &str = "hf_";
+
+/// Letters and digits after the prefix in a token the Hub issues today.
+pub const TOKEN_BODY_LENGTH: usize = 34;
+
+/// The shortest body the leak check treats as a token: a little under [`TOKEN_BODY_LENGTH`], so a
+/// token that lost a few characters when copied is still caught.
+pub const LEAK_BODY_MIN: usize = 30;
+
+/// [`TOKEN_PREFIX`] followed by [`LEAK_BODY_MIN`] or more letters and digits, as a regular
+/// expression (the token checker's script receives this same text).
+pub fn token_pattern() -> String {
+    format!("{TOKEN_PREFIX}[A-Za-z0-9]{{{LEAK_BODY_MIN},}}")
+}
+
+/// The compiled [`token_pattern`].
 static TOKEN_SHAPE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"hf_[A-Za-z0-9]{30,}").expect("valid regex"));
+    LazyLock::new(|| Regex::new(&token_pattern()).expect("valid regex"));
 
 /// A token-shaped string found in a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +58,7 @@ pub fn find_tokens<'a>(text: &str, allowed: impl Fn(&str) -> bool + 'a) -> Vec<T
         .find_iter(text)
         .filter(|m| !allowed(m.as_str()))
         .map(|m| TokenHit {
-            line: crate::snippets::scan::line_of(text, m.start()),
+            line: text[..m.start()].matches('\n').count() + 1,
             masked: mask(m.as_str()),
         })
         .collect()
@@ -69,6 +90,14 @@ mod tests {
     fn short_and_placeholder_strings_are_not_tokens() {
         let text = "hf_your_token_here and hf_abc and hf_12345678901234567890123456789";
         assert!(find_tokens(text, |_| false).is_empty());
+    }
+
+    #[test]
+    fn a_generated_token_has_the_documented_shape() {
+        let token = format!("{TOKEN_PREFIX}{}", "a".repeat(TOKEN_BODY_LENGTH));
+        assert_eq!(find_tokens(&token, |_| false).len(), 1);
+        let cut = format!("{TOKEN_PREFIX}{}", "a".repeat(LEAK_BODY_MIN - 1));
+        assert!(find_tokens(&cut, |_| false).is_empty());
     }
 
     #[test]
