@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::build::{BuildOptions, build};
 use crate::commands::serve::{ServeOptions, serve};
 use crate::commands::test::TestOptions;
+use crate::harness::runner::{Order, RunOptions};
 use crate::preprocess::run_protocol;
 
 /// An mdBook preprocessor and toolchain for the Hugging Face token handbook.
@@ -53,9 +54,17 @@ pub enum Command {
         /// How many snippet-scenarios run at once.
         #[arg(long, default_value_t = default_jobs())]
         jobs: usize,
-        /// Use a mock Hub already running at this URL instead of starting one.
+        /// Use a mock Hub already running at this URL (reset before each scenario, one at a time)
+        /// instead of a fresh in-process one per scenario.
         #[arg(long)]
         hub: Option<String>,
+        /// The order scenarios start in: book, reverse, shuffle or shuffle=SEED. No order may change
+        /// a result; this is here to show it.
+        #[arg(long, default_value = "book")]
+        order: Order,
+        /// Run every scenario N times; a scenario whose runs disagree is reported as flaky.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        repeat: u16,
     },
     /// Run the mock Hugging Face Hub; prints its URL and test tokens as JSON on stdout.
     MockHub {
@@ -104,11 +113,17 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             filter,
             jobs,
             hub,
+            order,
+            repeat,
         }) => {
             let options = TestOptions {
                 book,
                 filter,
-                jobs,
+                run: RunOptions {
+                    jobs,
+                    order,
+                    repeat: usize::from(repeat),
+                },
                 hub,
             };
             let passed = crate::commands::test::run(&options, &mut std::io::stdout())?;

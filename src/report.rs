@@ -31,6 +31,9 @@ pub struct Report {
     /// Client name → version, e.g. `python` → `3.11.7`, `huggingface_hub` → `2.4.0`.
     #[serde(default)]
     pub clients: BTreeMap<String, String>,
+    /// How the snippets were kept off the network: `namespace` or `proxy` (see the README).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<String>,
     /// One entry per code block and scenario.
     #[serde(default)]
     pub results: Vec<ReportResult>,
@@ -81,6 +84,8 @@ pub enum Status {
     Passed,
     /// It did not (or could not run).
     Failed,
+    /// Run several times (`--repeat`), it passed in some runs and failed in others.
+    Flaky,
 }
 
 /// A report file that exists but cannot be used.
@@ -200,8 +205,15 @@ impl Report {
         for result in &self.results {
             let status = match result.status {
                 Status::Passed => TestCaseStatus::success(),
-                Status::Failed => {
-                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                Status::Failed | Status::Flaky => {
+                    let kind = match result.status {
+                        Status::Flaky => NonSuccessKind::Error,
+                        _ => NonSuccessKind::Failure,
+                    };
+                    let mut status = TestCaseStatus::non_success(kind);
+                    if result.status == Status::Flaky {
+                        status.set_type("flaky");
+                    }
                     if let Some(message) = &result.message {
                         status.set_description(message.clone());
                     }
@@ -323,6 +335,7 @@ mod tests {
 
     fn report(results: Vec<ReportResult>) -> Report {
         Report {
+            isolation: None,
             version: REPORT_VERSION,
             generated_at: now_rfc3339(),
             hub: "mock".into(),

@@ -40,7 +40,9 @@ fn main() {
                 let result = harness.run_case(&case);
                 let outcome = match result.status {
                     Status::Passed => Ok(()),
-                    Status::Failed => Err(Failed::from(result.message.clone().unwrap_or_default())),
+                    Status::Failed | Status::Flaky => {
+                        Err(Failed::from(result.message.clone().unwrap_or_default()))
+                    }
                 };
                 results.lock().expect("results lock").push(result);
                 outcome

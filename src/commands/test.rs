@@ -1,17 +1,17 @@
-//! `mdbook-hubcheck test`: every snippet-scenario of a book, run in parallel against a mock Hub,
-//! with a line per case, the failures explained, `report.json` and `junit.xml` written, and the
-//! closing `N passed, N failed` line.
+//! `mdbook-hubcheck test`: every snippet-scenario of a book, run in parallel, each against a mock
+//! Hub of its own and off the network, with a line per case, the failures explained,
+//! `report.json` and `junit.xml` written where `book.toml` says, and the closing
+//! `N passed, N failed` line.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use anyhow::Context as _;
-
+use crate::harness::network::Isolation;
 use crate::harness::pyenv;
-use crate::harness::runner::{Harness, cases, summarize};
-use crate::harness::world::{HubWorld, KnownHub};
+use crate::harness::runner::{Harness, RunOptions, cases, summarize};
+use crate::harness::world::HubSource;
+use crate::harness::{self, Error};
 use crate::report::Status;
 use crate::settings::Settings;
 use crate::snippets::extract_book;
@@ -23,35 +23,26 @@ pub struct TestOptions {
     pub book: PathBuf,
     /// Only cases whose name contains this.
     pub filter: Option<String>,
-    /// How many cases run at once.
-    pub jobs: usize,
-    /// A mock Hub already running elsewhere, instead of one in this process.
+    /// Jobs, order and repeats.
+    pub run: RunOptions,
+    /// A mock Hub already running elsewhere, instead of one in this process per case.
     pub hub: Option<String>,
 }
 
-/// A harness for a book: its snippets, a pinned Python environment, and a Hub.
-///
-/// A mock Hub started here lives as long as the harness.
-pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Harness> {
+/// A harness for a book: its snippets, a pinned Python environment, where each case gets its Hub,
+/// and the isolation this machine allows.
+pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> Result<Harness, Error> {
     let snippets = extract_book(book)?;
     let placeholders = Settings::load(book)?.placeholders;
-    let env = pyenv::ensure_default().context("preparing the pinned Python environment")?;
-    let versions = env
-        .versions()
-        .context("reading the client versions of the pinned environment")?;
+    let env = pyenv::ensure_default()?;
+    let versions = env.versions()?;
     let clients = serde_json::to_value(versions)
         .ok()
         .and_then(|v| serde_json::from_value::<BTreeMap<String, String>>(v).ok())
         .unwrap_or_default();
-    let (hub, label): (Arc<dyn HubWorld>, String) = match hub_url {
-        Some(url) => (
-            Arc::new(KnownHub::connect(url).map_err(anyhow::Error::msg)?),
-            url.trim_end_matches('/').to_string(),
-        ),
-        None => (
-            Arc::new(KnownHub::start_mock().context("starting the mock Hub")?),
-            "mock".into(),
-        ),
+    let hubs = match hub_url {
+        Some(url) => HubSource::remote(url)?,
+        None => HubSource::InProcess,
     };
     let venv_bin = env
         .python()
@@ -62,8 +53,8 @@ pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Har
         snippets,
         placeholders,
         venv_bin,
-        hub,
-        hub_label: label,
+        hubs,
+        isolation: Isolation::detect(),
         clients,
     })
 }
@@ -71,19 +62,35 @@ pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> anyhow::Result<Har
 /// Runs the command; `Ok(true)` when every case passed.
 pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<bool> {
     let harness = prepare_harness(&options.book, options.hub.as_deref())?;
-    let all = cases(&harness.snippets);
-    let selected: Vec<_> = all
+    if let Some(max) = harness.hubs.max_jobs()
+        && options.run.jobs > max
+    {
+        return Err(harness::Error::TooManyJobs {
+            jobs: options.run.jobs,
+        }
+        .into());
+    }
+    let selected: Vec<_> = cases(&harness.snippets)
         .into_iter()
         .filter(|c| options.filter.as_deref().is_none_or(|f| c.name.contains(f)))
         .collect();
+    let repeat = match options.run.repeat {
+        0 | 1 => String::new(),
+        n => format!(", each {n} times"),
+    };
     writeln!(
         out,
-        "running {} snippet-scenarios of {} against {}",
+        "running {} snippet-scenarios of {} against {}, order {}{repeat}\nisolation: {}",
         selected.len(),
         options.book.display(),
-        harness.hub.endpoint()
+        match &options.hub {
+            Some(url) => format!("the mock Hub at {url}, reset before each scenario"),
+            None => "a fresh in-process mock Hub per scenario".into(),
+        },
+        options.run.order,
+        harness.isolation.describe(),
     )?;
-    let results = harness.run_all(&selected, options.jobs, out);
+    let results = harness.run_all(&selected, &options.run, out);
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     summarize(&results, github, out)?;
     let settings = Settings::load(&options.book)?;
@@ -94,7 +101,7 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
     harness
         .report(&results)
         .write(&json, &junit, options.filter.is_some())
-        .context("writing the report")?;
+        .map_err(|e| anyhow::anyhow!("writing the report {}: {e}", json.display()))?;
     writeln!(
         out,
         "report: {}\njunit: {}",

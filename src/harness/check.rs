@@ -1,10 +1,13 @@
 //! Compares what a run did with what the book promises, and explains a mismatch so that a writer
 //! knows what to fix.
 
+use super::network::Attempt;
 use super::plan::Values;
 use super::process::Outcome;
+use super::world::seeded_kind;
+use crate::hub::{LoggedRequest, RequestAuth};
 use crate::secrets::mask_tokens;
-use crate::snippets::annotation::Scenario;
+use crate::snippets::annotation::{Scenario, TokenChoice};
 
 /// Lines of each stream shown in a failure message.
 const TAIL_LINES: usize = 30;
@@ -81,6 +84,133 @@ pub fn check(
             "the output block after the snippet shows {missing:?}, but the run did not print it \
              (lines of an output block must appear in order)"
         ));
+    }
+    failures
+}
+
+/// Whether the Hub saw the token the case handed over, as the scenario expects.
+///
+/// `handed` is the token the harness put where the snippet reads it (`None`: none); `requests`
+/// are what the case's Hub logged while the snippet under test ran. A handed token must reach the
+/// Hub in at least one request, unless the scenario says `token-sent = false`, in which case it
+/// must not; `token = "none"` means no token may reach it at all.
+pub fn check_token_use(
+    scenario: &Scenario,
+    handed: Option<TokenChoice>,
+    requests: &[LoggedRequest],
+) -> Option<String> {
+    let seen = |choice: TokenChoice| requests.iter().any(|r| carries(&r.auth, choice));
+    if scenario.token == Some(TokenChoice::None) {
+        let tokens = requests
+            .iter()
+            .filter(|r| r.auth != RequestAuth::Anonymous)
+            .count();
+        return (tokens > 0).then(|| {
+            format!(
+                "the scenario gives the snippet no token (token = \"none\"), but the Hub saw a token in \
+                 {tokens} request(s): {}; the run must not find a token anywhere (a token file, HF_TOKEN)",
+                summarize_requests(requests)
+            )
+        });
+    }
+    let choice = handed?;
+    let sent = seen(choice);
+    let wanted = describe_choice(choice);
+    match (scenario.token_sent.unwrap_or(true), sent) {
+        (true, false) => Some(format!(
+            "the snippet was handed the {wanted}, but the Hub never saw it: {}. \
+             The text would teach a line that sends no token. Likely causes: an argument the \
+             library ignores (e.g. `use_auth_token=` instead of `token=`), a misspelled variable \
+             or secret name (e.g. `HF_TOKN` for `HF_TOKEN`), or code that reads the token but never \
+             passes it on. If the snippet really must not send it, say `token-sent = false`.",
+            summarize_requests(requests)
+        )),
+        (false, true) => Some(format!(
+            "the scenario says the snippet must not send its token (token-sent = false), but the Hub \
+             saw the {wanted}: {}",
+            summarize_requests(requests)
+        )),
+        _ => None,
+    }
+}
+
+/// Whether a logged request carried the token of `choice`.
+fn carries(auth: &RequestAuth, choice: TokenChoice) -> bool {
+    match (auth, choice) {
+        (RequestAuth::Invalid, TokenChoice::Invalid) => true,
+        (RequestAuth::Token { kind, .. }, choice) => seeded_kind(choice) == Some(*kind),
+        _ => false,
+    }
+}
+
+fn describe_choice(choice: TokenChoice) -> String {
+    match seeded_kind(choice) {
+        Some(kind) => format!("{kind} token"),
+        None => "unknown token (one the Hub does not know)".into(),
+    }
+}
+
+/// What the Hub saw, in a few words: how many requests of each kind of authentication.
+fn summarize_requests(requests: &[LoggedRequest]) -> String {
+    if requests.is_empty() {
+        return "no request at all".into();
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for request in requests {
+        let what = match &request.auth {
+            RequestAuth::Anonymous => "anonymous (no token)".to_string(),
+            RequestAuth::Invalid => "an unknown token".to_string(),
+            RequestAuth::Token { kind, display_name } => {
+                format!("the {kind} token ({display_name})")
+            }
+        };
+        match counts.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((what, 1)),
+        }
+    }
+    let parts: Vec<String> = counts
+        .into_iter()
+        .map(|(what, n)| format!("{n} request(s) with {what}"))
+        .collect();
+    format!(
+        "{} (first: {} {})",
+        parts.join(", "),
+        requests[0].method,
+        requests[0].path
+    )
+}
+
+/// Every attempt to reach a host that the scenario does not declare in `network-attempts`, and
+/// every declared host that was never tried (the declaration is then out of date).
+pub fn check_network(scenario: &Scenario, attempts: &[Attempt]) -> Vec<String> {
+    let declared = |host: &str| {
+        scenario
+            .network_attempts
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(host))
+    };
+    let mut failures: Vec<String> = Vec::new();
+    for attempt in attempts.iter().filter(|a| !declared(&a.host)) {
+        let port = attempt.port.map(|p| format!(":{p}")).unwrap_or_default();
+        let failure = format!(
+            "the snippet tried to reach {}{port} ({}); a test run has no network but its mock Hub, \
+             so the attempt was refused. A reader's machine would really contact that host: \
+             remove the call, or declare it with `network-attempts = [\"{}\"]` and show what a \
+             reader sees without that service",
+            attempt.host, attempt.via, attempt.host
+        );
+        if !failures.contains(&failure) {
+            failures.push(failure);
+        }
+    }
+    for host in &scenario.network_attempts {
+        if !attempts.iter().any(|a| a.host.eq_ignore_ascii_case(host)) {
+            failures.push(format!(
+                "the scenario declares `network-attempts = [\"{host}\"]`, but the snippet never tried \
+                 to reach {host}; remove the declaration"
+            ));
+        }
     }
     failures
 }

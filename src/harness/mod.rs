@@ -3,19 +3,100 @@
 //!
 //! - [`pyenv`]: creates and caches the pinned Python environment those clients run in;
 //! - [`sandbox`]: a fresh HOME and HF_HOME per run, an environment built from nothing;
+//! - [`world`]: a fresh Hub per case, so no case sees what another did;
+//! - [`network`]: a case reaches its Hub and nothing else; attempts to leave are recorded;
 //! - [`plan`]: a snippet and a scenario become the processes a person would run;
 //! - [`process`]: runs them in their own process group, with a timeout, an output cap and a
 //!   pseudo-terminal that answers prompts;
-//! - [`check`]: compares what happened with what the book promises;
-//! - [`runner`]: run many cases, print progress, and gather the [`crate::report::Report`];
-//! - [`world`]: what the harness needs from a Hub.
+//! - [`check`]: compares what happened with what the book promises, including that the token the
+//!   scenario handed over reached the Hub;
+//! - [`runner`]: runs many cases in any order, any number of times, prints progress, and gathers
+//!   the [`crate::report::Report`].
 //!
 //! `mdbook-hubcheck test` ([`crate::commands::test`]) and `tests/snippets.rs` drive it.
 
 pub mod check;
+pub mod network;
 pub mod plan;
 pub mod process;
 pub mod pyenv;
 pub mod runner;
 pub mod sandbox;
 pub mod world;
+
+use crate::settings::SettingsError;
+use crate::snippets::ExtractError;
+
+/// Why the harness could not start, or why a case did not pass.
+///
+/// A case's error carries the snippet's `file:line` and the scenario, so every message says which
+/// instruction of the book it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The book's snippets could not be read.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    /// `book.toml` could not be read.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The pinned Python environment could not be made or read.
+    #[error("preparing the pinned Python environment: {0}")]
+    PyEnv(#[from] pyenv::PyEnvError),
+    /// The Hub could not be started, reset, reached or asked.
+    #[error("{endpoint}: {message}")]
+    Hub {
+        /// The Hub's URL, or what it is.
+        endpoint: String,
+        /// What failed.
+        message: String,
+    },
+    /// Asked for more parallel cases than the Hub allows.
+    #[error(
+        "--jobs {jobs}: a Hub given with --hub has one world, so its scenarios run one at a time; \
+         use --jobs 1, or leave out --hub to give every scenario a mock Hub of its own"
+    )]
+    TooManyJobs {
+        /// The jobs asked for.
+        jobs: usize,
+    },
+    /// A case of one snippet and scenario did not pass.
+    #[error("{location} ({language}, scenario {scenario}):\n{kind}")]
+    Case {
+        /// `file:line` of the snippet.
+        location: String,
+        /// Its fence language.
+        language: String,
+        /// The scenario's name.
+        scenario: String,
+        /// What went wrong.
+        kind: Box<CaseError>,
+    },
+}
+
+/// What went wrong in one case.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    /// The snippet cannot be run at all (no style, a bad annotation).
+    #[error("{0}")]
+    NotRunnable(String),
+    /// The case's folders or network could not be prepared.
+    #[error("preparing the run: {0}")]
+    Setup(#[from] std::io::Error),
+    /// The Hub of the case failed.
+    #[error("{0}")]
+    Hub(Box<Error>),
+    /// A process could not be started.
+    #[error(transparent)]
+    Process(#[from] process::ProcessError),
+    /// The snippet this one continues failed first.
+    #[error("the snippet this one continues, {location}, failed first:\n{details}")]
+    ContinuedFailed {
+        /// `file:line` of the earlier snippet.
+        location: String,
+        /// Expected against actual.
+        details: String,
+    },
+    /// The run did not do what the book promises.
+    #[error("{0}")]
+    Unmet(String),
+}

@@ -12,12 +12,13 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use regex::Regex;
 
+use super::network::CaseNetwork;
 use super::process::{Answer, Invocation, Observer};
 use super::sandbox::Sandbox;
 use super::world::HubWorld;
@@ -29,14 +30,16 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 /// Bytes kept of each output stream of a run.
 pub const OUTPUT_CAP: usize = 1 << 20;
 
-/// Everything that is the same for all runs.
+/// Everything that is the same for all processes of one case.
 pub struct Setup<'a> {
     /// The pinned environment's `bin` folder (python, hf).
     pub venv_bin: &'a Path,
-    /// The Hub the snippets talk to.
+    /// The case's own Hub.
     pub hub: Arc<dyn HubWorld>,
     /// `[preprocessor.hubcheck.placeholders]`: placeholder → template.
     pub placeholders: &'a BTreeMap<String, String>,
+    /// The case's network: where its processes run and what they tried to reach.
+    pub network: &'a CaseNetwork,
 }
 
 /// One process of a run, with what it stands for.
@@ -49,6 +52,15 @@ pub struct Step {
     pub is_target: bool,
     /// What a browser login was answered with, if the run asked for one.
     pub device_code: Arc<Mutex<Option<String>>>,
+}
+
+/// The processes of one case, and the token the case handed to them.
+pub struct Plan {
+    /// The processes, earliest first; the last runs the snippet under test.
+    pub steps: Vec<Step>,
+    /// The token the harness put where the snippet reads it (a placeholder, a variable, a secret,
+    /// a prompt, a saved login), by the scenario's choice; `None` when it handed none.
+    pub handed: Option<TokenChoice>,
 }
 
 /// Why a run could not be prepared.
@@ -178,8 +190,9 @@ pub fn prepare(
     snippets: &[Snippet],
     index: usize,
     scenario: &Scenario,
-) -> Result<Vec<Step>, PlanError> {
+) -> Result<Plan, PlanError> {
     let mut steps = Vec::new();
+    let mut handed_texts = Vec::new();
     let mut python_prefix = String::new();
     let order = chain(snippets, index);
     for (position, &i) in order.iter().enumerate() {
@@ -199,45 +212,46 @@ pub fn prepare(
             )
         })?;
         let values = Values::new(setup, own);
-        let code = substitute(&snippet.code, setup, &values, is_python(style));
+        let python = is_python(style);
+        let code = substitute(&snippet.code, setup, &values, python);
         let setup_code = snippet
             .annotation
             .setup
             .as_deref()
-            .map(|s| substitute(s, setup, &values, is_python(style)))
+            .map(|s| substitute(s, setup, &values, python))
             .unwrap_or_default();
         let next_is_python = order
             .get(position + 1)
             .and_then(|&n| snippets[n].style)
             .is_some_and(is_python);
-        if is_python(style) && !is_target && next_is_python {
+        if python && !is_target && next_is_python {
             // Python continued by Python: the earlier code runs first in the same process.
             python_prefix.push_str(&setup_code);
             python_prefix.push_str(&code);
             python_prefix.push('\n');
             continue;
         }
-        let body = if is_python(style) {
-            format!("{python_prefix}{setup_code}{code}")
+        let body = if python {
+            format!("{}{setup_code}{code}", std::mem::take(&mut python_prefix))
         } else {
             format!("{setup_code}{code}")
         };
-        python_prefix.clear();
         if i == order[0] {
             prepare_state(setup, sandbox, own)?;
         }
-        let invocation = invocation_for(
+        let run = StepRun {
             setup,
             sandbox,
-            snippet,
-            style,
-            own,
-            &values,
-            &body,
-            steps.len(),
-        )?;
+            scenario: own,
+            values: &values,
+            step: steps.len(),
+        };
+        let mut invocation = run.invocation(snippet, style, &body)?;
+        handed_texts.push(body);
+        handed_texts.extend(invocation.env.iter().map(|(_, v)| v.clone()));
+        handed_texts.extend(own.input.iter().map(|i| values.expand(&i.send)));
+        handed_texts.extend(own.secrets.values().map(|v| values.expand(v)));
         let device_code = Arc::new(Mutex::new(None));
-        let mut invocation = invocation;
         if let Some(answer) = own.browser_login {
             invocation.observer = Some(browser_observer(setup, answer, device_code.clone()));
         }
@@ -248,7 +262,25 @@ pub fn prepare(
             device_code,
         });
     }
-    Ok(steps)
+    let handed = handed_token(setup, scenario, &handed_texts);
+    Ok(Plan { steps, handed })
+}
+
+/// The token the case handed over: the scenario's `token` when its value stands in anything the
+/// processes get, else the token of a saved login.
+fn handed_token(setup: &Setup<'_>, scenario: &Scenario, texts: &[String]) -> Option<TokenChoice> {
+    let choice = scenario.token.unwrap_or(TokenChoice::Read);
+    let in_texts = setup
+        .hub
+        .token(choice)
+        .is_some_and(|token| texts.iter().any(|t| t.contains(&token)));
+    if in_texts {
+        Some(choice)
+    } else if scenario.logged_in.is_some_and(|c| c != TokenChoice::None) {
+        scenario.logged_in
+    } else {
+        None
+    }
 }
 
 /// Files that exist before the first process: a saved login, if the scenario has one.
@@ -261,98 +293,133 @@ fn prepare_state(setup: &Setup<'_>, sandbox: &Sandbox, scenario: &Scenario) -> i
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn invocation_for(
-    setup: &Setup<'_>,
-    sandbox: &Sandbox,
-    snippet: &Snippet,
-    style: Style,
-    scenario: &Scenario,
-    values: &Values,
-    body: &str,
+/// What one process of a case is made from.
+struct StepRun<'a> {
+    setup: &'a Setup<'a>,
+    sandbox: &'a Sandbox,
+    scenario: &'a Scenario,
+    values: &'a Values,
+    /// Its position in the case, to name its files.
     step: usize,
-) -> Result<Invocation, PlanError> {
-    let work = sandbox.work();
-    let terminal = !scenario.input.is_empty() || style == Style::Jupyter;
-    let mut env = sandbox.environment(setup.venv_bin, &setup.hub.endpoint(), terminal);
-    for (key, value) in &scenario.env {
-        let value = values.expand(value);
-        if !value.is_empty() {
-            env.push((key.clone(), value));
-        }
+}
+
+impl StepRun<'_> {
+    /// The process that runs `body` (the snippet's code, placeholders replaced) in `style`.
+    fn invocation(
+        &self,
+        snippet: &Snippet,
+        style: Style,
+        body: &str,
+    ) -> Result<Invocation, PlanError> {
+        let terminal = !self.scenario.input.is_empty() || style == Style::Jupyter;
+        let (program, args) = self.program(style, body)?;
+        let (program, args) = self.setup.network.wrap(program, args);
+        Ok(Invocation {
+            program,
+            args,
+            env: self.environment(style, terminal)?,
+            cwd: self.sandbox.work(),
+            timeout: snippet
+                .annotation
+                .timeout
+                .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
+            output_cap: OUTPUT_CAP,
+            terminal: terminal.then(|| self.answers()),
+            observer: None,
+        })
     }
-    let python = setup.venv_bin.join("python");
-    let (program, args) = match style {
-        Style::Python | Style::Aistudio | Style::Jupyter | Style::Colab => {
-            let script = work.join(format!("snippet_{step}.py"));
-            fs::write(&script, body)?;
-            (python.clone(), vec![script.display().to_string()])
-        }
-        Style::Pycon => {
-            let runner = sandbox.root().join("pycon_runner.py");
-            fs::write(&runner, include_str!("python/pycon_runner.py"))?;
-            let session = work.join(format!("session_{step}.txt"));
-            fs::write(&session, body)?;
-            (
-                python.clone(),
-                vec![runner.display().to_string(), session.display().to_string()],
-            )
-        }
-        Style::Shell => {
-            let script = work.join(format!("snippet_{step}.sh"));
-            fs::write(&script, shell_commands(body))?;
-            (
-                "/bin/bash".into(),
-                vec!["-e".into(), script.display().to_string()],
-            )
-        }
-    };
-    match style {
-        Style::Colab => {
-            let site = write_colab_standin(sandbox)?;
-            env.push(("PYTHONPATH".into(), site.display().to_string()));
-            let secrets: BTreeMap<String, String> = scenario
-                .secrets
-                .iter()
-                .map(|(k, v)| (k.clone(), values.expand(v)))
-                .filter(|(_, v)| !v.is_empty())
-                .collect();
-            let state = serde_json::json!({
-                "secrets": secrets,
-                "access": scenario.secret_access.unwrap_or(true),
-            });
-            let file = sandbox.root().join(format!("colab_secrets_{step}.json"));
-            fs::write(&file, state.to_string())?;
-            env.push(("HUBCHECK_COLAB_SECRETS".into(), file.display().to_string()));
-        }
-        Style::Aistudio => {
-            for (key, value) in &scenario.secrets {
-                let value = values.expand(value);
-                if !value.is_empty() {
-                    env.push((key.clone(), value));
-                }
+
+    /// The program and its arguments, with the body written where the program reads it.
+    fn program(&self, style: Style, body: &str) -> io::Result<(PathBuf, Vec<String>)> {
+        let work = self.sandbox.work();
+        let python = self.setup.venv_bin.join("python");
+        let step = self.step;
+        Ok(match style {
+            Style::Python | Style::Aistudio | Style::Jupyter | Style::Colab => {
+                let script = work.join(format!("snippet_{step}.py"));
+                fs::write(&script, body)?;
+                (python, vec![script.display().to_string()])
             }
-        }
-        _ => {}
+            Style::Pycon => {
+                let runner = self.sandbox.root().join("pycon_runner.py");
+                fs::write(&runner, include_str!("python/pycon_runner.py"))?;
+                let session = work.join(format!("session_{step}.txt"));
+                fs::write(&session, body)?;
+                (
+                    python,
+                    vec![runner.display().to_string(), session.display().to_string()],
+                )
+            }
+            Style::Shell => {
+                let script = work.join(format!("snippet_{step}.sh"));
+                fs::write(&script, shell_commands(body))?;
+                (
+                    "/bin/bash".into(),
+                    vec!["-e".into(), script.display().to_string()],
+                )
+            }
+        })
     }
-    let answers = scenario
-        .input
-        .iter()
-        .map(|input| Answer::from_send(&input.prompt, &values.expand(&input.send)))
-        .collect();
-    Ok(Invocation {
-        program,
-        args,
-        env,
-        cwd: work,
-        timeout: snippet
-            .annotation
-            .timeout
-            .map_or(DEFAULT_TIMEOUT, Duration::from_secs),
-        output_cap: OUTPUT_CAP,
-        terminal: terminal.then_some(answers),
-        observer: None,
-    })
+
+    /// The whole environment: the sandbox's, the network's, the scenario's variables, and what the
+    /// style adds (Colab's simulated notebook, AI Studio's secrets).
+    fn environment(
+        &self,
+        style: Style,
+        terminal: bool,
+    ) -> Result<Vec<(String, String)>, PlanError> {
+        let mut env =
+            self.sandbox
+                .environment(self.setup.venv_bin, &self.setup.hub.endpoint(), terminal);
+        let mut python_path = Vec::new();
+        match style {
+            Style::Colab => {
+                python_path.push(write_colab_standin(self.sandbox)?);
+                let file = self.colab_secrets_file()?;
+                env.push(("HUBCHECK_COLAB_SECRETS".into(), file.display().to_string()));
+            }
+            Style::Aistudio => env.extend(self.expanded(&self.scenario.secrets)),
+            _ => {}
+        }
+        env.extend(self.setup.network.environment(&python_path));
+        env.extend(self.expanded(&self.scenario.env));
+        Ok(env)
+    }
+
+    /// Name-value pairs with templates expanded; empty values are left out (an unset variable).
+    fn expanded(&self, pairs: &BTreeMap<String, String>) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), self.values.expand(v)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    }
+
+    /// Writes the simulated Colab Secrets panel: the scenario's secrets and whether the notebook
+    /// has access to them.
+    fn colab_secrets_file(&self) -> io::Result<PathBuf> {
+        let secrets: BTreeMap<String, String> =
+            self.expanded(&self.scenario.secrets).into_iter().collect();
+        let state = serde_json::json!({
+            "secrets": secrets,
+            "access": self.scenario.secret_access.unwrap_or(true),
+        });
+        let file = self
+            .sandbox
+            .root()
+            .join(format!("colab_secrets_{}.json", self.step));
+        fs::write(&file, state.to_string())?;
+        Ok(file)
+    }
+
+    /// What a person types at each prompt.
+    fn answers(&self) -> Vec<Answer> {
+        self.scenario
+            .input
+            .iter()
+            .map(|input| Answer::from_send(&input.prompt, &self.values.expand(&input.send)))
+            .collect()
+    }
 }
 
 /// The commands of a shell snippet: with `$ ` prompts, only the prompted lines; else every line.
@@ -368,15 +435,16 @@ pub fn shell_commands(code: &str) -> String {
     }
 }
 
-/// Writes the simulated `google.colab` package and its `sitecustomize` into the sandbox.
-fn write_colab_standin(sandbox: &Sandbox) -> io::Result<std::path::PathBuf> {
+/// Writes the simulated `google.colab` package and its start-up module into the sandbox; returns
+/// the folder to put on `PYTHONPATH`.
+fn write_colab_standin(sandbox: &Sandbox) -> io::Result<PathBuf> {
     let site = sandbox.root().join("colab-site");
     let package = site.join("google/colab");
     fs::create_dir_all(&package)?;
     let files = [
         (
-            "sitecustomize.py",
-            include_str!("python/colab/sitecustomize.py"),
+            "_hubcheck_colab.py",
+            include_str!("python/colab/_hubcheck_colab.py"),
         ),
         (
             "google/colab/__init__.py",
@@ -442,8 +510,11 @@ mod tests {
         fn token(&self, _: TokenChoice) -> Option<String> {
             Some("hf_tok".into())
         }
-        fn answer_device_login(&self, _: &str, _: bool) -> Result<(), String> {
+        fn answer_device_login(&self, _: &str, _: bool) -> Result<(), super::super::Error> {
             Ok(())
+        }
+        fn requests(&self) -> Result<Vec<crate::hub::LoggedRequest>, super::super::Error> {
+            Ok(Vec::new())
         }
     }
 
@@ -455,10 +526,14 @@ mod tests {
             ("hf_your_token_here".to_string(), "{token}".to_string()),
             ("your-username".to_string(), "{user}".to_string()),
         ]);
+        let dir = tempfile::tempdir().unwrap();
+        let network =
+            CaseNetwork::new(super::super::network::Isolation::Proxy, dir.path()).unwrap();
         let setup = Setup {
             venv_bin: Path::new("/venv/bin"),
             hub: Arc::new(NoHub),
             placeholders: &placeholders,
+            network: &network,
         };
         let scenario = Scenario {
             token_text: Some("{token}\n".into()),

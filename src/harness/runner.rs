@@ -1,5 +1,9 @@
 //! Runs snippet-scenarios: one at a time for `cargo test`'s named tests, or all of them in parallel
-//! with progress for `mdbook-hubcheck test`.
+//! with progress for `mdbook-hubcheck test`, in book order, reversed or shuffled, once or several
+//! times over.
+//!
+//! Every case gets its own sandbox, network and Hub ([`super::world`]), so neither the order nor
+//! the number of jobs can change a result; `--order` and `--repeat` are there to show it.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -8,11 +12,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::check::{check, explain};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+use super::check::{check, check_network, check_token_use, explain};
+use super::network::{CaseNetwork, Isolation};
 use super::plan::{Setup, Values, prepare, substitute};
 use super::process;
 use super::sandbox::Sandbox;
-use super::world::HubWorld;
+use super::world::HubSource;
+use super::{CaseError, Error};
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::secrets::mask_tokens;
 use crate::snippets::Snippet;
@@ -25,10 +34,10 @@ pub struct Harness {
     pub placeholders: BTreeMap<String, String>,
     /// The pinned Python environment's `bin` folder.
     pub venv_bin: PathBuf,
-    /// The Hub the snippets run against.
-    pub hub: Arc<dyn HubWorld>,
-    /// `mock`, or the URL of the Hub given on the command line.
-    pub hub_label: String,
+    /// Where each case gets its Hub.
+    pub hubs: HubSource,
+    /// How each case is kept off the network.
+    pub isolation: Isolation,
     /// Client versions, for the report.
     pub clients: BTreeMap<String, String>,
 }
@@ -49,7 +58,7 @@ pub struct Case {
 pub struct CaseResult {
     /// The case.
     pub case: Case,
-    /// Passed or failed.
+    /// Passed, failed, or (over several runs) flaky.
     pub status: Status,
     /// Why it failed: expectations against what happened, tokens masked.
     pub message: Option<String>,
@@ -57,6 +66,62 @@ pub struct CaseResult {
     pub duration: Duration,
     /// Report entries: the snippet's, and its output block's when the case checked it.
     pub results: Vec<ReportResult>,
+}
+
+/// The order cases start in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// As they stand in the book.
+    Book,
+    /// Last first.
+    Reverse,
+    /// Shuffled with this seed, so a surprising order can be run again.
+    Shuffle(u64),
+}
+
+impl std::str::FromStr for Order {
+    type Err = String;
+
+    /// `book`, `reverse`, `shuffle` (a random seed) or `shuffle=SEED`.
+    fn from_str(text: &str) -> Result<Order, String> {
+        match text {
+            "book" => Ok(Order::Book),
+            "reverse" => Ok(Order::Reverse),
+            "shuffle" => Ok(Order::Shuffle(rand::random())),
+            _ => text
+                .strip_prefix("shuffle=")
+                .and_then(|seed| seed.parse().ok())
+                .map(Order::Shuffle)
+                .ok_or_else(|| {
+                    format!("`{text}`: expected book, reverse, shuffle or shuffle=SEED (a number)")
+                }),
+        }
+    }
+}
+
+impl std::fmt::Display for Order {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Order::Book => f.write_str("book"),
+            Order::Reverse => f.write_str("reverse"),
+            Order::Shuffle(seed) => write!(f, "shuffle={seed}"),
+        }
+    }
+}
+
+impl Order {
+    /// `cases` in this order.
+    pub fn arrange(self, cases: &[Case]) -> Vec<Case> {
+        let mut arranged = cases.to_vec();
+        match self {
+            Order::Book => {}
+            Order::Reverse => arranged.reverse(),
+            Order::Shuffle(seed) => {
+                arranged.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+            }
+        }
+        arranged
+    }
 }
 
 /// The cases of a book: every scenario of every snippet, in book order.
@@ -89,7 +154,7 @@ impl Harness {
         let snippet = &self.snippets[case.snippet];
         let (status, message) = match self.run_checked(case) {
             Ok(()) => (Status::Passed, None),
-            Err(message) => (Status::Failed, Some(mask_tokens(&message))),
+            Err(error) => (Status::Failed, Some(mask_tokens(&error.to_string()))),
         };
         let duration = started.elapsed();
         let scenario_name = case
@@ -102,7 +167,7 @@ impl Harness {
             index: snippet.index,
             language: snippet.language.clone(),
             id: snippet.id.clone(),
-            scenario: scenario_name.clone(),
+            scenario: scenario_name,
             status,
             duration_ms: duration.as_millis() as u64,
             hash: snippet.hash.clone(),
@@ -130,41 +195,69 @@ impl Harness {
         }
     }
 
-    /// Runs the case's processes and checks the last one; `Err` holds a writer-friendly reason.
-    fn run_checked(&self, case: &Case) -> Result<(), String> {
+    /// Runs the case's processes in a world of its own and checks the last one.
+    fn run_checked(&self, case: &Case) -> Result<(), Error> {
         let snippet = &self.snippets[case.snippet];
+        let scenario_name = case
+            .scenario
+            .map_or("default", |j| snippet.scenarios[j].name.as_str());
+        let fail = |kind: CaseError| Error::Case {
+            location: snippet.location(),
+            language: snippet.language.clone(),
+            scenario: scenario_name.to_string(),
+            kind: Box::new(kind),
+        };
         if let Some(problem) = &snippet.problem {
-            return Err(problem.clone());
+            return Err(fail(CaseError::NotRunnable(problem.clone())));
         }
         let Some(j) = case.scenario else {
-            return Err(format!("{} has no scenario to run", snippet.location()));
+            return Err(fail(CaseError::NotRunnable(format!(
+                "{} has no scenario to run",
+                snippet.location()
+            ))));
         };
         let scenario = &snippet.scenarios[j];
+        let sandbox = Sandbox::new().map_err(|e| fail(CaseError::Setup(e)))?;
+        let network = CaseNetwork::new(self.isolation, sandbox.root())
+            .map_err(|e| fail(CaseError::Setup(e)))?;
+        let hub: Arc<dyn super::world::HubWorld> = Arc::from(
+            self.hubs
+                .world_for_case(&network)
+                .map_err(|e| fail(CaseError::Hub(Box::new(e))))?,
+        );
         let setup = Setup {
             venv_bin: &self.venv_bin,
-            hub: Arc::clone(&self.hub),
+            hub: Arc::clone(&hub),
             placeholders: &self.placeholders,
+            network: &network,
         };
-        let sandbox = Sandbox::new().map_err(|e| format!("cannot create the sandbox: {e}"))?;
-        let steps = prepare(&setup, &sandbox, &self.snippets, case.snippet, scenario)
-            .map_err(|e| e.to_string())?;
+        let plan = prepare(&setup, &sandbox, &self.snippets, case.snippet, scenario).map_err(
+            |e| match e {
+                super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
+                super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
+            },
+        )?;
         let values = Values::new(&setup, scenario);
-        for step in steps {
+        let hub_error = |e: Error| fail(CaseError::Hub(Box::new(e)));
+        for step in plan.steps {
             let location = step.location.clone();
-            let outcome = process::run(step.invocation).map_err(|e| e.to_string())?;
+            let logged_before = hub.requests().map_err(hub_error)?.len();
+            let outcome = process::run(step.invocation).map_err(|e| fail(CaseError::Process(e)))?;
             if !step.is_target {
                 if outcome.status != Some(0) || outcome.timed_out {
-                    return Err(format!(
-                        "the snippet this one continues, {location}, failed first:\n{}",
-                        explain(
+                    return Err(fail(CaseError::ContinuedFailed {
+                        location,
+                        details: explain(
                             &["it must succeed before this one runs".into()],
                             &outcome,
-                            &self.snippets[case.snippet].code
-                        )
-                    ));
+                            &snippet.code,
+                        ),
+                    }));
                 }
                 continue;
             }
+            let requests = hub.requests().map_err(hub_error)?;
+            let requests = requests.get(logged_before..).unwrap_or_default();
             let output_block = snippet
                 .output
                 .as_ref()
@@ -176,38 +269,45 @@ impl Harness {
             {
                 failures.push("the run never showed a browser login code to enter".into());
             }
+            failures.extend(check_token_use(scenario, plan.handed, requests));
+            failures.extend(check_network(scenario, &network.attempts()));
             if failures.is_empty() {
                 return Ok(());
             }
-            return Err(format!(
-                "{location} ({}, scenario {}):\n{}",
-                snippet.language,
-                scenario.name,
-                explain(&failures, &outcome, &snippet.code)
-            ));
+            return Err(fail(CaseError::Unmet(explain(
+                &failures,
+                &outcome,
+                &snippet.code,
+            ))));
         }
         Ok(())
     }
 
-    /// Runs `cases` on `jobs` threads, printing a line per case and progress on a terminal.
+    /// Runs `cases` `repeat` times over on `jobs` threads, starting them in `order`, printing a
+    /// line per run and progress on a terminal; returns one result per case, in book order. A
+    /// case whose runs disagree is [`Status::Flaky`].
     pub fn run_all(
         &self,
         cases: &[Case],
-        jobs: usize,
+        run: &RunOptions,
         out: &mut (dyn Write + Send),
     ) -> Vec<CaseResult> {
+        let arranged = run.order.arrange(cases);
+        let queue: Vec<&Case> = (0..run.repeat.max(1))
+            .flat_map(|_| arranged.iter())
+            .collect();
         let next = AtomicUsize::new(0);
         let done = AtomicUsize::new(0);
         let results: Mutex<Vec<CaseResult>> = Mutex::new(Vec::new());
         let printer = Mutex::new(out);
         let tty = std::io::stderr().is_terminal();
-        let total = cases.len();
+        let total = queue.len();
         std::thread::scope(|scope| {
-            for _ in 0..jobs.max(1) {
+            for _ in 0..run.jobs.max(1) {
                 scope.spawn(|| {
                     loop {
                         let i = next.fetch_add(1, Ordering::SeqCst);
-                        let Some(case) = cases.get(i) else { break };
+                        let Some(case) = queue.get(i) else { break };
                         let result = self.run_case(case);
                         let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
                         let mut out = printer.lock().expect("printer lock");
@@ -216,7 +316,7 @@ impl Harness {
                         }
                         let word = match result.status {
                             Status::Passed => "ok    ",
-                            Status::Failed => "FAILED",
+                            _ => "FAILED",
                         };
                         let _ = writeln!(
                             out,
@@ -233,9 +333,11 @@ impl Harness {
                 });
             }
         });
-        let mut results = results.into_inner().expect("results lock");
-        results.sort_by_key(|r| cases.iter().position(|c| *c == r.case));
-        results
+        let runs = results.into_inner().expect("results lock");
+        cases
+            .iter()
+            .filter_map(|case| combine(runs.iter().filter(|r| r.case == *case).cloned().collect()))
+            .collect()
     }
 
     /// The report of a set of results.
@@ -243,11 +345,72 @@ impl Harness {
         Report {
             version: REPORT_VERSION,
             generated_at: now_rfc3339(),
-            hub: self.hub_label.clone(),
+            hub: self.hubs.label(),
             clients: self.clients.clone(),
+            isolation: Some(
+                serde_json::to_value(self.isolation)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            ),
             results: results.iter().flat_map(|r| r.results.clone()).collect(),
         }
     }
+}
+
+/// How `run_all` runs the cases.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// How many cases run at once.
+    pub jobs: usize,
+    /// The order they start in.
+    pub order: Order,
+    /// How many times each runs.
+    pub repeat: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            jobs: 1,
+            order: Order::Book,
+            repeat: 1,
+        }
+    }
+}
+
+/// One result from the runs of one case: theirs when they agree, [`Status::Flaky`] when not.
+fn combine(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
+    let first = runs.first()?.clone();
+    let passed = runs.iter().filter(|r| r.status == Status::Passed).count();
+    if passed == 0 || passed == runs.len() {
+        return runs
+            .into_iter()
+            .find(|r| r.status != Status::Passed)
+            .or(Some(first));
+    }
+    let total = runs.len();
+    let failing = runs
+        .iter()
+        .position(|r| r.status != Status::Passed)
+        .map(|i| runs.remove(i))
+        .unwrap_or(first);
+    let message = format!(
+        "flaky: passed {passed} of {total} runs of the same scenario, so its result depends on \
+         something other than the book (timing, order, what ran before). A failing run said:\n{}",
+        failing.message.as_deref().unwrap_or("(no message)")
+    );
+    let mut results = failing.results;
+    for result in &mut results {
+        result.status = Status::Flaky;
+        result.message = Some(message.clone());
+    }
+    Some(CaseResult {
+        status: Status::Flaky,
+        message: Some(message),
+        results,
+        ..failing
+    })
 }
 
 /// The end of a run as people and CI read it: failure details, GitHub annotations when running
@@ -255,7 +418,7 @@ impl Harness {
 pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> std::io::Result<()> {
     let failed: Vec<&CaseResult> = results
         .iter()
-        .filter(|r| r.status == Status::Failed)
+        .filter(|r| r.status != Status::Passed)
         .collect();
     if !failed.is_empty() {
         writeln!(out, "\nfailures:\n")?;
@@ -279,10 +442,106 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
             )?;
         }
     }
+    let flaky = failed.iter().filter(|r| r.status == Status::Flaky).count();
+    let flaky = if flaky > 0 {
+        format!(" ({flaky} of them flaky)")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{} passed, {} failed",
+        "{} passed, {} failed{flaky}",
         results.len() - failed.len(),
         failed.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(n: usize) -> Case {
+        Case {
+            snippet: n,
+            scenario: Some(0),
+            name: format!("c{n}"),
+        }
+    }
+
+    fn result(n: usize, status: Status) -> CaseResult {
+        CaseResult {
+            case: case(n),
+            status,
+            message: (status != Status::Passed).then(|| "it broke".into()),
+            duration: Duration::ZERO,
+            results: vec![ReportResult {
+                file: "a.md".into(),
+                line: 1,
+                index: 0,
+                language: "bash".into(),
+                id: "x".into(),
+                scenario: "s".into(),
+                status,
+                duration_ms: 0,
+                hash: "h".into(),
+                message: None,
+                run_at: String::new(),
+                clients: BTreeMap::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn orders_parse_and_arrange() {
+        let cases: Vec<Case> = (0..5).map(case).collect();
+        let names = |cs: Vec<Case>| cs.into_iter().map(|c| c.snippet).collect::<Vec<_>>();
+        assert_eq!(
+            names("book".parse::<Order>().unwrap().arrange(&cases)),
+            [0, 1, 2, 3, 4]
+        );
+        assert_eq!(
+            names("reverse".parse::<Order>().unwrap().arrange(&cases)),
+            [4, 3, 2, 1, 0]
+        );
+        let once = names("shuffle=7".parse::<Order>().unwrap().arrange(&cases));
+        assert_eq!(once, names(Order::Shuffle(7).arrange(&cases)));
+        let mut sorted = once.clone();
+        sorted.sort();
+        assert_eq!(sorted, [0, 1, 2, 3, 4]);
+        assert!(
+            "sideways"
+                .parse::<Order>()
+                .unwrap_err()
+                .contains("shuffle=SEED")
+        );
+        assert_eq!(Order::Shuffle(7).to_string(), "shuffle=7");
+    }
+
+    #[test]
+    fn runs_that_disagree_are_flaky_and_runs_that_agree_are_not() {
+        let flaky = combine(vec![result(1, Status::Passed), result(1, Status::Failed)]).unwrap();
+        assert_eq!(flaky.status, Status::Flaky);
+        assert_eq!(flaky.results[0].status, Status::Flaky);
+        assert!(flaky.message.unwrap().contains("passed 1 of 2 runs"));
+        let failed = combine(vec![result(1, Status::Failed), result(1, Status::Failed)]).unwrap();
+        assert_eq!(failed.status, Status::Failed);
+        let passed = combine(vec![result(1, Status::Passed), result(1, Status::Passed)]).unwrap();
+        assert_eq!(passed.status, Status::Passed);
+    }
+
+    #[test]
+    fn the_closing_line_counts_flaky_cases_as_failed() {
+        let mut out = Vec::new();
+        let results = [
+            result(1, Status::Passed),
+            result(2, Status::Flaky),
+            result(3, Status::Failed),
+        ];
+        summarize(&results, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with("1 passed, 2 failed (1 of them flaky)\n"),
+            "{text}"
+        );
+    }
 }

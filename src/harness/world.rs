@@ -1,12 +1,23 @@
-//! What the harness needs from a Hub: its URL, its account, its tokens, and a way to answer a
-//! browser login as a person would. The in-process mock Hub and a mock Hub started elsewhere
-//! (`--hub URL`) both provide it.
+//! The Hub a case runs against, fresh for every case.
+//!
+//! A [`HubSource`] gives each case its own [`HubWorld`]: with the in-process mock, a new mock Hub
+//! with the seeded world, listening where the case's network can reach it; with `--hub URL`, the
+//! running mock Hub put back to its seed through its reset endpoint (so such runs take one case at
+//! a time). Either way a case starts from the same known world, whatever ran before or beside it,
+//! and the requests the Hub logged belong to that case alone.
 
+use std::collections::BTreeMap;
+
+use crate::hub::{LoggedRequest, MockHub, TokenInfo, TokenKind, World};
 use crate::snippets::annotation::TokenChoice;
 
-/// A Hub the snippets run against.
+use super::Error;
+use super::network::CaseNetwork;
+
+/// The Hub of one case: its URL, its account, its tokens, its request log, and a way to answer a
+/// browser login as a person would.
 pub trait HubWorld: Send + Sync {
-    /// The endpoint, e.g. `http://127.0.0.1:40123`, with no trailing slash.
+    /// The endpoint the case's processes use, e.g. `http://127.0.0.1:40123` (no trailing slash).
     fn endpoint(&self) -> String;
     /// The account name the tokens belong to.
     fn user(&self) -> String;
@@ -14,15 +25,74 @@ pub trait HubWorld: Send + Sync {
     fn token(&self, choice: TokenChoice) -> Option<String>;
     /// Approves or denies a pending browser (device-code) login, as the person would on the page
     /// the CLI told them to open.
-    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), String>;
+    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error>;
+    /// Every request the Hub served in this case so far, oldest first (never with token values).
+    fn requests(&self) -> Result<Vec<LoggedRequest>, Error>;
 }
 
-use std::collections::BTreeMap;
+/// Where cases get their Hub from.
+pub enum HubSource {
+    /// A new in-process mock Hub per case.
+    InProcess,
+    /// A mock Hub running elsewhere (`--hub URL`), reset before every case.
+    Remote(RemoteHub),
+}
 
-use crate::hub::{MockHub, TokenKind};
+impl HubSource {
+    /// A source of running mock Hubs at `url`; checks that it is a mock Hub and learns its tokens.
+    pub fn remote(url: &str) -> Result<HubSource, Error> {
+        RemoteHub::connect(url).map(HubSource::Remote)
+    }
+
+    /// What the run's first line names: `mock` or the URL.
+    pub fn label(&self) -> String {
+        match self {
+            HubSource::InProcess => "mock".into(),
+            HubSource::Remote(remote) => remote.endpoint.clone(),
+        }
+    }
+
+    /// The most cases that may run at once against this source: a remote Hub has one world.
+    pub fn max_jobs(&self) -> Option<usize> {
+        match self {
+            HubSource::InProcess => None,
+            HubSource::Remote(_) => Some(1),
+        }
+    }
+
+    /// A Hub in its seeded state for one case, reachable from the case's `network`.
+    pub fn world_for_case(&self, network: &CaseNetwork) -> Result<Box<dyn HubWorld>, Error> {
+        match self {
+            HubSource::InProcess => {
+                let listener = network.bind_loopback().map_err(|e| Error::Hub {
+                    endpoint: "the mock Hub".into(),
+                    message: format!("cannot listen in the case's network: {e}"),
+                })?;
+                let hub = MockHub::start_on_listener(World::seeded(), listener).map_err(|e| {
+                    Error::Hub {
+                        endpoint: "the mock Hub".into(),
+                        message: format!("cannot start: {e}"),
+                    }
+                })?;
+                Ok(Box::new(LocalHub::new(hub)))
+            }
+            HubSource::Remote(remote) => {
+                remote.reset()?;
+                let forwarded = network.reach(&remote.endpoint).map_err(|e| Error::Hub {
+                    endpoint: remote.endpoint.clone(),
+                    message: format!("cannot make it reachable in the case's network: {e}"),
+                })?;
+                Ok(Box::new(RemoteWorld {
+                    remote: remote.clone(),
+                    endpoint: forwarded,
+                }))
+            }
+        }
+    }
+}
 
 /// The seeded token kind a scenario's choice names, if it names one.
-fn seeded_kind(choice: TokenChoice) -> Option<TokenKind> {
+pub fn seeded_kind(choice: TokenChoice) -> Option<TokenKind> {
     match choice {
         TokenChoice::Read => Some(TokenKind::Read),
         TokenChoice::Write => Some(TokenKind::Write),
@@ -33,110 +103,183 @@ fn seeded_kind(choice: TokenChoice) -> Option<TokenKind> {
     }
 }
 
-/// Answers a device-code login the way a person's browser does: the approval page's form.
-fn submit_device_form(
-    endpoint: &str,
-    user: &str,
-    user_code: &str,
-    approve: bool,
-) -> Result<(), String> {
-    let action = if approve { "approve" } else { "deny" };
-    let response = reqwest::blocking::Client::new()
-        .post(format!("{endpoint}/login/device"))
-        .form(&[("user_code", user_code), ("user", user), ("action", action)])
-        .send()
-        .map_err(|e| format!("POST {endpoint}/login/device: {e}"))?;
-    if response.status().is_success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "POST {endpoint}/login/device answered {}",
-            response.status()
-        ))
-    }
-}
-
-/// A Hub known by its tokens: the in-process mock, or one reached over HTTP.
-pub struct KnownHub {
-    endpoint: String,
+/// The tokens a world hands out: its seeded ones by kind, and one unknown token per case, so every
+/// use of `{token}` in a scenario agrees.
+#[derive(Clone)]
+struct Tokens {
     user: String,
-    tokens: BTreeMap<String, String>,
-    /// One unknown token per run of the harness, so every use of `{token}` in a scenario agrees.
+    by_kind: BTreeMap<String, String>,
     invalid: String,
-    /// Keeps an in-process mock Hub running as long as this value lives.
-    _mock: Option<MockHub>,
 }
 
-impl KnownHub {
-    /// Starts an in-process mock Hub with the seeded world.
-    pub fn start_mock() -> std::io::Result<KnownHub> {
-        let mock = MockHub::start()?;
-        let tokens = mock
-            .tokens()
-            .into_iter()
-            .map(|t| (t.kind.as_str().to_string(), t.value))
-            .collect();
-        let user = mock
-            .state()
-            .tokens()
-            .into_iter()
-            .find(|t| t.kind == TokenKind::Read)
-            .map(|t| t.user)
-            .unwrap_or_default();
-        Ok(KnownHub {
-            endpoint: mock.url().to_string(),
-            user,
-            tokens,
-            invalid: MockHub::invalid_token(),
-            _mock: Some(mock),
-        })
-    }
-
-    /// A mock Hub already running at `url`: its tokens come from its admin API (`GET /__mock/tokens`).
-    pub fn connect(url: &str) -> Result<KnownHub, String> {
-        let endpoint = url.trim_end_matches('/').to_string();
-        let list: Vec<crate::hub::TokenInfo> = reqwest::blocking::get(format!("{endpoint}/__mock/tokens"))
-            .and_then(|r| r.error_for_status())
-            .and_then(|r| r.json())
-            .map_err(|e| {
-                format!("{endpoint}/__mock/tokens: {e}; --hub must be a mock Hub started with `mdbook-hubcheck mock-hub`")
-            })?;
+impl Tokens {
+    fn from_list(list: Vec<TokenInfo>) -> Option<Tokens> {
         let user = list
             .iter()
-            .find(|t| t.kind == TokenKind::Read)
-            .map(|t| t.user.clone())
-            .ok_or_else(|| format!("{endpoint}: the mock Hub has no read token"))?;
-        Ok(KnownHub {
-            endpoint,
+            .find(|t| t.kind == TokenKind::Read)?
+            .user
+            .clone();
+        Some(Tokens {
             user,
-            tokens: list
+            by_kind: list
                 .into_iter()
                 .map(|t| (t.kind.as_str().to_string(), t.value))
                 .collect(),
             invalid: MockHub::invalid_token(),
-            _mock: None,
         })
+    }
+
+    fn get(&self, choice: TokenChoice) -> Option<String> {
+        match choice {
+            TokenChoice::None => None,
+            TokenChoice::Invalid => Some(self.invalid.clone()),
+            other => seeded_kind(other).and_then(|k| self.by_kind.get(k.as_str()).cloned()),
+        }
     }
 }
 
-impl HubWorld for KnownHub {
+/// An in-process mock Hub that lives as long as its case.
+struct LocalHub {
+    hub: MockHub,
+    tokens: Tokens,
+}
+
+impl LocalHub {
+    fn new(hub: MockHub) -> LocalHub {
+        let tokens = Tokens::from_list(hub.state().tokens()).unwrap_or_else(|| Tokens {
+            user: String::new(),
+            by_kind: BTreeMap::new(),
+            invalid: MockHub::invalid_token(),
+        });
+        LocalHub { hub, tokens }
+    }
+}
+
+impl HubWorld for LocalHub {
+    fn endpoint(&self) -> String {
+        self.hub.url().to_string()
+    }
+
+    fn user(&self) -> String {
+        self.tokens.user.clone()
+    }
+
+    fn token(&self, choice: TokenChoice) -> Option<String> {
+        self.tokens.get(choice)
+    }
+
+    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error> {
+        // The Hub listens inside the case's network, out of the harness's reach: answer through
+        // the same state the approval page changes.
+        let state = self.hub.state();
+        let result = if approve {
+            state.approve_device_code(user_code, Some(&self.tokens.user))
+        } else {
+            state.deny_device_code(user_code)
+        };
+        result.map_err(|e| Error::Hub {
+            endpoint: self.endpoint(),
+            message: format!("answering the browser login {user_code}: {e}"),
+        })
+    }
+
+    fn requests(&self) -> Result<Vec<LoggedRequest>, Error> {
+        Ok(self.hub.request_log())
+    }
+}
+
+/// A mock Hub started with `mdbook-hubcheck mock-hub`, known by its admin API.
+#[derive(Clone)]
+pub struct RemoteHub {
+    endpoint: String,
+    tokens: Tokens,
+}
+
+impl RemoteHub {
+    /// Checks that `url` is a mock Hub (`GET /__mock/tokens`) and learns its tokens.
+    fn connect(url: &str) -> Result<RemoteHub, Error> {
+        let endpoint = url.trim_end_matches('/').to_string();
+        let fail = |message: String| Error::Hub {
+            endpoint: endpoint.clone(),
+            message,
+        };
+        let list: Vec<TokenInfo> = reqwest::blocking::get(format!("{endpoint}/__mock/tokens"))
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| {
+                fail(format!(
+                    "GET /__mock/tokens: {e}; --hub must be a mock Hub started with `mdbook-hubcheck mock-hub`"
+                ))
+            })?;
+        let tokens =
+            Tokens::from_list(list).ok_or_else(|| fail("the mock Hub has no read token".into()))?;
+        Ok(RemoteHub { endpoint, tokens })
+    }
+
+    /// Puts the Hub back to its seed (tokens keep their values) and empties its request log.
+    fn reset(&self) -> Result<(), Error> {
+        self.post("/__mock/reset", &[])
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Result<(), Error> {
+        let url = format!("{}{path}", self.endpoint);
+        let response = reqwest::blocking::Client::new()
+            .post(&url)
+            .form(form)
+            .send()
+            .map_err(|e| self.error(format!("POST {path}: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.error(format!("POST {path} answered {}", response.status())))
+        }
+    }
+
+    fn error(&self, message: String) -> Error {
+        Error::Hub {
+            endpoint: self.endpoint.clone(),
+            message,
+        }
+    }
+}
+
+/// A remote Hub as one case sees it: its own endpoint may be a forwarder inside the case's network.
+struct RemoteWorld {
+    remote: RemoteHub,
+    endpoint: String,
+}
+
+impl HubWorld for RemoteWorld {
     fn endpoint(&self) -> String {
         self.endpoint.clone()
     }
 
     fn user(&self) -> String {
-        self.user.clone()
+        self.remote.tokens.user.clone()
     }
 
     fn token(&self, choice: TokenChoice) -> Option<String> {
-        match choice {
-            TokenChoice::None => None,
-            TokenChoice::Invalid => Some(self.invalid.clone()),
-            other => seeded_kind(other).and_then(|k| self.tokens.get(k.as_str()).cloned()),
-        }
+        self.remote.tokens.get(choice)
     }
 
-    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), String> {
-        submit_device_form(&self.endpoint, &self.user, user_code, approve)
+    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error> {
+        // The approval page's form, as a person's browser sends it.
+        let action = if approve { "approve" } else { "deny" };
+        let user = self.user();
+        self.remote.post(
+            "/login/device",
+            &[
+                ("user_code", user_code),
+                ("user", &user),
+                ("action", action),
+            ],
+        )
+    }
+
+    fn requests(&self) -> Result<Vec<LoggedRequest>, Error> {
+        reqwest::blocking::get(format!("{}/__mock/requests", self.remote.endpoint))
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| self.remote.error(format!("GET /__mock/requests: {e}")))
     }
 }

@@ -84,6 +84,12 @@ pub struct Scenario {
     pub not_output: Vec<String>,
     /// The Python exception class the run must end with.
     pub exception: Option<String>,
+    /// `false` for the rare snippet that must not send the token it was handed; by default the
+    /// Hub must see the handed token in at least one request.
+    pub token_sent: Option<bool>,
+    /// Hosts other than the Hub that the snippet is expected to try to reach (the attempts are
+    /// still refused); an attempt to reach any other host fails the scenario.
+    pub network_attempts: Vec<String>,
 }
 
 /// The tokens a scenario can ask for: the mock Hub's seeded kinds, an unknown one, or none.

@@ -11,5 +11,5 @@ pub mod extract;
 pub mod scan;
 
 pub use annotation::{Annotation, Scenario};
-pub use extract::{OutputBlock, Snippet, extract_book, extract_chapter};
+pub use extract::{ExtractError, OutputBlock, Snippet, extract_book, extract_chapter};
 pub use scan::{CodeBlock, RawAnnotation, ScanError, scan};

@@ -73,7 +73,7 @@ pub fn select(report: &Report, file: &str, index: usize, hash: &str) -> Badge {
     }
     let failed: Vec<String> = same
         .iter()
-        .filter(|r| r.status == Status::Failed)
+        .filter(|r| r.status != Status::Passed)
         .map(|r| r.scenario.clone())
         .collect();
     if failed.is_empty() {
@@ -155,6 +155,7 @@ mod tests {
 
     fn report(results: Vec<ReportResult>) -> Report {
         Report {
+            isolation: None,
             version: 1,
             generated_at: "2026-11-29T10:00:00Z".into(),
             hub: "mock".into(),

@@ -144,6 +144,7 @@ fn write_report(root: &Path) {
         version: 1,
         generated_at: "2026-11-29T10:00:00Z".into(),
         hub: "mock".into(),
+        isolation: None,
         clients: [("python", "3.11.7"), ("huggingface_hub", "2.4.0")]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -1,4 +1,5 @@
-"""Turns a plain Python process into the simulated Colab notebook before any snippet code runs."""
+"""Turns a plain Python process into the simulated Colab notebook before any snippet code runs
+(imported by the harness's sitecustomize when the run is a Colab cell)."""
 
 import builtins
 import json

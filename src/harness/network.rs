@@ -1,0 +1,532 @@
+//! No way out: every case runs where it can reach its own mock Hub and nothing else, and every
+//! attempt to reach another host is refused and recorded.
+//!
+//! Two layers:
+//!
+//! - **Isolation**, the strongest the machine allows. [`Isolation::Namespace`]: each case gets a
+//!   network namespace of its own (Linux, root or user namespaces), holding only a loopback
+//!   interface; its Hub listens inside it, and every process of the case enters it through
+//!   `nsenter`. Nothing can leave it, whatever the program. [`Isolation::Proxy`], where no
+//!   namespace can be made: the proxy variables that every client here honours (`HTTP_PROXY`,
+//!   `HTTPS_PROXY`, `ALL_PROXY`, lower-case too, with `NO_PROXY` for loopback) point at a small
+//!   proxy of the case that refuses every request and records its host.
+//! - **Recording**, in every Python process (the clients, `hf`, the snippets): an audit hook loaded
+//!   by `sitecustomize` refuses name lookups of other hosts and connections to other addresses
+//!   before the system sees them, with the errors an offline machine gives, and writes each one to
+//!   the case's attempt log. So Python behaves the same under both isolations.
+//!
+//! `HUBCHECK_ISOLATION=proxy` forces the fallback (to test it on a machine that has namespaces).
+
+use std::fs::{self, File};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// How long an accept loop sleeps when no connection waits.
+const ACCEPT_POLL: Duration = Duration::from_millis(5);
+
+/// The variables that point clients at a proxy.
+const PROXY_VARS: [&str; 6] = [
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+];
+
+/// How a run keeps its snippets off the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Isolation {
+    /// A network namespace per case, with only a loopback interface.
+    Namespace,
+    /// The proxy variables, pointed at a refusing proxy per case.
+    Proxy,
+}
+
+impl Isolation {
+    /// The strongest isolation this machine allows: a namespace when one can be made and entered.
+    pub fn detect() -> Isolation {
+        if std::env::var("HUBCHECK_ISOLATION").is_ok_and(|v| v == "proxy") {
+            return Isolation::Proxy;
+        }
+        if nsenter().is_some() && NetNamespace::create().is_ok() {
+            Isolation::Namespace
+        } else {
+            Isolation::Proxy
+        }
+    }
+
+    /// One line for the start of a run and the docs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Isolation::Namespace => {
+                "a network namespace per scenario (only loopback inside; the mock Hub listens there)"
+            }
+            Isolation::Proxy => {
+                "proxy variables pointed at a refusing proxy (no network namespace could be made here)"
+            }
+        }
+    }
+}
+
+/// An attempt of a snippet to reach a host other than its Hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// The host name or address.
+    pub host: String,
+    /// The port, when known.
+    pub port: Option<u16>,
+    /// How it was seen: `name lookup`, `connection`, `proxy request`.
+    pub via: String,
+}
+
+/// The network of one case: where its Hub listens, how its processes are started, and what they
+/// tried to reach.
+pub struct CaseNetwork {
+    isolation: Isolation,
+    namespace: Option<NetNamespace>,
+    proxy: Option<RefusingProxy>,
+    forwarders: Mutex<Vec<Forwarder>>,
+    site: PathBuf,
+    attempt_log: PathBuf,
+}
+
+impl CaseNetwork {
+    /// Prepares a case's network; `dir` (the case's sandbox) receives the Python hook and the
+    /// attempt log.
+    pub fn new(isolation: Isolation, dir: &Path) -> io::Result<CaseNetwork> {
+        let site = dir.join("hubcheck-site");
+        fs::create_dir_all(&site)?;
+        fs::write(site.join("sitecustomize.py"), SITECUSTOMIZE)?;
+        fs::write(site.join("_hubcheck_network.py"), NETWORK_HOOK)?;
+        let (namespace, proxy) = match isolation {
+            Isolation::Namespace => (Some(NetNamespace::create()?), None),
+            Isolation::Proxy => (None, Some(RefusingProxy::start()?)),
+        };
+        Ok(CaseNetwork {
+            isolation,
+            namespace,
+            proxy,
+            forwarders: Mutex::new(Vec::new()),
+            site,
+            attempt_log: dir.join("network-attempts.jsonl"),
+        })
+    }
+
+    /// The isolation in use.
+    pub fn isolation(&self) -> Isolation {
+        self.isolation
+    }
+
+    /// A listener on a free loopback port that the case's processes can reach.
+    pub fn bind_loopback(&self) -> io::Result<TcpListener> {
+        match &self.namespace {
+            Some(ns) => ns.bind_loopback(),
+            None => TcpListener::bind(("127.0.0.1", 0)),
+        }
+    }
+
+    /// The URL under which the case's processes reach `url` (a loopback service of the harness):
+    /// itself without a namespace, a forwarder inside the namespace with one.
+    pub fn reach(&self, url: &str) -> io::Result<String> {
+        if self.namespace.is_none() {
+            return Ok(url.to_string());
+        }
+        let target = url
+            .strip_prefix("http://")
+            .and_then(|rest| rest.split('/').next())
+            .and_then(|host| std::net::ToSocketAddrs::to_socket_addrs(host).ok()?.next())
+            .ok_or_else(|| {
+                io::Error::other(format!("{url}: not an http:// URL with a host and port"))
+            })?;
+        let forwarder = Forwarder::start(self.bind_loopback()?, target)?;
+        let inside = format!("http://{}", forwarder.addr);
+        self.forwarders
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(forwarder);
+        Ok(inside)
+    }
+
+    /// The program and arguments that run `program args` in the case's network.
+    pub fn wrap(&self, program: PathBuf, args: Vec<String>) -> (PathBuf, Vec<String>) {
+        match (&self.namespace, nsenter()) {
+            (Some(ns), Some(nsenter)) => {
+                let mut wrapped = vec![format!("--net={}", ns.path().display()), "--".into()];
+                wrapped.push(program.display().to_string());
+                wrapped.extend(args);
+                (nsenter, wrapped)
+            }
+            _ => (program, args),
+        }
+    }
+
+    /// Variables every process of the case gets: the Python hook and its log, and with the proxy
+    /// isolation the proxy variables. `python_path` is what else belongs on `PYTHONPATH`.
+    pub fn environment(&self, python_path: &[PathBuf]) -> Vec<(String, String)> {
+        let mut paths = vec![self.site.display().to_string()];
+        paths.extend(python_path.iter().map(|p| p.display().to_string()));
+        let mut env = vec![
+            ("PYTHONPATH".to_string(), paths.join(":")),
+            (
+                "HUBCHECK_NETWORK_LOG".to_string(),
+                self.attempt_log.display().to_string(),
+            ),
+        ];
+        if let Some(proxy) = &self.proxy {
+            let url = format!("http://{}", proxy.addr);
+            env.extend(PROXY_VARS.iter().map(|k| (k.to_string(), url.clone())));
+            for key in ["NO_PROXY", "no_proxy"] {
+                env.push((key.into(), "127.0.0.1,localhost,::1".into()));
+            }
+            env.push((
+                "HUBCHECK_PROXY_VARS".into(),
+                format!("{} NO_PROXY no_proxy", PROXY_VARS.join(" ")),
+            ));
+        }
+        env
+    }
+
+    /// Every attempt recorded so far, in the order seen (Python hook first, then the proxy).
+    pub fn attempts(&self) -> Vec<Attempt> {
+        let mut found: Vec<Attempt> = fs::read_to_string(&self.attempt_log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect();
+        if let Some(proxy) = &self.proxy {
+            found.extend(proxy.attempts());
+        }
+        found
+    }
+}
+
+/// `nsenter`, when the machine has it.
+fn nsenter() -> Option<PathBuf> {
+    ["/usr/bin/nsenter", "/bin/nsenter", "/usr/sbin/nsenter"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// A network namespace, kept alive by an open handle to it.
+struct NetNamespace {
+    handle: File,
+}
+
+impl NetNamespace {
+    /// Makes a namespace with its loopback interface up, on a thread of its own (a namespace
+    /// belongs to the thread that made it; the harness's threads stay where they are).
+    fn create() -> io::Result<NetNamespace> {
+        thread::spawn(|| -> io::Result<NetNamespace> {
+            // SAFETY: plain system calls on this thread only; no memory is shared with them.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            loopback_up()?;
+            Ok(NetNamespace {
+                handle: File::open("/proc/thread-self/ns/net")?,
+            })
+        })
+        .join()
+        .map_err(|_| io::Error::other("the thread making a network namespace panicked"))?
+    }
+
+    /// The path through which other processes enter the namespace (valid while `self` lives).
+    fn path(&self) -> PathBuf {
+        PathBuf::from(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            self.handle.as_raw_fd()
+        ))
+    }
+
+    /// Binds a loopback listener inside the namespace; the socket stays there after the thread
+    /// that made it is gone.
+    fn bind_loopback(&self) -> io::Result<TcpListener> {
+        let fd = self.handle.as_raw_fd();
+        thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    // SAFETY: `fd` is an open namespace handle; setns only moves this thread.
+                    if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    TcpListener::bind(("127.0.0.1", 0))
+                })
+                .join()
+                .map_err(|_| io::Error::other("the thread binding in a namespace panicked"))?
+        })
+    }
+}
+
+/// Brings up `lo` in the calling thread's network namespace.
+fn loopback_up() -> io::Result<()> {
+    // SAFETY: a zeroed ifreq is valid; the ioctls read and write only that struct.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut request: libc::ifreq = std::mem::zeroed();
+        for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
+            *slot = *byte as libc::c_char;
+        }
+        let mut result = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut request);
+        if result == 0 {
+            request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
+            result = libc::ioctl(fd, libc::SIOCSIFFLAGS, &request);
+        }
+        let error = io::Error::last_os_error();
+        libc::close(fd);
+        if result != 0 {
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// Accepts connections on a thread until dropped, handing each to `handle` on a thread of its own.
+struct AcceptLoop {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl AcceptLoop {
+    fn start(
+        listener: TcpListener,
+        handle: impl Fn(TcpStream) + Send + Sync + 'static,
+    ) -> io::Result<AcceptLoop> {
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let handle = Arc::new(handle);
+        let thread = thread::Builder::new()
+            .name("case-network".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::Relaxed) {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            let handle = Arc::clone(&handle);
+                            let _ = stream.set_nonblocking(false);
+                            thread::spawn(move || handle(stream));
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            thread::sleep(ACCEPT_POLL)
+                        }
+                        Err(_) => thread::sleep(ACCEPT_POLL),
+                    }
+                }
+            })?;
+        Ok(AcceptLoop {
+            addr,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for AcceptLoop {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Passes bytes between a listener inside a namespace and a service outside it.
+struct Forwarder {
+    addr: SocketAddr,
+    _accept: AcceptLoop,
+}
+
+impl Forwarder {
+    fn start(listener: TcpListener, target: SocketAddr) -> io::Result<Forwarder> {
+        let accept = AcceptLoop::start(listener, move |inside| {
+            if let Ok(outside) = TcpStream::connect(target) {
+                pipe_both_ways(inside, outside);
+            }
+        })?;
+        Ok(Forwarder {
+            addr: accept.addr,
+            _accept: accept,
+        })
+    }
+}
+
+/// Copies each way until both sides close.
+fn pipe_both_ways(a: TcpStream, b: TcpStream) {
+    let (Ok(mut a2), Ok(mut b2)) = (a.try_clone(), b.try_clone()) else {
+        return;
+    };
+    let (mut a, mut b) = (a, b);
+    let up = thread::spawn(move || {
+        let _ = io::copy(&mut a, &mut b2);
+        let _ = b2.shutdown(Shutdown::Write);
+    });
+    let _ = io::copy(&mut b, &mut a2);
+    let _ = a2.shutdown(Shutdown::Write);
+    let _ = up.join();
+}
+
+/// An HTTP proxy that refuses every request and records the host it was asked for.
+struct RefusingProxy {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Attempt>>>,
+    _accept: AcceptLoop,
+}
+
+impl RefusingProxy {
+    fn start() -> io::Result<RefusingProxy> {
+        let seen: Arc<Mutex<Vec<Attempt>>> = Arc::default();
+        let record = Arc::clone(&seen);
+        let accept = AcceptLoop::start(TcpListener::bind(("127.0.0.1", 0))?, move |stream| {
+            if let Some(attempt) = refuse(stream) {
+                record
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(attempt);
+            }
+        })?;
+        Ok(RefusingProxy {
+            addr: accept.addr,
+            seen,
+            _accept: accept,
+        })
+    }
+
+    fn attempts(&self) -> Vec<Attempt> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// Reads a proxy request's first line, answers 403 and returns what it asked for.
+fn refuse(stream: TcpStream) -> Option<Attempt> {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut reader = BufReader::new(stream.try_clone().ok()?.take(8192));
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let attempt = proxy_target(&line);
+    let host = attempt.as_ref().map_or("that host", |a| a.host.as_str());
+    let body = format!(
+        "mdbook-hubcheck: snippets may not reach {host}: a test run has no network but its mock Hub\n"
+    );
+    let mut stream = stream;
+    let _ = write!(
+        stream,
+        "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    attempt
+}
+
+/// The host and port of a proxy request line: `CONNECT host:443 HTTP/1.1` or
+/// `GET http://host/path HTTP/1.1`.
+fn proxy_target(line: &str) -> Option<Attempt> {
+    let mut words = line.split_whitespace();
+    let method = words.next()?;
+    let target = words.next()?;
+    let authority = if method.eq_ignore_ascii_case("CONNECT") {
+        target
+    } else {
+        let rest = target.split_once("://")?.1;
+        rest.split('/').next()?
+    };
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(']') || authority.starts_with('[') => {
+            (host, port.parse().ok())
+        }
+        _ => (authority, None),
+    };
+    Some(Attempt {
+        host: host.trim_matches(['[', ']']).to_string(),
+        port,
+        via: "proxy request".into(),
+    })
+}
+
+/// Loaded by every Python process of a case before the snippet's code.
+const SITECUSTOMIZE: &str = include_str!("python/site/sitecustomize.py");
+
+/// The audit hook that refuses and records network attempts.
+const NETWORK_HOOK: &str = include_str!("python/site/_hubcheck_network.py");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_request_lines_name_their_host() {
+        let connect = proxy_target("CONNECT github.com:443 HTTP/1.1\r\n").unwrap();
+        assert_eq!(
+            (connect.host.as_str(), connect.port),
+            ("github.com", Some(443))
+        );
+        let get = proxy_target("GET http://example.org/x HTTP/1.1\r\n").unwrap();
+        assert_eq!((get.host.as_str(), get.port), ("example.org", None));
+        let v6 = proxy_target("CONNECT [2001:db8::1]:443 HTTP/1.1").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("2001:db8::1", Some(443)));
+        assert!(proxy_target("garbage").is_none());
+    }
+
+    #[test]
+    fn the_refusing_proxy_answers_403_and_records_the_host() {
+        let proxy = RefusingProxy::start().unwrap();
+        let mut stream = TcpStream::connect(proxy.addr).unwrap();
+        stream
+            .write_all(b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+        assert!(answer.contains("example.org"), "{answer}");
+        assert_eq!(proxy.attempts()[0].host, "example.org");
+    }
+
+    #[test]
+    fn a_namespace_reaches_only_its_own_loopback() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 || std::env::var_os("HUBCHECK_ISOLATION").is_some() {
+            // Without root no namespace can be made: the run falls back to the proxy (tested
+            // above) and says so.
+            assert_eq!(Isolation::detect(), Isolation::Proxy);
+            return;
+        }
+        assert_eq!(Isolation::detect(), Isolation::Namespace);
+        let dir = tempfile::tempdir().unwrap();
+        let network = CaseNetwork::new(Isolation::Namespace, dir.path()).unwrap();
+        let inside = network.bind_loopback().unwrap();
+        let outside = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let (program, args) = network.wrap(
+            "/bin/bash".into(),
+            vec![
+                "-c".into(),
+                format!(
+                    "exec 3<>/dev/tcp/127.0.0.1/{} && echo inside-ok; exec 4<>/dev/tcp/127.0.0.1/{} && echo outside-reached",
+                    inside.local_addr().unwrap().port(),
+                    outside.local_addr().unwrap().port()
+                ),
+            ],
+        );
+        let output = std::process::Command::new(program)
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("inside-ok"), "{output:?}");
+        assert!(!stdout.contains("outside-reached"), "{output:?}");
+    }
+}
