@@ -28,6 +28,9 @@ pub trait HubWorld: Send + Sync {
     fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error>;
     /// Every request the Hub served in this case so far, oldest first (never with token values).
     fn requests(&self) -> Result<Vec<LoggedRequest>, Error>;
+    /// An OAuth token pair of the account, as a browser login gives it, whose access token
+    /// stops working after `expires_in` seconds: `(access_token, refresh_token)`.
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error>;
 }
 
 /// Where cases get their Hub from.
@@ -186,6 +189,18 @@ impl HubWorld for LocalHub {
     fn requests(&self) -> Result<Vec<LoggedRequest>, Error> {
         Ok(self.hub.request_log())
     }
+
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+        let grant = self
+            .hub
+            .state()
+            .mint_oauth_grant(&self.tokens.user, expires_in)
+            .map_err(|e| Error::Hub {
+                endpoint: self.endpoint(),
+                message: format!("minting a browser-login token: {e}"),
+            })?;
+        Ok((grant.access_token, grant.refresh_token))
+    }
 }
 
 /// A mock Hub started with `mdbook-hubcheck mock-hub`, known by its admin API.
@@ -281,5 +296,17 @@ impl HubWorld for RemoteWorld {
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
             .map_err(|e| self.remote.error(format!("GET /__mock/requests: {e}")))
+    }
+
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+        let url = format!("{}/__mock/oauth/grants", self.remote.endpoint);
+        let grant: crate::hub::state::OAuthGrant = reqwest::blocking::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({"user": self.user(), "expires_in": expires_in}))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| self.remote.error(format!("POST /__mock/oauth/grants: {e}")))?;
+        Ok((grant.access_token, grant.refresh_token))
     }
 }
