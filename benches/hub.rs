@@ -1,24 +1,35 @@
-//! Throughput of the mock Hub, printed side by side with a bare axum hello-world in the same setup.
+//! Throughput of the mock Hub, side by side with a bare axum server answering the same JSON, in
+//! one run with one load generator.
 //!
-//! Run with `cargo bench --bench hub` (add `--profile dev` for a quick, unoptimised run). Not a
-//! test: it prints figures, which `docs/benchmarks.md` records. Two measurements:
+//! Run with `cargo bench --bench hub` (add `--profile dev` for a quick, less optimised run). Needs
+//! `wrk` (`apt-get install wrk`). Not a test: it prints figures, which `docs/benchmarks.md`
+//! records. Two measurements:
 //!
-//! 1. requests/s of `GET /api/whoami-v2` (with a token) against `GET /` on a hello-world server;
-//!    both servers run on their own 2-worker tokio runtime thread, the client is reqwest with
-//!    `CONCURRENCY` tasks on a separate 2-worker runtime, all over loopback;
-//! 2. MB/s of one 100 MiB download, with the process's peak RSS (VmHWM) before and after, to show
-//!    the body is streamed rather than held in memory.
+//! 1. `GET /api/whoami-v2` with a token, through `wrk -t2 -c64 --latency`, against the mock Hub
+//!    and against a bare axum server (no middleware, one route) that answers the same body with
+//!    the same `Content-Type`. Both run the way `MockHub` runs (`BackgroundServer`, 2 runtime
+//!    workers). Rounds alternate bare, hub, bare, hub, ... after a warm-up of each, so changes in
+//!    the machine's load hit both; the figures are each server's median round (requests/s, p50
+//!    and p99 latency) and the ratio of the medians;
+//! 2. MB/s of one 100 MiB download (reqwest in this process, bytes discarded), with the process's
+//!    peak RSS (VmHWM) before and after, to show the body is streamed rather than held in memory.
 
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 use axum::Router;
+use axum::http::header;
 use axum::routing::get;
 use mdbook_hubcheck::hub::{MockHub, NewFile, NewRepo, TokenKind};
+use mdbook_hubcheck::server::BackgroundServer;
 
-const CONCURRENCY: usize = 32;
-const WARMUP: Duration = Duration::from_millis(500);
-const MEASURE: Duration = Duration::from_secs(3);
 const DOWNLOAD_BYTES: u64 = 100 * 1024 * 1024;
+/// wrk's settings: 2 threads, 64 connections.
+const WRK_THREADS: &str = "2";
+const WRK_CONNECTIONS: &str = "64";
+/// Seconds per measured round, and rounds per server.
+const ROUND_SECS: u32 = 4;
+const ROUNDS: usize = 3;
 
 /// Peak resident set size of this process in KiB, from /proc/self/status.
 fn vm_hwm_kib() -> u64 {
@@ -33,62 +44,76 @@ fn vm_hwm_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Starts a hello-world axum server the same way `MockHub` starts: its own 2-worker runtime on a
-/// thread. Returns its URL; the thread lives until the process exits.
-fn start_hello() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            let app = Router::new().route("/", get(|| async { "Hello, World!" }));
-            axum::serve(listener, app).await.expect("serve");
-        });
-    });
-    format!("http://{addr}")
+/// A bare axum server that answers `body` as JSON on `/api/whoami-v2`, run like `MockHub`.
+fn start_bare(body: Vec<u8>) -> BackgroundServer {
+    let body = axum::body::Bytes::from(body);
+    let app = Router::new().route(
+        "/api/whoami-v2",
+        get(move || {
+            let body = body.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+        }),
+    );
+    BackgroundServer::start_on(app, "127.0.0.1:0".parse().unwrap(), 2).expect("bare server")
 }
 
-/// Requests per second from `CONCURRENCY` tasks hammering `url` for `MEASURE`.
-async fn load(url: String, token: Option<String>) -> f64 {
-    let client = reqwest::Client::new();
-    let run = |until: Instant| {
-        let tasks: Vec<_> = (0..CONCURRENCY)
-            .map(|_| {
-                let (client, url, token) = (client.clone(), url.clone(), token.clone());
-                tokio::spawn(async move {
-                    let mut n = 0u64;
-                    while Instant::now() < until {
-                        let mut req = client.get(&url);
-                        if let Some(t) = &token {
-                            req = req.bearer_auth(t);
-                        }
-                        let resp = req.send().await.expect("request");
-                        assert!(resp.status().is_success(), "{}", resp.status());
-                        resp.bytes().await.expect("body");
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        async move {
-            let mut total = 0;
-            for t in tasks {
-                total += t.await.expect("task");
-            }
-            total
-        }
+/// One wrk round's figures.
+#[derive(Clone, Copy, Debug)]
+struct Round {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+/// Parses a wrk latency like `1.23ms`, `456.00us` or `1.02s` into milliseconds.
+fn parse_latency(text: &str) -> Option<f64> {
+    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    Some(match unit {
+        "us" => number / 1e3,
+        "ms" => number,
+        "s" => number * 1e3,
+        "m" => number * 60e3,
+        _ => return None,
+    })
+}
+
+/// Runs wrk against `url` for `secs` seconds and parses its report.
+fn wrk(url: &str, token: &str, secs: u32) -> Round {
+    let output = Command::new("wrk")
+        .args(["-t", WRK_THREADS, "-c", WRK_CONNECTIONS, "--latency"])
+        .arg(format!("-d{secs}s"))
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .arg(url)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("this benchmark needs wrk (apt-get install wrk): {e}");
+        });
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "wrk failed: {text}");
+    assert!(
+        !text.contains("Non-2xx"),
+        "the server answered errors: {text}"
+    );
+    let field = |prefix: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))
+            .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no `{prefix}` in wrk's output: {text}"))
     };
-    run(Instant::now() + WARMUP).await;
-    let start = Instant::now();
-    let total = run(start + MEASURE).await;
-    total as f64 / start.elapsed().as_secs_f64()
+    Round {
+        rps: field("Requests/sec:").parse().expect("requests/s"),
+        p50_ms: parse_latency(&field("50%")).expect("p50"),
+        p99_ms: parse_latency(&field("99%")).expect("p99"),
+    }
+}
+
+/// The round with the median requests/s.
+fn median(rounds: &mut [Round]) -> Round {
+    rounds.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    rounds[rounds.len() / 2]
 }
 
 /// Downloads `url` chunk by chunk, discarding the bytes; returns (bytes, seconds).
@@ -115,25 +140,66 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let hello = start_hello();
     let hub = MockHub::start().expect("mock hub");
     let token = hub.token(TokenKind::Read);
+    let hub_url = format!("{}/api/whoami-v2", hub.url());
+
+    // The bare server answers exactly what the mock Hub answers for this token.
+    let body = client_rt.block_on(async {
+        reqwest::Client::new()
+            .get(&hub_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("whoami")
+            .bytes()
+            .await
+            .expect("body")
+            .to_vec()
+    });
+    let body_len = body.len();
+    let bare = start_bare(body);
+    let bare_url = format!("{}/api/whoami-v2", bare.url());
 
     println!(
-        "machine: {} CPUs available to this process",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "machine: {} CPUs available to this process; load average {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     println!(
-        "client: reqwest, {CONCURRENCY} concurrent tasks, {MEASURE:?} after {WARMUP:?} warm-up, loopback"
+        "load generator: wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, {ROUNDS} rounds of {ROUND_SECS} s per server, alternating, after a 1 s warm-up of each; body {body_len} bytes"
     );
-    let hello_rps = client_rt.block_on(load(format!("{hello}/"), None));
-    let hub_rps = client_rt.block_on(load(
-        format!("{}/api/whoami-v2", hub.url()),
-        Some(token.clone()),
-    ));
-    println!("hello-world GET /          : {hello_rps:>10.0} req/s");
-    println!("mock hub GET /api/whoami-v2: {hub_rps:>10.0} req/s");
-    println!("ratio hub / hello-world    : {:>10.2}", hub_rps / hello_rps);
+    wrk(&bare_url, &token, 1);
+    wrk(&hub_url, &token, 1);
+    let (mut bare_rounds, mut hub_rounds) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        bare_rounds.push(wrk(&bare_url, &token, ROUND_SECS));
+        hub_rounds.push(wrk(&hub_url, &token, ROUND_SECS));
+    }
+    let show = |rounds: &[Round]| {
+        rounds
+            .iter()
+            .map(|r| format!("{:.0}", r.rps))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!("bare axum rounds (req/s)   : {}", show(&bare_rounds));
+    println!("mock hub rounds (req/s)    : {}", show(&hub_rounds));
+    let (b, h) = (median(&mut bare_rounds), median(&mut hub_rounds));
+    println!(
+        "bare axum, same JSON       : {:>10.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
+        b.rps, b.p50_ms, b.p99_ms
+    );
+    println!(
+        "mock hub GET /api/whoami-v2: {:>10.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
+        h.rps, h.p50_ms, h.p99_ms
+    );
+    println!("ratio hub / bare (medians) : {:>10.2}", h.rps / b.rps);
 
     let state = hub.state();
     let prepare = Instant::now();
@@ -152,17 +218,21 @@ fn main() {
         "hashing a generated 100 MiB file: {:.2} s",
         prepare.elapsed().as_secs_f64()
     );
-    let hwm_before = vm_hwm_kib();
     let url = format!("{}/unidive-student/big/resolve/main/blob.bin", hub.url());
-    let (bytes, secs) = client_rt.block_on(download(url, token));
+    let hwm_before = vm_hwm_kib();
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let (bytes, secs) = client_rt.block_on(download(url.clone(), token.clone()));
+        assert_eq!(bytes, DOWNLOAD_BYTES);
+        best = best.min(secs);
+    }
     let hwm_after = vm_hwm_kib();
-    assert_eq!(bytes, DOWNLOAD_BYTES);
     println!(
-        "download 100 MiB           : {:>10.1} MB/s ({secs:.2} s)",
-        bytes as f64 / 1e6 / secs
+        "download 100 MiB (best of 3): {:>8.1} MB/s ({best:.3} s)",
+        DOWNLOAD_BYTES as f64 / 1e6 / best
     );
     println!(
-        "peak RSS (VmHWM, server and client in one process): {:.1} MiB before, {:.1} MiB after (+{:.1} MiB for a {} MiB file)",
+        "peak RSS (VmHWM, server and client in one process): {:.1} MiB before, {:.1} MiB after (+{:.1} MiB for three {} MiB downloads)",
         hwm_before as f64 / 1024.0,
         hwm_after as f64 / 1024.0,
         (hwm_after.saturating_sub(hwm_before)) as f64 / 1024.0,

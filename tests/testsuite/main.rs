@@ -20,5 +20,8 @@ mod harness;
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 
+/// Chromium for the widget tests: installed once when missing, where the machine allows.
+mod chromium;
+
 /// The token checker and badges in headless Chromium, against the mock Hub.
 mod widgets;
