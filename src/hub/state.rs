@@ -268,6 +268,38 @@ impl HubState {
         }
     }
 
+    /// [`HubState::identify`] and [`HubState::describe_auth`] under one read lock, plus whether
+    /// the world has pending faults or moved repositories (so the request may need an early
+    /// answer): what the request-log middleware needs for every request.
+    pub fn arrival(&self, headers: &HeaderMap) -> (Caller, RequestAuth, bool) {
+        let world = self.read();
+        let early = !world.faults.is_empty() || !world.moved.is_empty();
+        let Some(raw) = headers.get(AUTHORIZATION) else {
+            return (Caller::Anonymous, RequestAuth::Anonymous, early);
+        };
+        let value = raw
+            .to_str()
+            .ok()
+            .and_then(|t| t.split_at_checked(7))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer "))
+            .map(|(_, v)| v);
+        match value.and_then(|v| world.tokens.get(v)) {
+            Some(t) => {
+                let auth = RequestAuth::Token {
+                    kind: t.kind(),
+                    display_name: t.display_name.clone(),
+                };
+                let caller = if t.usable_at(unix_now()) {
+                    Caller::Token(t.clone())
+                } else {
+                    Caller::Invalid
+                };
+                (caller, auth, early)
+            }
+            None => (Caller::Invalid, RequestAuth::Invalid, early),
+        }
+    }
+
     /// Puts the world back to what it was at start (tokens keep their values) and clears the
     /// request log.
     pub fn reset(&self) {
