@@ -21,7 +21,6 @@ use axum::Router;
 use axum::http::header;
 use axum::routing::get;
 use mdbook_hubcheck::hub::{MockHub, NewFile, NewRepo, TokenKind};
-use mdbook_hubcheck::server::BackgroundServer;
 
 const DOWNLOAD_BYTES: u64 = 100 * 1024 * 1024;
 /// wrk's settings: 2 threads, 64 connections.
@@ -45,7 +44,7 @@ fn vm_hwm_kib() -> u64 {
 }
 
 /// A bare axum server that answers `body` as JSON on `/api/whoami-v2`, run like `MockHub`.
-fn start_bare(body: Vec<u8>) -> BackgroundServer {
+fn start_bare(body: Vec<u8>) -> String {
     let body = axum::body::Bytes::from(body);
     let app = Router::new().route(
         "/api/whoami-v2",
@@ -54,7 +53,60 @@ fn start_bare(body: Vec<u8>) -> BackgroundServer {
             async move { ([(header::CONTENT_TYPE, "application/json")], body) }
         }),
     );
-    BackgroundServer::start_on(app, "127.0.0.1:0".parse().unwrap(), 2).expect("bare server")
+    serve_named(app, "bare-server")
+}
+
+/// Serves `app` the way `BackgroundServer` does (a 2-worker runtime on its own thread), with its
+/// threads named `name`, so a profiler can tell them from the mock Hub's.
+fn serve_named(app: Router, name: &str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                axum::serve(listener, app).await.expect("serve");
+            })
+        })
+        .expect("thread");
+    format!("http://{addr}")
+}
+
+/// The bare server with the mock Hub's layers added one by one (`HUBCHECK_BENCH_LAYERS=1`): where
+/// the difference between the two goes.
+fn start_layered(body: Vec<u8>, cors: bool, noop_middleware: bool) -> String {
+    use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+    let body = axum::body::Bytes::from(body);
+    let mut app = Router::new().route(
+        "/api/whoami-v2",
+        get(move || {
+            let body = body.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+        }),
+    );
+    if cors {
+        app = app.layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_headers(AllowHeaders::mirror_request()),
+        );
+    }
+    if noop_middleware {
+        app = app.layer(axum::middleware::from_fn(
+            |req: axum::extract::Request, next: axum::middleware::Next| async move {
+                next.run(req).await
+            },
+        ));
+    }
+    serve_named(app, "layered-server")
 }
 
 /// One wrk round's figures.
@@ -159,7 +211,7 @@ fn main() {
     });
     let body_len = body.len();
     let bare = start_bare(body);
-    let bare_url = format!("{}/api/whoami-v2", bare.url());
+    let bare_url = format!("{bare}/api/whoami-v2");
 
     println!(
         "machine: {} CPUs available to this process; load average {}",
@@ -200,6 +252,42 @@ fn main() {
         h.rps, h.p50_ms, h.p99_ms
     );
     println!("ratio hub / bare (medians) : {:>10.2}", h.rps / b.rps);
+
+    if std::env::var_os("HUBCHECK_BENCH_LAYERS").is_some() {
+        let raw = client_rt.block_on(async {
+            reqwest::Client::new()
+                .get(&bare_url)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .to_vec()
+        });
+        let servers = [
+            ("bare + CORS", start_layered(raw.clone(), true, false)),
+            (
+                "bare + no-op from_fn",
+                start_layered(raw.clone(), false, true),
+            ),
+            ("bare + both", start_layered(raw, true, true)),
+        ];
+        for (name, server) in &servers {
+            let url = format!("{server}/api/whoami-v2");
+            let mut pairs = Vec::new();
+            for _ in 0..ROUNDS {
+                let b = wrk(&bare_url, &token, ROUND_SECS).rps;
+                let l = wrk(&url, &token, ROUND_SECS).rps;
+                pairs.push(l / b);
+            }
+            pairs.sort_by(f64::total_cmp);
+            println!(
+                "{name:<22}/ bare, median of paired rounds: {:.2}",
+                pairs[pairs.len() / 2]
+            );
+        }
+    }
 
     let state = hub.state();
     let prepare = Instant::now();

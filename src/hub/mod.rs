@@ -50,9 +50,11 @@ mod request_id_tests {
     }
 }
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -60,6 +62,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::future::RouteFuture;
 use rand::RngExt;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
@@ -104,7 +107,7 @@ pub fn router(state: HubState) -> Router {
             header::LINK,
         ])
         .max_age(Duration::from_secs(86_400));
-    Router::new()
+    let app = Router::new()
         .merge(whoami::routes())
         .merge(oauth::routes())
         .merge(repos::routes())
@@ -116,9 +119,40 @@ pub fn router(state: HubState) -> Router {
         .merge(admin::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::SMALL_BODY_LIMIT))
-        .layer(cors)
         .layer(middleware::from_fn_with_state(state.clone(), track))
-        .with_state(state)
+        .with_state(state);
+    Router::new().fallback_service(CorsForBrowsers {
+        cors: app.clone().layer(cors),
+        plain: app,
+    })
+}
+
+/// Sends requests that carry an `Origin` header (a browser: the token checker) through the CORS
+/// layer, and the others (the Python clients, `hf`, curl) straight to the app. CORS headers mean
+/// nothing without an `Origin`, and the layer cost every request a clone of its settings and three
+/// response headers.
+#[derive(Clone)]
+struct CorsForBrowsers {
+    cors: Router,
+    plain: Router,
+}
+
+impl tower::Service<Request> for CorsForBrowsers {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RouteFuture<Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if req.headers().contains_key(header::ORIGIN) {
+            self.cors.call(req)
+        } else {
+            self.plain.call(req)
+        }
+    }
 }
 
 /// Any path the mock does not serve. A repository id without a namespace

@@ -1,7 +1,9 @@
 //! `GET /api/whoami-v2` (who owns this token and what may it do) and `GET /api/agent-harnesses`
 //! (the registry the `hf` CLI reads at startup; empty, so the CLI keeps its human output).
 
+use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -32,8 +34,22 @@ async fn whoami(State(state): State<HubState>, caller: Caller) -> Result<Respons
         Caller::Invalid => return Err(HubError::InvalidCredentials),
         Caller::Token(t) => t,
     };
-    let world = state.read();
-    Ok(Json(whoami_body(&world, &token)).into_response())
+    // Serialised into a buffer this thread reuses, then copied once into a body of the exact
+    // size: growing a fresh buffer past 1 KiB per request made glibc consolidate its free lists
+    // on every call.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let body = BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let world = state.read();
+        serde_json::to_writer(&mut *buffer, &whoami_body(&world, &token))
+            .map(|()| Bytes::copy_from_slice(buffer))
+    });
+    match body {
+        Ok(bytes) => Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response()),
+        Err(e) => Ok((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
+    }
 }
 
 /// A stable fake object id (24 hex digits) derived from a name.
