@@ -7,10 +7,11 @@
 //!
 //! 1. `GET /api/whoami-v2` with a token, through `wrk -t2 -c64 --latency`, against the mock Hub
 //!    and against a bare axum server (no middleware, one route) that answers the same body with
-//!    the same `Content-Type`. Both run the way `MockHub` runs (`BackgroundServer`, 2 runtime
-//!    workers). Rounds alternate bare, hub, bare, hub, ... after a warm-up of each, so changes in
+//!    the same `Content-Type`. Both run the way `MockHub` runs (a 2-worker runtime on its own
+//!    thread). Rounds alternate bare, hub, bare, hub, ... after a warm-up of each, so changes in
 //!    the machine's load hit both; the figures are each server's median round (requests/s, p50
-//!    and p99 latency) and the ratio of the medians;
+//!    and p99 latency), the ratio of the medians, and the median of the per-pair ratios (each hub
+//!    round against the bare round just before it), the steadiest figure on a shared machine;
 //! 2. MB/s of one 100 MiB download (reqwest in this process, bytes discarded), with the process's
 //!    peak RSS (VmHWM) before and after, to show the body is streamed rather than held in memory.
 
@@ -27,8 +28,8 @@ const DOWNLOAD_BYTES: u64 = 100 * 1024 * 1024;
 const WRK_THREADS: &str = "2";
 const WRK_CONNECTIONS: &str = "64";
 /// Seconds per measured round, and rounds per server.
-const ROUND_SECS: u32 = 4;
-const ROUNDS: usize = 3;
+const ROUND_SECS: u32 = 3;
+const ROUNDS: usize = 5;
 
 /// Peak resident set size of this process in KiB, from /proc/self/status.
 fn vm_hwm_kib() -> u64 {
@@ -242,6 +243,7 @@ fn main() {
     };
     println!("bare axum rounds (req/s)   : {}", show(&bare_rounds));
     println!("mock hub rounds (req/s)    : {}", show(&hub_rounds));
+    let (bare_rounds_in_order, hub_rounds_in_order) = (bare_rounds.clone(), hub_rounds.clone());
     let (b, h) = (median(&mut bare_rounds), median(&mut hub_rounds));
     println!(
         "bare axum, same JSON       : {:>10.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
@@ -251,7 +253,19 @@ fn main() {
         "mock hub GET /api/whoami-v2: {:>10.0} req/s  p50 {:.2} ms  p99 {:.2} ms",
         h.rps, h.p50_ms, h.p99_ms
     );
+    let mut paired: Vec<f64> = hub_rounds_in_order
+        .iter()
+        .zip(&bare_rounds_in_order)
+        .map(|(h, b)| h.rps / b.rps)
+        .collect();
+    paired.sort_by(f64::total_cmp);
     println!("ratio hub / bare (medians) : {:>10.2}", h.rps / b.rps);
+    println!(
+        "ratio hub / bare, median of the {ROUNDS} paired rounds: {:.2} (range {:.2} to {:.2})",
+        paired[paired.len() / 2],
+        paired[0],
+        paired[paired.len() - 1]
+    );
 
     if std::env::var_os("HUBCHECK_BENCH_LAYERS").is_some() {
         let raw = client_rt.block_on(async {
