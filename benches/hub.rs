@@ -29,6 +29,9 @@ const WRK_THREADS: &str = "2";
 const WRK_CONNECTIONS: &str = "64";
 /// Seconds per measured round, and rounds per server.
 const ROUND_SECS: u32 = 3;
+/// Thread names (as /proc shows them, 15 characters at most) of the two servers.
+const BARE_THREADS: &str = "bare-server";
+const HUB_THREADS: &str = "background-serv";
 const ROUNDS: usize = 5;
 
 /// Peak resident set size of this process in KiB, from /proc/self/status.
@@ -54,7 +57,7 @@ fn start_bare(body: Vec<u8>) -> String {
             async move { ([(header::CONTENT_TYPE, "application/json")], body) }
         }),
     );
-    serve_named(app, "bare-server")
+    serve_named(app, BARE_THREADS)
 }
 
 /// Serves `app` the way `BackgroundServer` does (a 2-worker runtime on its own thread), with its
@@ -116,6 +119,42 @@ struct Round {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU time (user + system) of the server's threads per request, in microseconds: what a
+    /// request costs the server, whatever else the machine is doing.
+    cpu_us: f64,
+    /// The user-space part of `cpu_us`.
+    user_us: f64,
+}
+
+/// CPU time (user + system, in clock ticks) of this process's threads whose name starts with
+/// `prefix`, from /proc/self/task/*/stat.
+fn cpu_ticks(prefix: &str) -> (u64, u64) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return (0, 0);
+    };
+    tasks
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let open = stat.find('(')?;
+            let close = stat.rfind(')')?;
+            if !stat[open + 1..close].starts_with(prefix) {
+                return None;
+            }
+            // Fields after the name: state is the 3rd field of the line; utime 14th, stime 15th.
+            let rest: Vec<&str> = stat[close + 2..].split(' ').collect();
+            Some((
+                rest.get(11)?.parse::<u64>().ok()?,
+                rest.get(12)?.parse::<u64>().ok()?,
+            ))
+        })
+        .fold((0, 0), |(u, s), (du, ds)| (u + du, s + ds))
+}
+
+/// Clock ticks per second, for [`cpu_ticks`].
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 { ticks as f64 } else { 100.0 }
 }
 
 /// Parses a wrk latency like `1.23ms`, `456.00us` or `1.02s` into milliseconds.
@@ -132,8 +171,10 @@ fn parse_latency(text: &str) -> Option<f64> {
     })
 }
 
-/// Runs wrk against `url` for `secs` seconds and parses its report.
-fn wrk(url: &str, token: &str, secs: u32) -> Round {
+/// Runs wrk against `url` for `secs` seconds and parses its report; `threads` names the server's
+/// threads, whose CPU time is measured.
+fn wrk(url: &str, token: &str, secs: u32, threads: &str) -> Round {
+    let ticks_before = cpu_ticks(threads);
     let output = Command::new("wrk")
         .args(["-t", WRK_THREADS, "-c", WRK_CONNECTIONS, "--latency"])
         .arg(format!("-d{secs}s"))
@@ -156,7 +197,18 @@ fn wrk(url: &str, token: &str, secs: u32) -> Round {
             .map(|rest| rest.split_whitespace().next().unwrap_or("").to_string())
             .unwrap_or_else(|| panic!("no `{prefix}` in wrk's output: {text}"))
     };
+    let ticks_after = cpu_ticks(threads);
+    let user = ticks_after.0 - ticks_before.0;
+    let ticks = user + ticks_after.1 - ticks_before.1;
+    let requests: f64 = text
+        .lines()
+        .find(|l| l.contains(" requests in "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("request count");
     Round {
+        cpu_us: ticks as f64 / ticks_per_second() * 1e6 / requests.max(1.0),
+        user_us: user as f64 / ticks_per_second() * 1e6 / requests.max(1.0),
         rps: field("Requests/sec:").parse().expect("requests/s"),
         p50_ms: parse_latency(&field("50%")).expect("p50"),
         p99_ms: parse_latency(&field("99%")).expect("p99"),
@@ -227,12 +279,12 @@ fn main() {
     println!(
         "load generator: wrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}, {ROUNDS} rounds of {ROUND_SECS} s per server, alternating, after a 1 s warm-up of each; body {body_len} bytes"
     );
-    wrk(&bare_url, &token, 1);
-    wrk(&hub_url, &token, 1);
+    wrk(&bare_url, &token, 1, BARE_THREADS);
+    wrk(&hub_url, &token, 1, HUB_THREADS);
     let (mut bare_rounds, mut hub_rounds) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        bare_rounds.push(wrk(&bare_url, &token, ROUND_SECS));
-        hub_rounds.push(wrk(&hub_url, &token, ROUND_SECS));
+        bare_rounds.push(wrk(&bare_url, &token, ROUND_SECS, BARE_THREADS));
+        hub_rounds.push(wrk(&hub_url, &token, ROUND_SECS, HUB_THREADS));
     }
     let show = |rounds: &[Round]| {
         rounds
@@ -260,6 +312,21 @@ fn main() {
         .collect();
     paired.sort_by(f64::total_cmp);
     println!("ratio hub / bare (medians) : {:>10.2}", h.rps / b.rps);
+    let cpu = |rounds: &[Round], user: bool| {
+        let mut v: Vec<f64> = rounds
+            .iter()
+            .map(|r| if user { r.user_us } else { r.cpu_us })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (bare_cpu, hub_cpu) = (cpu(&bare_rounds, false), cpu(&hub_rounds, false));
+    println!(
+        "server CPU per request (median): bare {bare_cpu:.1} us (user {:.1}), hub {hub_cpu:.1} us (user {:.1}); ratio bare / hub {:.2}",
+        cpu(&bare_rounds, true),
+        cpu(&hub_rounds, true),
+        bare_cpu / hub_cpu
+    );
     println!(
         "ratio hub / bare, median of the {ROUNDS} paired rounds: {:.2} (range {:.2} to {:.2})",
         paired[paired.len() / 2],
@@ -291,8 +358,8 @@ fn main() {
             let url = format!("{server}/api/whoami-v2");
             let mut pairs = Vec::new();
             for _ in 0..ROUNDS {
-                let b = wrk(&bare_url, &token, ROUND_SECS).rps;
-                let l = wrk(&url, &token, ROUND_SECS).rps;
+                let b = wrk(&bare_url, &token, ROUND_SECS, BARE_THREADS).rps;
+                let l = wrk(&url, &token, ROUND_SECS, "layered-server").rps;
                 pairs.push(l / b);
             }
             pairs.sort_by(f64::total_cmp);

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -34,21 +34,19 @@ async fn whoami(State(state): State<HubState>, caller: Caller) -> Result<Respons
         Caller::Invalid => return Err(HubError::InvalidCredentials),
         Caller::Token(t) => t,
     };
-    // Serialised into a buffer this thread reuses, then copied once into a body of the exact
-    // size: growing a fresh buffer past 1 KiB per request made glibc consolidate its free lists
-    // on every call.
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let body = BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        let world = state.read();
-        serde_json::to_writer(&mut *buffer, &whoami_body(&world, &token))
-            .map(|()| Bytes::copy_from_slice(buffer))
+    // Clients ask whoami-v2 at every start, with the same token, while the world rarely changes:
+    // the body is cached per token until the next write to the world. It is built from the
+    // world's copy of the token, so a cached body never reflects an older token than the world's.
+    let body = state.cached_body(&token.value, |world| {
+        let current = world.tokens.get(&token.value)?;
+        serde_json::to_vec(&whoami_body(world, current))
+            .ok()
+            .map(Bytes::from)
     });
     match body {
-        Ok(bytes) => Ok(([(header::CONTENT_TYPE, "application/json")], bytes).into_response()),
-        Err(e) => Ok((StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()),
+        Some(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        // The token left the world since the request arrived: answer from the request's copy.
+        None => Ok(Json(whoami_body(&state.read(), &token)).into_response()),
     }
 }
 
