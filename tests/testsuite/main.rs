@@ -20,5 +20,8 @@ mod harness;
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 
+/// The GitHub workflows: jobs and README commands.
+mod workflows;
+
 /// The token checker and badges in headless Chromium, against the mock Hub.
 mod widgets;
