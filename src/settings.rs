@@ -141,6 +141,17 @@ impl Settings {
     pub fn junit_path(&self, root: &Path) -> PathBuf {
         self.report_path(root).with_file_name("junit.xml")
     }
+
+    /// Where `test --clients latest|SPEC` writes its report: beside the report, so the badges,
+    /// which read the pinned results, are left alone.
+    pub fn clients_report_path(&self, root: &Path) -> PathBuf {
+        self.report_path(root).with_file_name("clients-report.json")
+    }
+
+    /// The JUnit file of `test --clients latest|SPEC`, beside its report.
+    pub fn clients_junit_path(&self, root: &Path) -> PathBuf {
+        self.report_path(root).with_file_name("clients-junit.xml")
+    }
 }
 
 /// Loads `book.toml` of the book at `root`, with mdBook's environment overrides applied.

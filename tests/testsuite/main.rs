@@ -20,6 +20,9 @@ mod harness;
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 
+/// `test --clients`: other client versions than the lock.
+mod clients;
+
 /// The GitHub workflows: jobs and README commands.
 mod workflows;
 
