@@ -33,6 +33,10 @@ pub struct Settings {
     pub placeholders: BTreeMap<String, String>,
     /// The harness report: written by `test`, read by the badges; relative to the book root.
     pub report: PathBuf,
+    /// Not a key: the page (relative to the book root) that shows students how to watch where the
+    /// token goes, set by the preprocessor when the book has that chapter.
+    #[serde(skip)]
+    pub network_help: Option<String>,
     // mdBook's own keys for every preprocessor table; accepted and left to mdBook.
     command: Option<String>,
     before: Vec<String>,
@@ -47,6 +51,7 @@ impl Default for Settings {
             hub_endpoint: DEFAULT_HUB_ENDPOINT.to_string(),
             placeholders: BTreeMap::new(),
             report: PathBuf::from(DEFAULT_REPORT),
+            network_help: None,
             command: None,
             before: Vec::new(),
             after: Vec::new(),
