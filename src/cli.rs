@@ -72,6 +72,13 @@ pub enum Command {
         #[arg(long, default_value = "pinned", value_name = "pinned|latest|SPEC")]
         clients: Clients,
     },
+    /// Set up another book for a stock `mdbook build`: `[preprocessor.hubcheck]`, the widget asset
+    /// lines and the theme's `head.hbs` with the page policy. Running it again changes nothing.
+    Install {
+        /// The book's root folder, holding book.toml.
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
+    },
     /// Run the mock Hugging Face Hub; prints its URL and test tokens as JSON on stdout.
     MockHub {
         /// The port to listen on (0 picks a free one).
@@ -136,6 +143,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             };
             let passed = crate::commands::test::run(&options, &mut std::io::stdout())?;
             Ok(if passed { 0 } else { 1 })
+        }
+        Some(Command::Install { book }) => {
+            crate::commands::install::run(&book, &mut std::io::stdout())?;
+            Ok(0)
         }
         Some(Command::MockHub { port, bind }) => {
             crate::commands::mock_hub::run(std::net::SocketAddr::new(bind, port))?;

@@ -45,7 +45,13 @@ pub fn policy(hub_endpoint: &str) -> String {
 pub fn head_block(hub_endpoint: &str) -> String {
     format!(
         "{BEGIN}\n<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n{END}\n",
-        super::escape_html(&policy(hub_endpoint))
+        // Single quotes stay as they are (the attribute is double-quoted), so the file reads as
+        // the policy it is.
+        policy(hub_endpoint)
+            .replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
     )
 }
 

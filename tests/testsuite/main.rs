@@ -23,6 +23,9 @@ mod client_flows;
 /// `test --clients`: other client versions than the lock.
 mod clients;
 
+/// `install` into another book, and `serve`'s page policy.
+mod install;
+
 /// The GitHub workflows: jobs and README commands.
 mod workflows;
 
