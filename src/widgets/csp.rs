@@ -13,11 +13,12 @@
 //! The block sits between two markers, so a later build (or `serve --mock-hub`, or `install` run
 //! again) replaces it with the current endpoint instead of adding a second one.
 
-/// The line before the policy in `head.hbs`.
+/// The line before the policy in `head.hbs` (not `<!-- hubcheck`, which opens a snippet
+/// annotation).
 pub const BEGIN: &str =
-    "<!-- hubcheck: Content-Security-Policy (mdbook-hubcheck writes this block) -->";
+    "<!-- mdbook-hubcheck: Content-Security-Policy (written by mdbook-hubcheck) -->";
 /// The line after it.
-pub const END: &str = "<!-- /hubcheck -->";
+pub const END: &str = "<!-- /mdbook-hubcheck -->";
 
 /// The chapter (relative to the book's source folder) that shows students how to watch where the
 /// token goes; the token checker links to it when the book has it.
