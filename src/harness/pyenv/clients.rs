@@ -117,6 +117,10 @@ pub fn ensure_clients(clients: &Clients, options: &EnsureOptions) -> Result<Pyth
     }
     let base = find_python(options.python.as_deref(), &|name| std::env::var_os(name))?;
     let lock = resolve(clients, &base)?;
+    if same_pins(&lock, LOCKED_REQUIREMENTS) {
+        // e.g. `latest` while the lock is up to date: the pinned environment is this one.
+        return ensure(options);
+    }
     let key = cache_key(&lock, &base.version_id());
     let dir = variant_location(&key, options)?;
     let lock = LockText {
@@ -124,6 +128,19 @@ pub fn ensure_clients(clients: &Clients, options: &EnsureOptions) -> Result<Pyth
         require_hf: false,
     };
     ensure_lock(&base, &lock, &key, dir, options)
+}
+
+/// Whether two locks pin the same versions (order, comments and name spelling aside).
+fn same_pins(a: &str, b: &str) -> bool {
+    let pins = |lock: &str| {
+        let mut pins: Vec<(String, String)> = pinned_packages(lock)
+            .into_iter()
+            .map(|(n, v)| (normalize_name(&n), v))
+            .collect();
+        pins.sort();
+        pins
+    };
+    pins(a) == pins(b)
 }
 
 /// Resolves `clients` against the lock with `uv pip compile`; returns the full resolved lock.
@@ -279,6 +296,18 @@ mod tests {
         ] {
             assert!(bad.parse::<Clients>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_resolution_equal_to_the_lock_is_recognised() {
+        let plain: String = pinned_packages(LOCKED_REQUIREMENTS)
+            .iter()
+            .rev()
+            .map(|(n, v)| format!("{}=={v}\n", n.replace('-', "_")))
+            .collect();
+        assert!(same_pins(&plain, LOCKED_REQUIREMENTS));
+        let bumped = plain.replace("transformers==", "transformers==0");
+        assert!(!same_pins(&bumped, LOCKED_REQUIREMENTS));
     }
 
     #[test]
