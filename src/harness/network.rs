@@ -397,12 +397,12 @@ impl RefusingProxy {
         let seen: Arc<Mutex<Vec<Attempt>>> = Arc::default();
         let record = Arc::clone(&seen);
         let accept = AcceptLoop::start(listener, move |stream| {
-            if let Some(attempt) = refuse(stream) {
+            refuse(stream, |attempt| {
                 record
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(attempt);
-            }
+                    .push(attempt)
+            });
         })?;
         Ok(RefusingProxy {
             addr: accept.addr,
@@ -416,14 +416,27 @@ impl RefusingProxy {
     }
 }
 
-/// Reads a proxy request's first line, answers 403 and returns what it asked for.
-fn refuse(stream: TcpStream) -> Option<Attempt> {
+/// Reads a proxy request's first line, records what it asked for, then answers 403 (recording
+/// first, so an attempt is on record before the client can see the answer and end).
+fn refuse(stream: TcpStream, record: impl FnOnce(Attempt)) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream.try_clone().ok()?.take(8192));
+    let Ok(reading) = stream.try_clone() else {
+        return;
+    };
     let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
+    if BufReader::new(reading.take(8192))
+        .read_line(&mut line)
+        .is_err()
+    {
+        return;
+    }
     let attempt = proxy_target(&line);
-    let host = attempt.as_ref().map_or("that host", |a| a.host.as_str());
+    let host = attempt
+        .as_ref()
+        .map_or_else(|| "that host".to_string(), |a| a.host.clone());
+    if let Some(attempt) = attempt {
+        record(attempt);
+    }
     let body = format!(
         "mdbook-hubcheck: snippets may not reach {host}: a test run has no network but its mock Hub\n"
     );
@@ -433,7 +446,6 @@ fn refuse(stream: TcpStream) -> Option<Attempt> {
         "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    attempt
 }
 
 /// The host and port of a proxy request line: `CONNECT host:443 HTTP/1.1` or
