@@ -72,6 +72,9 @@ pub enum PlanError {
     /// A snippet with no way to run.
     #[error("{0}")]
     NotRunnable(String),
+    /// The case's Hub could not be put in the state the scenario starts from.
+    #[error(transparent)]
+    Hub(Box<super::Error>),
 }
 
 /// The values that placeholders and `{...}` templates stand for in one scenario.
@@ -283,12 +286,23 @@ fn handed_token(setup: &Setup<'_>, scenario: &Scenario, texts: &[String]) -> Opt
     }
 }
 
-/// Files that exist before the first process: a saved login, if the scenario has one.
-fn prepare_state(setup: &Setup<'_>, sandbox: &Sandbox, scenario: &Scenario) -> io::Result<()> {
+/// What exists before the first process: a saved login, if the scenario has one, and the gated
+/// repositories the account was already approved for.
+fn prepare_state(
+    setup: &Setup<'_>,
+    sandbox: &Sandbox,
+    scenario: &Scenario,
+) -> Result<(), PlanError> {
     if let Some(choice) = scenario.logged_in
         && let Some(token) = setup.hub.token(choice)
     {
         sandbox.save_login(&token, &format!("hubcheck-{choice:?}").to_lowercase())?;
+    }
+    for repo_id in &scenario.gated_access {
+        setup
+            .hub
+            .grant_gated_access(repo_id)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
     }
     Ok(())
 }
@@ -515,6 +529,9 @@ mod tests {
         }
         fn requests(&self) -> Result<Vec<crate::hub::LoggedRequest>, super::super::Error> {
             Ok(Vec::new())
+        }
+        fn grant_gated_access(&self, _: &str) -> Result<(), super::super::Error> {
+            Ok(())
         }
     }
 
