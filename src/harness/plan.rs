@@ -84,6 +84,9 @@ pub struct Values {
     typed: String,
     user: String,
     endpoint: String,
+    /// `{token:<kind>}` → that kind's token, for scenarios that put different tokens in
+    /// different places.
+    kinds: Vec<(String, String)>,
 }
 
 impl Values {
@@ -96,19 +99,34 @@ impl Values {
             (Some(t), None) => t.clone(),
             (None, _) => String::new(),
         };
+        let kinds = [
+            ("read", TokenChoice::Read),
+            ("write", TokenChoice::Write),
+            ("fine-grained", TokenChoice::FineGrained),
+            ("expired", TokenChoice::Expired),
+            ("revoked", TokenChoice::Revoked),
+            ("invalid", TokenChoice::Invalid),
+        ]
+        .into_iter()
+        .filter_map(|(name, kind)| Some((format!("{{token:{name}}}"), setup.hub.token(kind)?)))
+        .collect();
         Values {
             scenario: scenario.name.clone(),
             token,
             typed,
             user: setup.hub.user(),
             endpoint: setup.hub.endpoint(),
+            kinds,
         }
     }
 
-    /// Replaces `{token}`, `{user}`, `{endpoint}` and `{scenario}` in a template.
+    /// Replaces `{token}`, `{token:<kind>}`, `{user}`, `{endpoint}` and `{scenario}` in a template.
     pub fn expand(&self, template: &str) -> String {
-        template
-            .replace("{scenario}", &self.scenario)
+        let mut text = template.to_string();
+        for (key, value) in &self.kinds {
+            text = text.replace(key, value);
+        }
+        text.replace("{scenario}", &self.scenario)
             .replace("{token}", &self.typed)
             .replace("{user}", &self.user)
             .replace("{endpoint}", &self.endpoint)
