@@ -52,15 +52,11 @@ pub struct Step {
     pub is_target: bool,
     /// What a browser login was answered with, if the run asked for one.
     pub device_code: Arc<Mutex<Option<String>>>,
-}
-
-/// The processes of one case, and the token the case handed to them.
-pub struct Plan {
-    /// The processes, earliest first; the last runs the snippet under test.
-    pub steps: Vec<Step>,
-    /// The token the harness put where the snippet reads it (a placeholder, a variable, a secret,
-    /// a prompt, a saved login), by the scenario's choice; `None` when it handed none.
+    /// The token the harness put where this process reads it (a placeholder, a variable, a
+    /// secret, a prompt; for the snippet under test also a saved login); `None` when none.
     pub handed: Option<TokenChoice>,
+    /// The scenario this process runs under (for an earlier snippet, its matching scenario).
+    pub scenario: Scenario,
 }
 
 /// Why a run could not be prepared.
@@ -211,9 +207,8 @@ pub fn prepare(
     snippets: &[Snippet],
     index: usize,
     scenario: &Scenario,
-) -> Result<Plan, PlanError> {
+) -> Result<Vec<Step>, PlanError> {
     let mut steps = Vec::new();
-    let mut handed_texts = Vec::new();
     let mut python_prefix = String::new();
     let order = chain(snippets, index);
     for (position, &i) in order.iter().enumerate() {
@@ -268,10 +263,11 @@ pub fn prepare(
             step: steps.len(),
         };
         let mut invocation = run.invocation(snippet, style, &body)?;
-        handed_texts.push(body);
-        handed_texts.extend(invocation.env.iter().map(|(_, v)| v.clone()));
-        handed_texts.extend(own.input.iter().map(|i| values.expand(&i.send)));
-        handed_texts.extend(own.secrets.values().map(|v| values.expand(v)));
+        let mut texts = vec![body];
+        texts.extend(invocation.env.iter().map(|(_, v)| v.clone()));
+        texts.extend(own.input.iter().map(|i| values.expand(&i.send)));
+        texts.extend(own.secrets.values().map(|v| values.expand(v)));
+        let handed = handed_token(setup, own, &texts, is_target);
         let device_code = Arc::new(Mutex::new(None));
         if let Some(answer) = own.browser_login {
             invocation.observer = Some(browser_observer(setup, answer, device_code.clone()));
@@ -281,15 +277,21 @@ pub fn prepare(
             location: snippet.location(),
             is_target,
             device_code,
+            handed,
+            scenario: own.clone(),
         });
     }
-    let handed = handed_token(setup, scenario, &handed_texts);
-    Ok(Plan { steps, handed })
+    Ok(steps)
 }
 
-/// The token the case handed over: the scenario's `token` when its value stands in anything the
-/// processes get, else the token of a saved login.
-fn handed_token(setup: &Setup<'_>, scenario: &Scenario, texts: &[String]) -> Option<TokenChoice> {
+/// The token a process was handed: the scenario's `token` when its value stands in anything the
+/// process gets, else (for the snippet under test) the token of a saved login.
+fn handed_token(
+    setup: &Setup<'_>,
+    scenario: &Scenario,
+    texts: &[String],
+    is_target: bool,
+) -> Option<TokenChoice> {
     let choice = scenario.token.unwrap_or(TokenChoice::Read);
     let in_texts = setup
         .hub
@@ -297,7 +299,7 @@ fn handed_token(setup: &Setup<'_>, scenario: &Scenario, texts: &[String]) -> Opt
         .is_some_and(|token| texts.iter().any(|t| t.contains(&token)));
     if in_texts {
         Some(choice)
-    } else if scenario.logged_in.is_some_and(|c| c != TokenChoice::None) {
+    } else if is_target && scenario.logged_in.is_some_and(|c| c != TokenChoice::None) {
         scenario.logged_in
     } else {
         None
@@ -321,6 +323,15 @@ fn prepare_state(
             .hub
             .grant_gated_access(repo_id)
             .map_err(|e| PlanError::Hub(Box::new(e)))?;
+    }
+    if scenario.oauth_expiring {
+        // Expired on the Hub and due for a refresh on the client: only a refresh makes it work.
+        let (access, refresh) = setup
+            .hub
+            .oauth_grant(0)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+        let name = format!("oauth-{}", setup.hub.user());
+        sandbox.save_oauth_login(&access, &refresh, crate::hub::state::unix_now(), &name)?;
     }
     Ok(())
 }
@@ -550,6 +561,9 @@ mod tests {
         }
         fn grant_gated_access(&self, _: &str) -> Result<(), super::super::Error> {
             Ok(())
+        }
+        fn oauth_grant(&self, _: u64) -> Result<(String, String), super::super::Error> {
+            Ok(("hf_access".into(), "hf_refresh".into()))
         }
     }
 

@@ -246,7 +246,7 @@ impl Harness {
             placeholders: &self.placeholders,
             network: &network,
         };
-        let plan = prepare(&setup, &sandbox, &self.snippets, case.snippet, scenario).map_err(
+        let steps = prepare(&setup, &sandbox, &self.snippets, case.snippet, scenario).map_err(
             |e| match e {
                 super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
                 super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
@@ -255,10 +255,20 @@ impl Harness {
         )?;
         let values = Values::new(&setup, scenario);
         let hub_error = |e: Error| fail(CaseError::Hub(Box::new(e)));
-        for step in plan.steps {
+        let mut token_failures = Vec::new();
+        for step in steps {
             let location = step.location.clone();
             let logged_before = hub.requests().map_err(hub_error)?.len();
             let outcome = process::run(step.invocation).map_err(|e| fail(CaseError::Process(e)))?;
+            let requests = hub.requests().map_err(hub_error)?;
+            let requests = requests.get(logged_before..).unwrap_or_default();
+            if let Some(failure) = check_token_use(&step.scenario, step.handed, requests) {
+                token_failures.push(if step.is_target {
+                    failure
+                } else {
+                    format!("in {location}, which this snippet continues: {failure}")
+                });
+            }
             if !step.is_target {
                 if outcome.status != Some(0) || outcome.timed_out {
                     return Err(fail(CaseError::ContinuedFailed {
@@ -272,8 +282,6 @@ impl Harness {
                 }
                 continue;
             }
-            let requests = hub.requests().map_err(hub_error)?;
-            let requests = requests.get(logged_before..).unwrap_or_default();
             let output_block = snippet
                 .output
                 .as_ref()
@@ -285,7 +293,7 @@ impl Harness {
             {
                 failures.push("the run never showed a browser login code to enter".into());
             }
-            failures.extend(check_token_use(scenario, plan.handed, requests));
+            failures.append(&mut token_failures);
             failures.extend(check_network(scenario, &network.attempts()));
             if failures.is_empty() {
                 return Ok(());

@@ -32,6 +32,9 @@ pub trait HubWorld: Send + Sync {
     /// Grants the case's account access to the gated model `repo_id`, as when the repository's
     /// owners approve the access request the person sent from the model page.
     fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error>;
+    /// An OAuth token pair of the account, as a browser login gives it, whose access token
+    /// stops working after `expires_in` seconds: `(access_token, refresh_token)`.
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error>;
 }
 
 /// Where cases get their Hub from.
@@ -200,6 +203,18 @@ impl HubWorld for LocalHub {
                 message: format!("granting gated access to {repo_id}: {e}"),
             })
     }
+
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+        let grant = self
+            .hub
+            .state()
+            .mint_oauth_grant(&self.tokens.user, expires_in)
+            .map_err(|e| Error::Hub {
+                endpoint: self.endpoint(),
+                message: format!("minting a browser-login token: {e}"),
+            })?;
+        Ok((grant.access_token, grant.refresh_token))
+    }
 }
 
 /// A mock Hub started with `mdbook-hubcheck mock-hub`, known by its admin API.
@@ -316,5 +331,17 @@ impl HubWorld for RemoteWorld {
             &format!("/__mock/repos/models/{repo_id}/gated-access"),
             &serde_json::json!({ "user": self.user() }),
         )
+    }
+
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+        let url = format!("{}/__mock/oauth/grants", self.remote.endpoint);
+        let grant: crate::hub::state::OAuthGrant = reqwest::blocking::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({"user": self.user(), "expires_in": expires_in}))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| self.remote.error(format!("POST /__mock/oauth/grants: {e}")))?;
+        Ok((grant.access_token, grant.refresh_token))
     }
 }

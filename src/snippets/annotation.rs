@@ -75,6 +75,9 @@ pub struct Scenario {
     pub input: Vec<Input>,
     /// How the mock Hub answers a browser (device-code) login.
     pub browser_login: Option<BrowserLogin>,
+    /// A browser login saved before the run (access and refresh token) whose access token has
+    /// already expired, so the client must refresh it by itself.
+    pub oauth_expiring: bool,
     /// The expected exit status.
     pub exit: Option<i32>,
     /// Texts that must appear in standard output.
