@@ -52,9 +52,9 @@ pub enum Command {
         /// Only run snippet-scenarios whose name (`file:line language id scenario`) contains this.
         #[arg(long)]
         filter: Option<String>,
-        /// How many snippet-scenarios run at once.
-        #[arg(long, default_value_t = default_jobs())]
-        jobs: usize,
+        /// How many snippet-scenarios run at once [default: one per core; 1 with --hub].
+        #[arg(long)]
+        jobs: Option<usize>,
         /// Use a mock Hub already running at this URL (reset before each scenario, one at a time)
         /// instead of a fresh in-process one per scenario.
         #[arg(long)]
@@ -134,7 +134,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 book,
                 filter,
                 run: RunOptions {
-                    jobs,
+                    jobs: jobs.unwrap_or_else(|| if hub.is_some() { 1 } else { default_jobs() }),
                     order,
                     repeat: usize::from(repeat),
                 },

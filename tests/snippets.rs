@@ -1,12 +1,13 @@
 //! One named test per snippet-scenario of the handbook: `cargo test -- <part of a name>` runs just
 //! those. Each runs the snippet for real, with the pinned clients, against an in-process mock Hub,
-//! and checks what the book promises. After the run, `target/hubcheck/report.json` and
+//! and checks what the book promises. A block declared `not-run` is an ignored trial that gives
+//! its reason. After the run, `target/hubcheck/report.json` and
 //! `junit.xml` hold the results, for the verification badges.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mdbook_hubcheck::commands::test::prepare_harness;
 use mdbook_hubcheck::harness::runner::{CaseResult, cases, github_annotation};
 use mdbook_hubcheck::report::Status;
@@ -36,10 +37,14 @@ fn main() {
         .map(|case| {
             let harness = Arc::clone(&harness);
             let results = Arc::clone(&results);
-            Trial::test(case.name.clone(), move || {
+            Trial::ignorable_test(case.name.clone(), move || {
                 let result = harness.run_case(&case);
                 let outcome = match result.status {
-                    Status::Passed => Ok(()),
+                    Status::Passed => Ok(Completion::Completed),
+                    // A block declared `not-run`: ignored, with the reason, never a pass.
+                    Status::NotRun => Ok(Completion::ignored_with(
+                        result.message.clone().unwrap_or_default(),
+                    )),
                     Status::Failed | Status::Flaky => {
                         Err(Failed::from(result.message.clone().unwrap_or_default()))
                     }
@@ -53,7 +58,7 @@ fn main() {
     let results = std::mem::take(&mut *results.lock().expect("results lock"));
     if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
         // Shown on the pull request's diff, at the failing snippet's line.
-        for result in results.iter().filter(|r| r.status != Status::Passed) {
+        for result in results.iter().filter(|r| r.status.is_failure()) {
             println!("{}", github_annotation(result));
         }
     }

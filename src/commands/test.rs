@@ -1,7 +1,7 @@
 //! `mdbook-hubcheck test`: every snippet-scenario of a book, run in parallel, each against a mock
 //! Hub of its own and off the network, with a line per case, the failures explained,
 //! `report.json` and `junit.xml` written where `book.toml` says, and the closing
-//! `N passed, N failed` line.
+//! `N passed, N failed` line (`, N skipped` after it when blocks are declared `not-run`).
 //!
 //! With `--clients latest|SPEC` the selected cases run twice: first with the pinned clients, then
 //! with the other set, each in its own environment (resolved and built before any snippet runs).
@@ -97,8 +97,11 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
     Ok(all_passed(&results))
 }
 
+/// No case failed or was flaky, and at least one passed (declared not-run blocks count as
+/// neither).
 fn all_passed(results: &[CaseResult]) -> bool {
-    results.iter().all(|r| r.status == Status::Passed) && !results.is_empty()
+    results.iter().all(|r| !r.status.is_failure())
+        && results.iter().any(|r| r.status == Status::Passed)
 }
 
 fn check_jobs(harness: &Harness, options: &TestOptions) -> Result<(), Error> {
@@ -241,15 +244,14 @@ fn write_drift(
 ) -> std::io::Result<()> {
     let drifted: Vec<&CaseResult> = other
         .iter()
-        .filter(|r| r.status != Status::Passed)
+        .filter(|r| r.status.is_failure())
         .filter(|r| {
             pinned
                 .iter()
                 .any(|p| p.case.name == r.case.name && p.status == Status::Passed)
         })
         .collect();
-    let broken_on_both =
-        other.iter().filter(|r| r.status != Status::Passed).count() - drifted.len();
+    let broken_on_both = other.iter().filter(|r| r.status.is_failure()).count() - drifted.len();
     if drifted.is_empty() {
         writeln!(
             out,

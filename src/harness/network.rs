@@ -7,13 +7,17 @@
 //!   network namespace of its own (Linux, root or user namespaces), holding only a loopback
 //!   interface; its Hub listens inside it, and every process of the case enters it through
 //!   `nsenter`. Nothing can leave it, whatever the program. [`Isolation::Proxy`], where no
-//!   namespace can be made: the proxy variables that every client here honours (`HTTP_PROXY`,
-//!   `HTTPS_PROXY`, `ALL_PROXY`, lower-case too, with `NO_PROXY` for loopback) point at a small
-//!   proxy of the case that refuses every request and records its host.
-//! - **Recording**, in every Python process (the clients, `hf`, the snippets): an audit hook loaded
+//!   namespace can be made: only the proxy variables below stand between a program and the
+//!   network.
+//! - **Recording.** In every Python process (the clients, `hf`, the snippets) an audit hook loaded
 //!   by `sitecustomize` refuses name lookups of other hosts and connections to other addresses
 //!   before the system sees them, with the errors an offline machine gives, and writes each one to
-//!   the case's attempt log. So Python behaves the same under both isolations.
+//!   the case's attempt log; so Python behaves the same under both isolations. For other programs
+//!   the proxy variables that HTTP clients honour (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+//!   lower-case too, with `NO_PROXY` for loopback) point at a small proxy of the case (inside its
+//!   namespace, when it has one) that refuses every request and records its host. What neither
+//!   sees (a program that is not Python and ignores the proxy variables) is still refused by the
+//!   namespace, but not named.
 //!
 //! `HUBCHECK_ISOLATION=proxy` forces the fallback (to test it on a machine that has namespaces).
 
@@ -94,7 +98,7 @@ pub struct Attempt {
 pub struct CaseNetwork {
     isolation: Isolation,
     namespace: Option<NetNamespace>,
-    proxy: Option<RefusingProxy>,
+    proxy: RefusingProxy,
     forwarders: Mutex<Vec<Forwarder>>,
     site: PathBuf,
     attempt_log: PathBuf,
@@ -108,14 +112,18 @@ impl CaseNetwork {
         fs::create_dir_all(&site)?;
         fs::write(site.join("sitecustomize.py"), SITECUSTOMIZE)?;
         fs::write(site.join("_hubcheck_network.py"), NETWORK_HOOK)?;
-        let (namespace, proxy) = match isolation {
-            Isolation::Namespace => (Some(NetNamespace::create()?), None),
-            Isolation::Proxy => (None, Some(RefusingProxy::start()?)),
+        let namespace = match isolation {
+            Isolation::Namespace => Some(NetNamespace::create()?),
+            Isolation::Proxy => None,
+        };
+        let proxy_listener = match &namespace {
+            Some(ns) => ns.bind_loopback()?,
+            None => TcpListener::bind(("127.0.0.1", 0))?,
         };
         Ok(CaseNetwork {
             isolation,
             namespace,
-            proxy,
+            proxy: RefusingProxy::start(proxy_listener)?,
             forwarders: Mutex::new(Vec::new()),
             site,
             attempt_log: dir.join("network-attempts.jsonl"),
@@ -170,8 +178,8 @@ impl CaseNetwork {
         }
     }
 
-    /// Variables every process of the case gets: the Python hook and its log, and with the proxy
-    /// isolation the proxy variables. `python_path` is what else belongs on `PYTHONPATH`.
+    /// Variables every process of the case gets: the Python hook and its log, and the proxy
+    /// variables. `python_path` is what else belongs on `PYTHONPATH`.
     pub fn environment(&self, python_path: &[PathBuf]) -> Vec<(String, String)> {
         let mut paths = vec![self.site.display().to_string()];
         paths.extend(python_path.iter().map(|p| p.display().to_string()));
@@ -182,17 +190,15 @@ impl CaseNetwork {
                 self.attempt_log.display().to_string(),
             ),
         ];
-        if let Some(proxy) = &self.proxy {
-            let url = format!("http://{}", proxy.addr);
-            env.extend(PROXY_VARS.iter().map(|k| (k.to_string(), url.clone())));
-            for key in ["NO_PROXY", "no_proxy"] {
-                env.push((key.into(), "127.0.0.1,localhost,::1".into()));
-            }
-            env.push((
-                "HUBCHECK_PROXY_VARS".into(),
-                format!("{} NO_PROXY no_proxy", PROXY_VARS.join(" ")),
-            ));
+        let url = format!("http://{}", self.proxy.addr);
+        env.extend(PROXY_VARS.iter().map(|k| (k.to_string(), url.clone())));
+        for key in ["NO_PROXY", "no_proxy"] {
+            env.push((key.into(), "127.0.0.1,localhost,::1".into()));
         }
+        env.push((
+            "HUBCHECK_PROXY_VARS".into(),
+            format!("{} NO_PROXY no_proxy", PROXY_VARS.join(" ")),
+        ));
         env
     }
 
@@ -203,9 +209,7 @@ impl CaseNetwork {
             .lines()
             .filter_map(|line| serde_json::from_str(line).ok())
             .collect();
-        if let Some(proxy) = &self.proxy {
-            found.extend(proxy.attempts());
-        }
+        found.extend(self.proxy.attempts());
         found
     }
 }
@@ -389,16 +393,16 @@ struct RefusingProxy {
 }
 
 impl RefusingProxy {
-    fn start() -> io::Result<RefusingProxy> {
+    fn start(listener: TcpListener) -> io::Result<RefusingProxy> {
         let seen: Arc<Mutex<Vec<Attempt>>> = Arc::default();
         let record = Arc::clone(&seen);
-        let accept = AcceptLoop::start(TcpListener::bind(("127.0.0.1", 0))?, move |stream| {
-            if let Some(attempt) = refuse(stream) {
+        let accept = AcceptLoop::start(listener, move |stream| {
+            refuse(stream, |attempt| {
                 record
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(attempt);
-            }
+                    .push(attempt)
+            });
         })?;
         Ok(RefusingProxy {
             addr: accept.addr,
@@ -412,14 +416,27 @@ impl RefusingProxy {
     }
 }
 
-/// Reads a proxy request's first line, answers 403 and returns what it asked for.
-fn refuse(stream: TcpStream) -> Option<Attempt> {
+/// Reads a proxy request's first line, records what it asked for, then answers 403 (recording
+/// first, so an attempt is on record before the client can see the answer and end).
+fn refuse(stream: TcpStream, record: impl FnOnce(Attempt)) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream.try_clone().ok()?.take(8192));
+    let Ok(reading) = stream.try_clone() else {
+        return;
+    };
     let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
+    if BufReader::new(reading.take(8192))
+        .read_line(&mut line)
+        .is_err()
+    {
+        return;
+    }
     let attempt = proxy_target(&line);
-    let host = attempt.as_ref().map_or("that host", |a| a.host.as_str());
+    let host = attempt
+        .as_ref()
+        .map_or_else(|| "that host".to_string(), |a| a.host.clone());
+    if let Some(attempt) = attempt {
+        record(attempt);
+    }
     let body = format!(
         "mdbook-hubcheck: snippets may not reach {host}: a test run has no network but its mock Hub\n"
     );
@@ -429,7 +446,6 @@ fn refuse(stream: TcpStream) -> Option<Attempt> {
         "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    attempt
 }
 
 /// The host and port of a proxy request line: `CONNECT host:443 HTTP/1.1` or
@@ -484,7 +500,7 @@ mod tests {
 
     #[test]
     fn the_refusing_proxy_answers_403_and_records_the_host() {
-        let proxy = RefusingProxy::start().unwrap();
+        let proxy = RefusingProxy::start(TcpListener::bind(("127.0.0.1", 0)).unwrap()).unwrap();
         let mut stream = TcpStream::connect(proxy.addr).unwrap();
         stream
             .write_all(b"CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n")

@@ -52,15 +52,11 @@ pub struct Step {
     pub is_target: bool,
     /// What a browser login was answered with, if the run asked for one.
     pub device_code: Arc<Mutex<Option<String>>>,
-}
-
-/// The processes of one case, and the token the case handed to them.
-pub struct Plan {
-    /// The processes, earliest first; the last runs the snippet under test.
-    pub steps: Vec<Step>,
-    /// The token the harness put where the snippet reads it (a placeholder, a variable, a secret,
-    /// a prompt, a saved login), by the scenario's choice; `None` when it handed none.
+    /// The token the harness put where this process reads it (a placeholder, a variable, a
+    /// secret, a prompt; for the snippet under test also a saved login); `None` when none.
     pub handed: Option<TokenChoice>,
+    /// The scenario this process runs under (for an earlier snippet, its matching scenario).
+    pub scenario: Scenario,
 }
 
 /// Why a run could not be prepared.
@@ -72,6 +68,9 @@ pub enum PlanError {
     /// A snippet with no way to run.
     #[error("{0}")]
     NotRunnable(String),
+    /// The case's Hub could not be put in the state the scenario starts from.
+    #[error(transparent)]
+    Hub(Box<super::Error>),
 }
 
 /// The values that placeholders and `{...}` templates stand for in one scenario.
@@ -81,6 +80,9 @@ pub struct Values {
     typed: String,
     user: String,
     endpoint: String,
+    /// `{token:<kind>}` → that kind's token, for scenarios that put different tokens in
+    /// different places.
+    kinds: Vec<(String, String)>,
 }
 
 impl Values {
@@ -93,19 +95,34 @@ impl Values {
             (Some(t), None) => t.clone(),
             (None, _) => String::new(),
         };
+        let kinds = [
+            ("read", TokenChoice::Read),
+            ("write", TokenChoice::Write),
+            ("fine-grained", TokenChoice::FineGrained),
+            ("expired", TokenChoice::Expired),
+            ("revoked", TokenChoice::Revoked),
+            ("invalid", TokenChoice::Invalid),
+        ]
+        .into_iter()
+        .filter_map(|(name, kind)| Some((format!("{{token:{name}}}"), setup.hub.token(kind)?)))
+        .collect();
         Values {
             scenario: scenario.name.clone(),
             token,
             typed,
             user: setup.hub.user(),
             endpoint: setup.hub.endpoint(),
+            kinds,
         }
     }
 
-    /// Replaces `{token}`, `{user}`, `{endpoint}` and `{scenario}` in a template.
+    /// Replaces `{token}`, `{token:<kind>}`, `{user}`, `{endpoint}` and `{scenario}` in a template.
     pub fn expand(&self, template: &str) -> String {
-        template
-            .replace("{scenario}", &self.scenario)
+        let mut text = template.to_string();
+        for (key, value) in &self.kinds {
+            text = text.replace(key, value);
+        }
+        text.replace("{scenario}", &self.scenario)
             .replace("{token}", &self.typed)
             .replace("{user}", &self.user)
             .replace("{endpoint}", &self.endpoint)
@@ -190,9 +207,8 @@ pub fn prepare(
     snippets: &[Snippet],
     index: usize,
     scenario: &Scenario,
-) -> Result<Plan, PlanError> {
+) -> Result<Vec<Step>, PlanError> {
     let mut steps = Vec::new();
-    let mut handed_texts = Vec::new();
     let mut python_prefix = String::new();
     let order = chain(snippets, index);
     for (position, &i) in order.iter().enumerate() {
@@ -247,10 +263,11 @@ pub fn prepare(
             step: steps.len(),
         };
         let mut invocation = run.invocation(snippet, style, &body)?;
-        handed_texts.push(body);
-        handed_texts.extend(invocation.env.iter().map(|(_, v)| v.clone()));
-        handed_texts.extend(own.input.iter().map(|i| values.expand(&i.send)));
-        handed_texts.extend(own.secrets.values().map(|v| values.expand(v)));
+        let mut texts = vec![body];
+        texts.extend(invocation.env.iter().map(|(_, v)| v.clone()));
+        texts.extend(own.input.iter().map(|i| values.expand(&i.send)));
+        texts.extend(own.secrets.values().map(|v| values.expand(v)));
+        let handed = handed_token(setup, own, &texts, is_target);
         let device_code = Arc::new(Mutex::new(None));
         if let Some(answer) = own.browser_login {
             invocation.observer = Some(browser_observer(setup, answer, device_code.clone()));
@@ -260,15 +277,21 @@ pub fn prepare(
             location: snippet.location(),
             is_target,
             device_code,
+            handed,
+            scenario: own.clone(),
         });
     }
-    let handed = handed_token(setup, scenario, &handed_texts);
-    Ok(Plan { steps, handed })
+    Ok(steps)
 }
 
-/// The token the case handed over: the scenario's `token` when its value stands in anything the
-/// processes get, else the token of a saved login.
-fn handed_token(setup: &Setup<'_>, scenario: &Scenario, texts: &[String]) -> Option<TokenChoice> {
+/// The token a process was handed: the scenario's `token` when its value stands in anything the
+/// process gets, else (for the snippet under test) the token of a saved login.
+fn handed_token(
+    setup: &Setup<'_>,
+    scenario: &Scenario,
+    texts: &[String],
+    is_target: bool,
+) -> Option<TokenChoice> {
     let choice = scenario.token.unwrap_or(TokenChoice::Read);
     let in_texts = setup
         .hub
@@ -276,19 +299,39 @@ fn handed_token(setup: &Setup<'_>, scenario: &Scenario, texts: &[String]) -> Opt
         .is_some_and(|token| texts.iter().any(|t| t.contains(&token)));
     if in_texts {
         Some(choice)
-    } else if scenario.logged_in.is_some_and(|c| c != TokenChoice::None) {
+    } else if is_target && scenario.logged_in.is_some_and(|c| c != TokenChoice::None) {
         scenario.logged_in
     } else {
         None
     }
 }
 
-/// Files that exist before the first process: a saved login, if the scenario has one.
-fn prepare_state(setup: &Setup<'_>, sandbox: &Sandbox, scenario: &Scenario) -> io::Result<()> {
+/// What exists before the first process: a saved login, if the scenario has one, and the gated
+/// repositories the account was already approved for.
+fn prepare_state(
+    setup: &Setup<'_>,
+    sandbox: &Sandbox,
+    scenario: &Scenario,
+) -> Result<(), PlanError> {
     if let Some(choice) = scenario.logged_in
         && let Some(token) = setup.hub.token(choice)
     {
         sandbox.save_login(&token, &format!("hubcheck-{choice:?}").to_lowercase())?;
+    }
+    for repo_id in &scenario.gated_access {
+        setup
+            .hub
+            .grant_gated_access(repo_id)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+    }
+    if scenario.oauth_expiring {
+        // Expired on the Hub and due for a refresh on the client: only a refresh makes it work.
+        let (access, refresh) = setup
+            .hub
+            .oauth_grant(0)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+        let name = format!("oauth-{}", setup.hub.user());
+        sandbox.save_oauth_login(&access, &refresh, crate::hub::state::unix_now(), &name)?;
     }
     Ok(())
 }
@@ -515,6 +558,12 @@ mod tests {
         }
         fn requests(&self) -> Result<Vec<crate::hub::LoggedRequest>, super::super::Error> {
             Ok(Vec::new())
+        }
+        fn grant_gated_access(&self, _: &str) -> Result<(), super::super::Error> {
+            Ok(())
+        }
+        fn oauth_grant(&self, _: u64) -> Result<(String, String), super::super::Error> {
+            Ok(("hf_access".into(), "hf_refresh".into()))
         }
     }
 

@@ -17,8 +17,10 @@ use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 
 /// How often the runner looks at the child and its output.
 const POLL: Duration = Duration::from_millis(20);
-/// The pause between keystrokes typed at a prompt, so menus that read raw keys see them one by one.
-const KEY_PAUSE: Duration = Duration::from_millis(80);
+/// The shortest pause after a keystroke, so a program woken by it is seen running before the next.
+const KEY_PAUSE: Duration = Duration::from_millis(20);
+/// How long to wait for a program to sit waiting for input before typing anyway.
+const INPUT_WAIT: Duration = Duration::from_secs(5);
 
 /// A callback that sees a run's output as it grows.
 pub type Observer = Box<dyn FnMut(&str) + Send>;
@@ -172,6 +174,74 @@ fn drain(mut reader: impl Read + Send + 'static, into: Shared) -> thread::JoinHa
 fn text_of(shared: &Shared) -> String {
     let guard = shared.lock().expect("output lock");
     String::from_utf8_lossy(&guard.bytes).into_owned()
+}
+
+/// Kernel functions a process sleeps in while it waits to read its terminal (a plain read, or
+/// select, poll and epoll as prompt libraries use). `wait_woken` is also where a blocked socket
+/// read sleeps, but by then the prompt is on screen.
+const INPUT_WAITS: [&str; 8] = [
+    "wait_woken",
+    "n_tty_read",
+    "do_select",
+    "core_sys_select",
+    "poll_schedule_timeout",
+    "do_sys_poll",
+    "do_epoll_wait",
+    "ep_poll",
+];
+
+/// Waits until the program waits for input: every process of `leader`'s group asleep and one of
+/// them in a terminal read or poll, seen twice in a row; or until `limit` has passed.
+fn wait_for_input(leader: u32, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let mut quiet = 0;
+    while quiet < 2 && Instant::now() < deadline {
+        quiet = if group_waits_for_input(leader) {
+            quiet + 1
+        } else {
+            0
+        };
+        thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether every live process of the group `leader` leads is asleep (state `S`) and one of them
+/// sleeps in [`INPUT_WAITS`] (read from `/proc`; where the kernel hides `wchan`, asleep is enough).
+fn group_waits_for_input(leader: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    let mut any = false;
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses.
+        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+            continue;
+        };
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2)) else {
+            continue;
+        };
+        if pgrp.parse::<u32>() != Ok(leader) || *state == "Z" {
+            continue;
+        }
+        if *state != "S" {
+            return false;
+        }
+        let wchan = std::fs::read_to_string(entry.path().join("wchan")).unwrap_or_default();
+        any |= wchan.is_empty() || wchan == "0" || INPUT_WAITS.iter().any(|f| wchan.starts_with(f));
+    }
+    any
 }
 
 /// Kills every process in the group that `leader` leads.
@@ -375,8 +445,11 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
             };
             cursor += at + answer.prompt.len();
             for key in &answer.keys {
-                thread::sleep(KEY_PAUSE);
+                // Type when the program waits for input, as a person who reads the prompt does;
+                // menus that read raw keys then see the keys one by one.
+                wait_for_input(leader, INPUT_WAIT);
                 let _ = writer.write_all(key).and_then(|()| writer.flush());
+                thread::sleep(KEY_PAUSE);
             }
             pending.next();
             true
@@ -495,7 +568,8 @@ mod tests {
         let outcome = run(shell(&script, Duration::from_millis(500), 1024)).unwrap();
         assert!(outcome.timed_out);
         assert_eq!(outcome.status, None);
-        assert!(outcome.duration < Duration::from_secs(3));
+        // Killed at its timeout, not after its 60 s sleep (a bound a loaded machine cannot break).
+        assert!(outcome.duration < Duration::from_secs(30));
         thread::sleep(Duration::from_millis(3500));
         assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "");
     }
@@ -537,6 +611,22 @@ mod tests {
             "hidden input was echoed"
         );
         assert_eq!(outcome.unanswered, None);
+    }
+
+    /// Regression test: answers were typed a fixed 80 ms after the prompt appeared, so a program
+    /// that prints its prompt, works a while, then reads with a flush of pending input (as
+    /// `getpass` does) lost them and hung.
+    #[test]
+    fn answers_wait_until_the_program_reads() {
+        let mut inv = shell(
+            "printf 'Token: '; sleep 1; python3 -c \"import getpass; print('got', len(getpass.getpass('')))\"",
+            Duration::from_secs(20),
+            4096,
+        );
+        inv.terminal = Some(vec![Answer::from_send("Token: ", "abcdef<enter>")]);
+        let outcome = run(inv).unwrap();
+        assert_eq!(outcome.status, Some(0), "{}", outcome.stdout);
+        assert!(outcome.stdout.contains("got 6"), "{}", outcome.stdout);
     }
 
     #[test]

@@ -129,6 +129,14 @@ pub fn cases(snippets: &[Snippet]) -> Vec<Case> {
     let mut out = Vec::new();
     for (i, snippet) in snippets.iter().enumerate() {
         let base = format!("{} {} {}", snippet.location(), snippet.language, snippet.id);
+        if snippet.problem.is_none() && snippet.not_run().is_some() {
+            out.push(Case {
+                snippet: i,
+                scenario: None,
+                name: format!("{base} not-run"),
+            });
+            continue;
+        }
         if snippet.scenarios.is_empty() {
             out.push(Case {
                 snippet: i,
@@ -152,15 +160,20 @@ impl Harness {
     pub fn run_case(&self, case: &Case) -> CaseResult {
         let started = Instant::now();
         let snippet = &self.snippets[case.snippet];
-        let (status, message) = match self.run_checked(case) {
-            Ok(()) => (Status::Passed, None),
-            Err(error) => (Status::Failed, Some(mask_tokens(&error.to_string()))),
+        let not_run = snippet.not_run().filter(|_| snippet.problem.is_none());
+        let (status, message) = match not_run {
+            Some(reason) => (Status::NotRun, Some(reason.to_string())),
+            None => match self.run_checked(case) {
+                Ok(()) => (Status::Passed, None),
+                Err(error) => (Status::Failed, Some(mask_tokens(&error.to_string()))),
+            },
         };
         let duration = started.elapsed();
-        let scenario_name = case
-            .scenario
-            .map(|j| snippet.scenarios[j].name.clone())
-            .unwrap_or_else(|| "default".into());
+        let scenario_name = match (case.scenario, not_run) {
+            (Some(j), _) => snippet.scenarios[j].name.clone(),
+            (None, Some(_)) => "not-run".into(),
+            (None, None) => "default".into(),
+        };
         let mut results = vec![ReportResult {
             file: snippet.file.to_string_lossy().replace('\\', "/"),
             line: snippet.line,
@@ -175,7 +188,9 @@ impl Harness {
             run_at: now_rfc3339(),
             clients: self.clients.clone(),
         }];
-        if let (Some(output), Some(0)) = (&snippet.output, case.scenario)
+        let checks_output = case.scenario == Some(0) || not_run.is_some();
+        if let Some(output) = &snippet.output
+            && checks_output
             && output.index != snippet.index
         {
             results.push(ReportResult {
@@ -231,18 +246,29 @@ impl Harness {
             placeholders: &self.placeholders,
             network: &network,
         };
-        let plan = prepare(&setup, &sandbox, &self.snippets, case.snippet, scenario).map_err(
+        let steps = prepare(&setup, &sandbox, &self.snippets, case.snippet, scenario).map_err(
             |e| match e {
                 super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
                 super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
+                super::plan::PlanError::Hub(e) => fail(CaseError::Hub(e)),
             },
         )?;
         let values = Values::new(&setup, scenario);
         let hub_error = |e: Error| fail(CaseError::Hub(Box::new(e)));
-        for step in plan.steps {
+        let mut token_failures = Vec::new();
+        for step in steps {
             let location = step.location.clone();
             let logged_before = hub.requests().map_err(hub_error)?.len();
             let outcome = process::run(step.invocation).map_err(|e| fail(CaseError::Process(e)))?;
+            let requests = hub.requests().map_err(hub_error)?;
+            let requests = requests.get(logged_before..).unwrap_or_default();
+            if let Some(failure) = check_token_use(&step.scenario, step.handed, requests) {
+                token_failures.push(if step.is_target {
+                    failure
+                } else {
+                    format!("in {location}, which this snippet continues: {failure}")
+                });
+            }
             if !step.is_target {
                 if outcome.status != Some(0) || outcome.timed_out {
                     return Err(fail(CaseError::ContinuedFailed {
@@ -256,8 +282,6 @@ impl Harness {
                 }
                 continue;
             }
-            let requests = hub.requests().map_err(hub_error)?;
-            let requests = requests.get(logged_before..).unwrap_or_default();
             let output_block = snippet
                 .output
                 .as_ref()
@@ -269,7 +293,7 @@ impl Harness {
             {
                 failures.push("the run never showed a browser login code to enter".into());
             }
-            failures.extend(check_token_use(scenario, plan.handed, requests));
+            failures.append(&mut token_failures);
             failures.extend(check_network(scenario, &network.attempts()));
             if failures.is_empty() {
                 return Ok(());
@@ -316,7 +340,8 @@ impl Harness {
                         }
                         let word = match result.status {
                             Status::Passed => "ok    ",
-                            _ => "FAILED",
+                            Status::NotRun => "skip  ",
+                            Status::Failed | Status::Flaky => "FAILED",
                         };
                         let _ = writeln!(
                             out,
@@ -431,12 +456,18 @@ pub fn github_annotation(result: &CaseResult) -> String {
 }
 
 /// The end of a run as people and CI read it: failure details, GitHub annotations when running
-/// under GitHub Actions, and the closing `N passed, N failed` line.
+/// under GitHub Actions, and the closing `N passed, N failed` line, followed by `, N skipped`
+/// when blocks were declared `not-run` (they count as neither passed nor failed).
 pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> std::io::Result<()> {
-    let failed: Vec<&CaseResult> = results
+    let failed: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
+    let passed = results
         .iter()
-        .filter(|r| r.status != Status::Passed)
-        .collect();
+        .filter(|r| r.status == Status::Passed)
+        .count();
+    let skipped = results
+        .iter()
+        .filter(|r| r.status == Status::NotRun)
+        .count();
     if !failed.is_empty() {
         writeln!(out, "\nfailures:\n")?;
     }
@@ -453,10 +484,14 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
     } else {
         String::new()
     };
+    let skipped = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{} passed, {} failed{flaky}",
-        results.len() - failed.len(),
+        "{passed} passed, {} failed{skipped}{flaky}",
         failed.len()
     )
 }
@@ -477,7 +512,7 @@ mod tests {
         CaseResult {
             case: case(n),
             status,
-            message: (status != Status::Passed).then(|| "it broke".into()),
+            message: status.is_failure().then(|| "it broke".into()),
             duration: Duration::ZERO,
             results: vec![ReportResult {
                 file: "a.md".into(),
@@ -532,6 +567,20 @@ mod tests {
         assert_eq!(failed.status, Status::Failed);
         let passed = combine(vec![result(1, Status::Passed), result(1, Status::Passed)]).unwrap();
         assert_eq!(passed.status, Status::Passed);
+    }
+
+    #[test]
+    fn the_closing_line_counts_not_run_blocks_as_skipped_never_as_passed() {
+        let mut out = Vec::new();
+        let results = [
+            result(1, Status::Passed),
+            result(2, Status::NotRun),
+            result(3, Status::Failed),
+        ];
+        summarize(&results, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("1 passed, 1 failed, 1 skipped\n"), "{text}");
+        assert!(!text.contains("---- c2"), "{text}");
     }
 
     #[test]

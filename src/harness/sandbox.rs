@@ -96,6 +96,24 @@ impl Sandbox {
         use std::os::unix::fs::PermissionsExt;
         fs::set_permissions(hf_home.join("token"), fs::Permissions::from_mode(0o600))
     }
+
+    /// Saves a browser (OAuth) login the way `hf auth login` stores it: the access token as the
+    /// active token, plus its refresh token and expiry (Unix seconds) in `stored_tokens`.
+    pub fn save_oauth_login(
+        &self,
+        access: &str,
+        refresh: &str,
+        expires_at: u64,
+        name: &str,
+    ) -> io::Result<()> {
+        self.save_login(access, name)?;
+        fs::write(
+            self.hf_home().join("stored_tokens"),
+            format!(
+                "[{name}]\nhf_token = {access}\nrefresh_token = {refresh}\nexpires_at = {expires_at}\n\n"
+            ),
+        )
+    }
 }
 
 #[cfg(test)]

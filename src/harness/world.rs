@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::hub::world::RepoType;
 use crate::hub::{LoggedRequest, MockHub, TokenInfo, TokenKind, World};
 use crate::snippets::annotation::TokenChoice;
 
@@ -28,6 +29,12 @@ pub trait HubWorld: Send + Sync {
     fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error>;
     /// Every request the Hub served in this case so far, oldest first (never with token values).
     fn requests(&self) -> Result<Vec<LoggedRequest>, Error>;
+    /// Grants the case's account access to the gated model `repo_id`, as when the repository's
+    /// owners approve the access request the person sent from the model page.
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error>;
+    /// An OAuth token pair of the account, as a browser login gives it, whose access token
+    /// stops working after `expires_in` seconds: `(access_token, refresh_token)`.
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error>;
 }
 
 /// Where cases get their Hub from.
@@ -186,6 +193,28 @@ impl HubWorld for LocalHub {
     fn requests(&self) -> Result<Vec<LoggedRequest>, Error> {
         Ok(self.hub.request_log())
     }
+
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+        self.hub
+            .state()
+            .grant_gated_access(RepoType::Model, repo_id, &self.tokens.user)
+            .map_err(|e| Error::Hub {
+                endpoint: self.endpoint(),
+                message: format!("granting gated access to {repo_id}: {e}"),
+            })
+    }
+
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+        let grant = self
+            .hub
+            .state()
+            .mint_oauth_grant(&self.tokens.user, expires_in)
+            .map_err(|e| Error::Hub {
+                endpoint: self.endpoint(),
+                message: format!("minting a browser-login token: {e}"),
+            })?;
+        Ok((grant.access_token, grant.refresh_token))
+    }
 }
 
 /// A mock Hub started with `mdbook-hubcheck mock-hub`, known by its admin API.
@@ -226,6 +255,20 @@ impl RemoteHub {
         let response = reqwest::blocking::Client::new()
             .post(&url)
             .form(form)
+            .send()
+            .map_err(|e| self.error(format!("POST {path}: {e}")))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(self.error(format!("POST {path} answered {}", response.status())))
+        }
+    }
+
+    fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<(), Error> {
+        let url = format!("{}{path}", self.endpoint);
+        let response = reqwest::blocking::Client::new()
+            .post(&url)
+            .json(body)
             .send()
             .map_err(|e| self.error(format!("POST {path}: {e}")))?;
         if response.status().is_success() {
@@ -281,5 +324,24 @@ impl HubWorld for RemoteWorld {
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
             .map_err(|e| self.remote.error(format!("GET /__mock/requests: {e}")))
+    }
+
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+        self.remote.post_json(
+            &format!("/__mock/repos/models/{repo_id}/gated-access"),
+            &serde_json::json!({ "user": self.user() }),
+        )
+    }
+
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+        let url = format!("{}/__mock/oauth/grants", self.remote.endpoint);
+        let grant: crate::hub::state::OAuthGrant = reqwest::blocking::Client::new()
+            .post(&url)
+            .json(&serde_json::json!({"user": self.user(), "expires_in": expires_in}))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| self.remote.error(format!("POST /__mock/oauth/grants: {e}")))?;
+        Ok((grant.access_token, grant.refresh_token))
     }
 }

@@ -13,14 +13,15 @@ use serde_json::{Value, json};
 
 use super::error::HubError;
 use super::extract::{HubPath, JsonBody, LARGE_BODY_LIMIT, read_body};
-use super::state::{HubState, LoggedRequest, NewRepo, NewToken, TokenInfo};
-use super::world::{Org, RepoType, User, WorldError};
+use super::state::{HubState, LoggedRequest, NewRepo, NewToken, OAuthGrant, TokenInfo};
+use super::world::{Fault, FaultStatus, Org, OrgRole, RepoType, User, WorldError};
 
 impl From<WorldError> for HubError {
     fn from(e: WorldError) -> Self {
         match e {
             WorldError::UnknownUser(_)
             | WorldError::UnknownRepo(_)
+            | WorldError::UnknownOrg(_)
             | WorldError::UnknownDeviceCode(_) => HubError::AdminNotFound(e.to_string()),
             WorldError::Invalid(_) | WorldError::Exists(_) => HubError::BadRequest(e.to_string()),
         }
@@ -35,6 +36,17 @@ pub(super) fn routes() -> Router<HubState> {
         .route("/__mock/tokens", get(list_tokens).post(add_token))
         .route("/__mock/users", post(add_user))
         .route("/__mock/orgs", post(add_org))
+        .route("/__mock/orgs/{org}/members", post(set_org_role))
+        .route(
+            "/__mock/orgs/{org}/settings",
+            axum::routing::put(org_settings),
+        )
+        .route("/__mock/oauth/grants", post(mint_oauth_grant))
+        .route("/__mock/oauth/expire", post(expire_oauth_token))
+        .route(
+            "/__mock/faults",
+            get(list_faults).post(add_fault).delete(clear_faults),
+        )
         .route(
             "/__mock/repos",
             post(put_repo).layer(DefaultBodyLimit::max(LARGE_BODY_LIMIT)),
@@ -57,7 +69,14 @@ async fn index() -> Json<Value> {
             "GET /__mock/tokens",
             "POST /__mock/tokens {display_name, user, role?, value?, scope?, status?}",
             "POST /__mock/users {name, fullname?, email?}",
-            "POST /__mock/orgs {name, fullname?, members?}",
+            "POST /__mock/orgs {name, fullname?, members?, roles?: {user: read|contributor|write|admin}, private_by_default?}",
+            "POST /__mock/orgs/{org}/members {user, role}",
+            "PUT /__mock/orgs/{org}/settings {private_by_default}",
+            "POST /__mock/oauth/grants {user?, expires_in?}",
+            "POST /__mock/oauth/expire {token, in_secs?}",
+            "GET /__mock/faults",
+            "POST /__mock/faults {path_prefix, method?, status: 429|503, count?, retry_after?}",
+            "DELETE /__mock/faults",
             "POST /__mock/repos {id, type?, private?, gated?, gated_approved?, files?, summary?}",
             "POST /__mock/repos/{models|datasets|spaces}/{ns}/{name}/gated-access {user}",
             "GET /__mock/device-codes",
@@ -176,5 +195,128 @@ async fn requests(State(state): State<HubState>) -> Json<Vec<LoggedRequest>> {
 /// Clears the request log.
 async fn clear_requests(State(state): State<HubState>) -> Json<Value> {
     state.clear_request_log();
+    Json(json!({"ok": true}))
+}
+
+/// The body of a member role change.
+#[derive(Debug, Deserialize)]
+struct MemberBody {
+    user: String,
+    role: OrgRole,
+}
+
+/// Sets a member's role in an organisation.
+async fn set_org_role(
+    State(state): State<HubState>,
+    HubPath(org): HubPath<String>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Json<Value>, HubError> {
+    state.set_org_role(&org, &body.user, body.role)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// The body of an organisation settings change.
+#[derive(Debug, Deserialize)]
+struct OrgSettingsBody {
+    private_by_default: bool,
+}
+
+/// Changes an organisation's settings.
+async fn org_settings(
+    State(state): State<HubState>,
+    HubPath(org): HubPath<String>,
+    JsonBody(body): JsonBody<OrgSettingsBody>,
+) -> Result<Json<Value>, HubError> {
+    state.set_org_private_by_default(&org, body.private_by_default)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// The body of an OAuth grant request.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct GrantBody {
+    user: Option<String>,
+    expires_in: Option<u64>,
+}
+
+/// Mints an OAuth token pair, as an approved browser login would.
+async fn mint_oauth_grant(
+    State(state): State<HubState>,
+    JsonBody(body): JsonBody<GrantBody>,
+) -> Result<Json<OAuthGrant>, HubError> {
+    let user = body.user.as_deref().unwrap_or(super::world::SEED_USER);
+    let lifetime = body
+        .expires_in
+        .unwrap_or_else(|| state.read().settings.oauth_expires_in_secs);
+    Ok(Json(state.mint_oauth_grant(user, lifetime)?))
+}
+
+/// The body of an OAuth expiry change.
+#[derive(Debug, Deserialize)]
+struct ExpireBody {
+    token: String,
+    #[serde(default)]
+    in_secs: u64,
+}
+
+/// Makes a stored OAuth access token expire soon (or now).
+async fn expire_oauth_token(
+    State(state): State<HubState>,
+    JsonBody(body): JsonBody<ExpireBody>,
+) -> Result<Json<Value>, HubError> {
+    state.expire_oauth_token(&body.token, body.in_secs)?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// The body of a fault request.
+#[derive(Debug, Deserialize)]
+struct FaultBody {
+    path_prefix: String,
+    #[serde(default)]
+    method: Option<String>,
+    status: u16,
+    #[serde(default = "one")]
+    count: u32,
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+/// The default fault count.
+fn one() -> u32 {
+    1
+}
+
+/// Lists pending faults.
+async fn list_faults(State(state): State<HubState>) -> Json<Vec<Fault>> {
+    Json(state.faults())
+}
+
+/// Makes the next `count` matching requests answer 429 or 503.
+async fn add_fault(
+    State(state): State<HubState>,
+    JsonBody(body): JsonBody<FaultBody>,
+) -> Result<Json<Value>, HubError> {
+    let status = match body.status {
+        429 => FaultStatus::TooManyRequests,
+        503 => FaultStatus::Unavailable,
+        other => {
+            return Err(HubError::BadRequest(format!(
+                "status must be 429 or 503, not {other}"
+            )));
+        }
+    };
+    state.add_fault(Fault {
+        path_prefix: body.path_prefix,
+        method: body.method,
+        status,
+        remaining: body.count.max(1),
+        retry_after: body.retry_after,
+    })?;
+    Ok(Json(json!({"ok": true})))
+}
+
+/// Removes every pending fault.
+async fn clear_faults(State(state): State<HubState>) -> Json<Value> {
+    state.clear_faults();
     Json(json!({"ok": true}))
 }

@@ -21,6 +21,7 @@ use super::error::{HubError, X_ERROR_MESSAGE, header_text};
 use super::extract::{
     HubPath, JsonBody, LARGE_BODY_LIMIT, origin, parse_query, query_flag, read_body,
 };
+use super::gitignore::GitIgnore;
 use super::repos::{find_visible, repo_type, repo_url, require_token, resolve_rev};
 use super::state::{Caller, HubState, iso_now};
 use super::world::{FileContent, RepoFile, World, is_commit_id, validate_file_path};
@@ -66,6 +67,27 @@ fn check_write(
 #[derive(Debug, Deserialize)]
 struct PreuploadRequest {
     files: Vec<PreuploadFile>,
+    /// The `.gitignore` the client wants applied (else the repository's own).
+    #[serde(default, rename = "gitIgnore")]
+    git_ignore: Option<String>,
+}
+
+/// The error for a path the Hub refuses: 422 `Invalid path` for a parent-folder escape
+/// (`..` as a segment, `..\name` as the first one), 400 with the reason otherwise.
+pub(super) fn path_error(path: &str) -> HubError {
+    let first = path.split('/').next().unwrap_or("");
+    if first.starts_with("..\\") || path.split('/').any(|seg| seg == "..") {
+        return HubError::InvalidPath;
+    }
+    match validate_file_path(path) {
+        Err(reason) => HubError::BadRequest(reason),
+        Ok(()) => HubError::InvalidPath,
+    }
+}
+
+/// Validates a path of a write request.
+fn check_path(path: &str) -> Result<(), HubError> {
+    validate_file_path(path).map_err(|_| path_error(path))
 }
 
 /// One file of a preupload call.
@@ -91,10 +113,19 @@ async fn preupload(
     check_write(&world, &caller, &t, &id, create_pr)?;
     let repo = find_visible(&world, &caller, repo_type(&t)?, &id)?;
     let commit = resolve_rev(repo, &rev)?;
+    let ignore_text = match body.git_ignore {
+        Some(text) => Some(text),
+        None => commit.files.get(".gitignore").map(|f| {
+            String::from_utf8_lossy(&f.content.slice(0, f.size().min(1 << 20))).into_owned()
+        }),
+    };
+    let ignore = GitIgnore::parse(ignore_text.as_deref().unwrap_or(""));
     let mut files = Vec::new();
     for f in body.files {
-        validate_file_path(&f.path).map_err(HubError::BadRequest)?;
-        let mut entry = json!({"path": f.path, "uploadMode": "regular", "shouldIgnore": false});
+        check_path(&f.path)?;
+        let should_ignore = ignore.ignores(&f.path);
+        let mut entry =
+            json!({"path": f.path, "uploadMode": "regular", "shouldIgnore": should_ignore});
         if let Some(existing) = commit.files.get(&f.path) {
             entry["oid"] = json!(existing.git_oid);
         }
@@ -158,7 +189,7 @@ fn parse_commit(body: &[u8]) -> Result<CommitPlan, HubError> {
             }
             "file" => {
                 let path = field(&line.value, "path", "file")?;
-                validate_file_path(path).map_err(HubError::BadRequest)?;
+                check_path(path)?;
                 let content = field(&line.value, "content", "file")?;
                 let bytes = match line.value.get("encoding").and_then(Value::as_str) {
                     Some("base64") => base64::engine::general_purpose::STANDARD
@@ -177,12 +208,12 @@ fn parse_commit(body: &[u8]) -> Result<CommitPlan, HubError> {
             }
             "deletedFile" => {
                 let path = field(&line.value, "path", "deletedFile")?;
-                validate_file_path(path).map_err(HubError::BadRequest)?;
+                check_path(path)?;
                 plan.deletes.push(path.to_string());
             }
             "deletedFolder" => {
                 let path = field(&line.value, "path", "deletedFolder")?.trim_end_matches('/');
-                validate_file_path(path).map_err(HubError::BadRequest)?;
+                check_path(path)?;
                 plan.delete_folders.push(format!("{path}/"));
             }
             "lfsFile" => {
@@ -239,6 +270,12 @@ async fn commit(
         )));
     }
     let base = resolve_rev(repo, &rev)?;
+    let branch = rev.strip_prefix("refs/heads/").unwrap_or(&rev).to_string();
+    if !repo.branches.contains_key(&branch) {
+        return Err(HubError::BadRequest(format!(
+            "Cannot commit to the tag '{rev}'; use a branch name"
+        )));
+    }
     if let Some(parent) = &plan.parent
         && !parent.eq_ignore_ascii_case(&base.id)
     {
@@ -250,7 +287,14 @@ async fn commit(
         snapshot.retain(|path, _| !path.starts_with(folder.as_str()));
     }
     for path in &plan.deletes {
-        if snapshot.remove(path).is_none() {
+        if snapshot.remove(path).is_some() {
+            continue;
+        }
+        // A `deletedFile` naming a folder deletes the folder, as on the Hub.
+        let folder = format!("{path}/");
+        let before = snapshot.len();
+        snapshot.retain(|p, _| !p.starts_with(&folder));
+        if snapshot.len() == before {
             return Err(HubError::BadRequest(format!(
                 "Cannot delete '{path}': no such file"
             )));
@@ -262,7 +306,8 @@ async fn commit(
     } else {
         plan.summary
     };
-    let new_commit = world.make_commit(&id, Some(parent_id), &summary, &iso_now(), snapshot);
+    let mut new_commit = world.make_commit(&id, Some(parent_id), &summary, &iso_now(), snapshot);
+    new_commit.author = require_token(&caller)?.user.clone();
     let commit_id = new_commit.id.clone();
     let repo = world
         .repo_mut(repo_type, &id)
@@ -280,7 +325,7 @@ async fn commit(
             .insert(format!("refs/pr/{n}"), commit_id.clone());
         answer["pullRequestUrl"] = json!(format!("{url}/discussions/{n}"));
     } else {
-        repo.branches.insert(rev, commit_id.clone());
+        repo.branches.insert(branch, commit_id.clone());
     }
     repo.commits.insert(commit_id, new_commit);
     Ok(Json(answer))

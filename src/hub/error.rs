@@ -2,8 +2,8 @@
 //!
 //! The clients decide which exception to raise from the status, the `X-Error-Code` header and
 //! the `X-Error-Message` header (see `hf_raise_for_status` in huggingface_hub), so each variant
-//! fixes all three plus the JSON body `{"error": <message>}`. The wording follows
-//! `hub-api-contract.md`; handlers never build error responses by hand.
+//! fixes all three plus the JSON body `{"error": <message>}`. The wording follows the error table
+//! of `docs/mock-hub.md`; handlers never build error responses by hand.
 
 use axum::Json;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
@@ -93,8 +93,40 @@ pub enum HubError {
         url: String,
     },
     /// `parentCommit` is not the branch head any more: 412.
-    #[error("A commit has happened since. Please refresh and try again.")]
+    #[error("The branch was updated since you opened this page. Please refresh and try again.")]
     ParentCommitMismatch,
+    /// A file path the Hub refuses (`..` as first segment, also written `..\name`): 422.
+    #[error("Invalid path")]
+    InvalidPath,
+    /// A branch or tag of that name already exists: 409.
+    #[error("Reference already exists")]
+    RefExists,
+    /// The target of a move is taken: 409.
+    #[error("You already have a {} named {id}", repo_type.singular())]
+    MoveTargetExists {
+        /// The repository type.
+        repo_type: RepoType,
+        /// The id asked for.
+        id: String,
+    },
+    /// Changing branches, tags, settings or moving without write access to the repository: 403.
+    #[error("You don't have write access to {repo}")]
+    RepoWriteForbidden {
+        /// The repository id.
+        repo: String,
+    },
+    /// A fault asked for through the admin API: 429 with `Retry-After`.
+    #[error("You have been rate-limited; you can retry this action in {retry_after} seconds.")]
+    RateLimited {
+        /// Seconds to wait, sent as `Retry-After`.
+        retry_after: u64,
+    },
+    /// A fault asked for through the admin API: 503.
+    #[error("The Hub is temporarily unavailable. Please try again later.")]
+    Unavailable {
+        /// Seconds to wait, sent as `Retry-After` when set.
+        retry_after: Option<u64>,
+    },
     /// Malformed input: 400.
     #[error("{0}")]
     BadRequest(String),
@@ -135,6 +167,11 @@ impl HubError {
             | HubError::WriteTokenRequired => StatusCode::FORBIDDEN,
             HubError::RepoExists { .. } => StatusCode::CONFLICT,
             HubError::ParentCommitMismatch => StatusCode::PRECONDITION_FAILED,
+            HubError::InvalidPath => StatusCode::UNPROCESSABLE_ENTITY,
+            HubError::RefExists | HubError::MoveTargetExists { .. } => StatusCode::CONFLICT,
+            HubError::RepoWriteForbidden { .. } => StatusCode::FORBIDDEN,
+            HubError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            HubError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             HubError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HubError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             HubError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
@@ -186,6 +223,12 @@ impl IntoResponse for HubError {
             }
             HubError::RepoExists { url, .. } => {
                 body["url"] = json!(url);
+            }
+            HubError::RateLimited { retry_after }
+            | HubError::Unavailable {
+                retry_after: Some(retry_after),
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
             }
             HubError::RangeNotSatisfiable { size } => {
                 headers.insert(

@@ -152,3 +152,28 @@ pub fn origin(headers: &HeaderMap) -> String {
         .unwrap_or("127.0.0.1");
     format!("http://{host}")
 }
+
+/// Percent-encodes one path segment (everything but unreserved characters).
+pub fn percent_encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Parses a query string or form body into its pairs, keeping repeated keys in order.
+pub fn parse_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((percent_decode(k, true)?, percent_decode(v, true)?))
+        })
+        .collect()
+}

@@ -4,8 +4,8 @@
 //! The handbook promises users exact outputs: what `hf auth whoami` prints, which error a read
 //! token gets on upload, that a tiny model downloads and runs. The harness checks those promises
 //! against this server instead of huggingface.co, so it must answer with the real Hub's status
-//! codes, `X-Error-Code`/`X-Error-Message` headers and JSON shapes (see `docs/mock-hub.md`, which
-//! records what the real clients send and expect), and never with Xet or LFS redirects.
+//! codes, `X-Error-Code`/`X-Error-Message` headers and JSON shapes (see `docs/mock-hub.md`,
+//! section "What the clients send and expect"), and never with Xet or LFS redirects.
 //!
 //! Layout: [`world`] is the data and the access rules, [`state`] the shared lockable state and its
 //! Rust admin API, [`error`] the one error enum; each endpoint group has its own file with its
@@ -20,7 +20,11 @@ pub mod world;
 mod admin;
 mod commit;
 mod extract;
+mod gitignore;
+mod listing;
+mod manage;
 mod oauth;
+mod refs;
 mod repos;
 mod resolve;
 mod whoami;
@@ -48,6 +52,8 @@ pub use state::{
     Caller, HubState, LoggedRequest, NewFile, NewRepo, NewToken, RequestAuth, TokenInfo,
 };
 pub use world::{SeededToken, TokenKind, World};
+
+use world::RepoType;
 
 /// The header carrying a per-response request id, which the client quotes in error messages.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -86,6 +92,9 @@ pub fn router(state: HubState) -> Router {
         .merge(repos::routes())
         .merge(resolve::routes())
         .merge(commit::routes())
+        .merge(refs::routes())
+        .merge(manage::routes())
+        .merge(listing::routes())
         .merge(admin::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::SMALL_BODY_LIMIT))
@@ -94,9 +103,62 @@ pub fn router(state: HubState) -> Router {
         .with_state(state)
 }
 
-/// Any path the mock does not serve.
-async fn not_found() -> HubError {
-    HubError::RouteNotFound
+/// Any path the mock does not serve. A repository id without a namespace
+/// (`/api/models/name/...`, `/name/resolve/...`) names no repository: RepoNotFound, as on the Hub.
+async fn not_found(caller: Caller, uri: axum::http::Uri) -> HubError {
+    if !names_repo_without_namespace(uri.path()) {
+        return HubError::RouteNotFound;
+    }
+    match caller {
+        Caller::Invalid => HubError::InvalidCredentials,
+        Caller::Anonymous => HubError::RepoNotFound { anonymous: true },
+        Caller::Token(_) => HubError::RepoNotFound { anonymous: false },
+    }
+}
+
+/// Whether `path` is a repository URL whose id has no namespace.
+fn names_repo_without_namespace(path: &str) -> bool {
+    const API_TAILS: &[&str] = &[
+        "revision",
+        "tree",
+        "commits",
+        "refs",
+        "paths-info",
+        "preupload",
+        "commit",
+        "settings",
+        "auth-check",
+        "branch",
+        "tag",
+    ];
+    let segments: Vec<&str> = path.split('/').collect();
+    match segments.as_slice() {
+        ["", "api", t, name, rest @ ..]
+            if RepoType::from_plural(t).is_some() && !name.is_empty() =>
+        {
+            rest.is_empty() || API_TAILS.contains(&rest[0])
+        }
+        ["", "datasets" | "spaces", name, "resolve", _, ..] => !name.is_empty(),
+        ["", name, "resolve", _, ..] => !name.is_empty(),
+        _ => false,
+    }
+}
+
+/// Answers a pending admin-requested fault for this request, if any.
+fn fault_answer(state: &HubState, method: &str, path: &str) -> Option<Response> {
+    if path.starts_with("/__mock") {
+        return None;
+    }
+    let fault = state.take_fault(method, path)?;
+    let error = match fault.status {
+        world::FaultStatus::TooManyRequests => HubError::RateLimited {
+            retry_after: fault.retry_after.unwrap_or(1),
+        },
+        world::FaultStatus::Unavailable => HubError::Unavailable {
+            retry_after: fault.retry_after,
+        },
+    };
+    Some(error.into_response())
 }
 
 /// Identifies the caller once, stamps `X-Request-Id` on the answer and logs the request
@@ -112,8 +174,13 @@ async fn track(State(state): State<HubState>, mut req: Request, next: Next) -> R
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let early = fault_answer(&state, &method, &path)
+        .or_else(|| manage::moved_redirect(&state, &caller, &path, query.as_deref()));
     req.extensions_mut().insert(caller);
-    let mut response = next.run(req).await;
+    let mut response = match early {
+        Some(response) => response,
+        None => next.run(req).await,
+    };
     let id: u128 = rand::rng().random();
     if let Ok(value) = HeaderValue::from_str(&format!("{id:032x}")) {
         response.headers_mut().insert(X_REQUEST_ID, value);

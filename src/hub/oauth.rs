@@ -16,11 +16,8 @@ use serde_json::json;
 use std::collections::HashMap;
 
 use super::extract::{FormBody, origin};
-use super::state::{HubState, unix_now};
-use super::world::{DeviceCode, DeviceCodeStatus, Token, TokenRole, TokenStatus};
-
-/// Lifetime reported for tokens minted by the device flow (30 days).
-const OAUTH_TOKEN_EXPIRES_IN: u64 = 30 * 86_400;
+use super::state::{HubState, OAuthGrant, mint_oauth, unix_now};
+use super::world::{DeviceCode, DeviceCodeStatus};
 
 /// The routes of this file.
 pub(super) fn routes() -> Router<HubState> {
@@ -83,15 +80,43 @@ fn oauth_error(error: &str, description: &str) -> Response {
         .into_response()
 }
 
-/// The token endpoint: answers each poll according to the device code's state.
+/// The JSON answer carrying a token pair.
+fn grant_answer(grant: &OAuthGrant) -> Response {
+    Json(json!({
+        "access_token": grant.access_token,
+        "refresh_token": grant.refresh_token,
+        "token_type": "bearer",
+        "expires_in": grant.expires_in,
+        "scope": "openid profile read-repos write-repos manage-repos",
+    }))
+    .into_response()
+}
+
+/// The token endpoint: a device-code poll, or a refresh.
 async fn token(State(state): State<HubState>, FormBody(form): FormBody) -> Response {
     match form.get("grant_type").map(String::as_str) {
-        Some("urn:ietf:params:oauth:grant-type:device_code") => {}
-        Some("refresh_token") => {
-            return oauth_error("invalid_grant", "The mock Hub issues no refresh tokens");
-        }
-        _ => return oauth_error("unsupported_grant_type", "Unsupported grant_type"),
+        Some("urn:ietf:params:oauth:grant-type:device_code") => device_poll(&state, &form),
+        Some("refresh_token") => refresh(&state, &form),
+        _ => oauth_error("unsupported_grant_type", "Unsupported grant_type"),
     }
+}
+
+/// `grant_type=refresh_token`: a new pair for the same user; the old pair stops working.
+fn refresh(state: &HubState, form: &HashMap<String, String>) -> Response {
+    let Some(refresh_token) = form.get("refresh_token") else {
+        return oauth_error("invalid_request", "Missing refresh_token");
+    };
+    match state.refresh_oauth_grant(refresh_token) {
+        Some(grant) => grant_answer(&grant),
+        None => oauth_error(
+            "invalid_grant",
+            "The refresh token is invalid or was already used",
+        ),
+    }
+}
+
+/// Answers one device-code poll according to the code's state.
+fn device_poll(state: &HubState, form: &HashMap<String, String>) -> Response {
     let Some(device_code) = form.get("device_code") else {
         return oauth_error("invalid_request", "Missing device_code");
     };
@@ -116,26 +141,10 @@ async fn token(State(state): State<HubState>, FormBody(form): FormBody) -> Respo
         DeviceCodeStatus::Used => oauth_error("invalid_grant", "The device code was already used"),
         DeviceCodeStatus::Approved => {
             let user = code.user.unwrap_or_default();
-            let value = super::world::generate_token_value();
-            w.tokens.insert(
-                value.clone(),
-                Token {
-                    value: value.clone(),
-                    display_name: format!("oauth-{user}"),
-                    user,
-                    role: TokenRole::Write,
-                    status: TokenStatus::Active,
-                    oauth: true,
-                },
-            );
+            let lifetime = w.settings.oauth_expires_in_secs;
+            let grant = mint_oauth(&mut w, &user, lifetime);
             w.device_codes[index].status = DeviceCodeStatus::Used;
-            Json(json!({
-                "access_token": value,
-                "token_type": "bearer",
-                "expires_in": OAUTH_TOKEN_EXPIRES_IN,
-                "scope": "openid profile read-repos write-repos manage-repos",
-            }))
-            .into_response()
+            grant_answer(&grant)
         }
     }
 }

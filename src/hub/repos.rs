@@ -30,6 +30,7 @@ pub(super) fn routes() -> Router<HubState> {
     Router::new()
         .route("/api/repos/create", post(create))
         .route("/api/repos/delete", delete(delete_repo))
+        .route("/api/{t}/{ns}", get(info_no_namespace))
         .route("/api/{t}/{ns}/{name}", get(info))
         .route("/api/{t}/{ns}/{name}/revision/{rev}", get(info_at))
         .route("/api/{t}/{ns}/{name}/tree/{rev}", get(tree_root))
@@ -68,6 +69,16 @@ pub(super) fn resolve_rev<'r>(repo: &'r Repo, rev: &str) -> Result<&'r Commit, H
 /// The web URL of a repository.
 pub(super) fn repo_url(origin: &str, repo_type: RepoType, id: &str) -> String {
     format!("{origin}/{}{id}", repo_type.url_prefix())
+}
+
+/// Repository info for an id without a namespace: the Hub has none, so RepoNotFound.
+async fn info_no_namespace(
+    State(state): State<HubState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+    HubPath((t, name)): HubPath<(String, String)>,
+) -> Result<Json<Value>, HubError> {
+    info_body(&state, &caller, query, &t, &name, "main")
 }
 
 /// Repository info at `main`.
@@ -122,6 +133,7 @@ fn info_body(
             sibling
         })
         .collect();
+    let id = repo.id.as_str();
     let (author, _) = id.split_once('/').unwrap_or((id, ""));
     let mut body = json!({
         "_id": object_id(id),
@@ -131,7 +143,7 @@ fn info_body(
         "lastModified": commit.date,
         "createdAt": repo.created_at,
         "private": repo.private,
-        "gated": if repo.gated { json!("manual") } else { json!(false) },
+        "gated": repo.gated_label().map_or(json!(false), |g| json!(g)),
         "disabled": false,
         "downloads": 0,
         "likes": 0,
@@ -334,26 +346,31 @@ async fn create(
     let namespace = body.organization.unwrap_or_else(|| token.user.clone());
     let id = format!("{namespace}/{}", body.name);
     validate_repo_id(&id).map_err(HubError::BadRequest)?;
-    let private = match body.visibility.as_deref() {
-        Some("private") => true,
-        Some("public") => false,
+    let asked = match body.visibility.as_deref() {
+        Some("private") => Some(true),
+        Some("public") => Some(false),
         Some(other) => {
             return Err(HubError::BadRequest(format!(
                 "Invalid visibility: '{other}'"
             )));
         }
-        None => body.private.unwrap_or(false),
+        None => body.private,
     };
     let url = repo_url(&origin(&headers), repo_type, &id);
     let mut world = state.write();
-    if !world.token_can_manage(token, &namespace, &id) {
+    if !world.token_can_create(token, &namespace) {
         return Err(HubError::CreateForbidden {
             repo_type,
             namespace,
         });
     }
+    let private =
+        asked.unwrap_or_else(|| world.org(&namespace).is_some_and(|o| o.private_by_default));
     match world.create_repo(repo_type, &id, private, &iso_now()) {
-        Ok(_) => Ok(Json(json!({"url": url, "name": id, "id": id}))),
+        Ok(repo) => {
+            repo.created_by = Some(token.user.clone());
+            Ok(Json(json!({"url": url, "name": id, "id": id})))
+        }
         Err(WorldError::Exists(_)) => Err(HubError::RepoExists { repo_type, url }),
         Err(e) => Err(HubError::BadRequest(e.to_string())),
     }
@@ -380,10 +397,10 @@ async fn delete_repo(
     let namespace = body.organization.unwrap_or_else(|| token.user.clone());
     let id = format!("{namespace}/{}", body.name);
     let mut world = state.write();
-    find_visible(&world, &caller, repo_type, &id)?;
-    if !world.token_can_manage(token, &namespace, &id) {
+    let repo = find_visible(&world, &caller, repo_type, &id)?;
+    if !world.token_can_write(token, repo) {
         return Err(HubError::WriteTokenRequired);
     }
-    world.repos.remove(&(repo_type, id));
+    world.remove_repo(repo_type, &id);
     Ok(Json(json!({})))
 }

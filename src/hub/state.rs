@@ -14,8 +14,9 @@ use axum::http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
 use super::world::{
-    DeviceCodeStatus, FileContent, FineGrainedScope, Org, RepoType, SeededToken, Token, TokenKind,
-    TokenRole, TokenStatus, User, World, WorldError, generate_token_value,
+    DeviceCodeStatus, Fault, FileContent, FineGrainedScope, Org, OrgRole, RefreshToken, RepoType,
+    SeededToken, Token, TokenKind, TokenRole, TokenStatus, User, World, WorldError,
+    generate_token_value,
 };
 
 /// How many requests the log keeps (the oldest are dropped first).
@@ -123,6 +124,21 @@ pub struct NewToken {
     pub scope: FineGrainedScope,
     /// Defaults to active.
     pub status: TokenStatus,
+    /// Organisations the token is limited to (its user's own namespace stays allowed).
+    pub orgs: Option<Vec<String>>,
+}
+
+/// An OAuth token pair as `/oauth/token` hands it out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthGrant {
+    /// The access token (a write token of the user, reported as `oauth` by whoami).
+    pub access_token: String,
+    /// The refresh token that mints the next pair.
+    pub refresh_token: String,
+    /// Seconds until the access token stops working (may be 0: already expired).
+    pub expires_in: u64,
+    /// The user the tokens belong to.
+    pub user: String,
 }
 
 /// One file of a [`NewRepo`]: exactly one of `content`, `content_base64` or `generated_size`.
@@ -227,7 +243,7 @@ impl HubState {
             _ => return Caller::Invalid,
         };
         match self.read().tokens.get(value) {
-            Some(t) if t.status == TokenStatus::Active => Caller::Token(t.clone()),
+            Some(t) if t.usable_at(unix_now()) => Caller::Token(t.clone()),
             _ => Caller::Invalid,
         }
     }
@@ -279,12 +295,115 @@ impl HubState {
     /// Adds an organisation; every member must exist.
     pub fn add_org(&self, org: Org) -> Result<(), WorldError> {
         super::world::validate_repo_id(&format!("{}/x", org.name)).map_err(WorldError::Invalid)?;
+        let mut org = org;
+        org.members.extend(org.roles.keys().cloned());
         let mut w = self.write();
         if let Some(missing) = org.members.iter().find(|m| !w.users.contains_key(*m)) {
             return Err(WorldError::UnknownUser(missing.clone()));
         }
         w.orgs.insert(org.name.clone(), org);
         Ok(())
+    }
+
+    /// Gives `user` (who must exist) `role` in the organisation `org`, adding them as a member.
+    pub fn set_org_role(&self, org: &str, user: &str, role: OrgRole) -> Result<(), WorldError> {
+        let mut w = self.write();
+        if !w.users.contains_key(user) {
+            return Err(WorldError::UnknownUser(user.into()));
+        }
+        let org = w
+            .orgs
+            .get_mut(org)
+            .ok_or_else(|| WorldError::UnknownOrg(org.into()))?;
+        org.members.insert(user.into());
+        org.roles.insert(user.into(), role);
+        Ok(())
+    }
+
+    /// Makes new repositories of the organisation private by default (or not).
+    pub fn set_org_private_by_default(&self, org: &str, private: bool) -> Result<(), WorldError> {
+        let mut w = self.write();
+        let org = w
+            .orgs
+            .get_mut(org)
+            .ok_or_else(|| WorldError::UnknownOrg(org.into()))?;
+        org.private_by_default = private;
+        Ok(())
+    }
+
+    /// Mints an OAuth token pair for `user`, as an approved browser login does; the access token
+    /// stops working after `expires_in` seconds (0: at once, as for a stored token that expired).
+    pub fn mint_oauth_grant(&self, user: &str, expires_in: u64) -> Result<OAuthGrant, WorldError> {
+        let mut w = self.write();
+        if !w.users.contains_key(user) {
+            return Err(WorldError::UnknownUser(user.into()));
+        }
+        Ok(mint_oauth(&mut w, user, expires_in))
+    }
+
+    /// Exchanges a refresh token for a new pair for the same user; the old access token and the
+    /// old refresh token stop working. `None` for an unknown or spent refresh token.
+    pub fn refresh_oauth_grant(&self, refresh_token: &str) -> Option<OAuthGrant> {
+        let mut w = self.write();
+        let old = w.refresh_tokens.remove(refresh_token)?;
+        if let Some(t) = w.tokens.get_mut(&old.access_token) {
+            t.status = TokenStatus::Revoked;
+        }
+        let lifetime = w.settings.oauth_expires_in_secs;
+        Some(mint_oauth(&mut w, &old.user, lifetime))
+    }
+
+    /// Makes the stored OAuth access token `value` expire `in_secs` seconds from now.
+    pub fn expire_oauth_token(&self, value: &str, in_secs: u64) -> Result<(), WorldError> {
+        let mut w = self.write();
+        let token = w
+            .tokens
+            .get_mut(value)
+            .filter(|t| t.oauth)
+            .ok_or_else(|| WorldError::Invalid("unknown OAuth token".into()))?;
+        token.expires_at = Some(unix_now() + in_secs);
+        Ok(())
+    }
+
+    /// Adds a fault: the next `remaining` matching requests answer 429 or 503.
+    pub fn add_fault(&self, fault: Fault) -> Result<(), WorldError> {
+        if !fault.path_prefix.starts_with('/') || fault.path_prefix.starts_with("/__mock") {
+            return Err(WorldError::Invalid(
+                "path_prefix must start with `/` and not be an admin path".into(),
+            ));
+        }
+        self.write().faults.push(fault);
+        Ok(())
+    }
+
+    /// The faults still pending.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.read().faults.clone()
+    }
+
+    /// Removes every pending fault.
+    pub fn clear_faults(&self) {
+        self.write().faults.clear();
+    }
+
+    /// Takes one use of the first fault matching `method` and `path`, if any.
+    pub fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
+        if self.read().faults.is_empty() {
+            return None;
+        }
+        let mut w = self.write();
+        let index = w.faults.iter().position(|f| {
+            path.starts_with(&f.path_prefix)
+                && f.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+        })?;
+        let fault = w.faults[index].clone();
+        w.faults[index].remaining = w.faults[index].remaining.saturating_sub(1);
+        if w.faults[index].remaining == 0 {
+            w.faults.remove(index);
+        }
+        Some(fault)
     }
 
     /// Adds a token for an existing user and returns it.
@@ -308,14 +427,9 @@ impl HubState {
         if w.tokens.contains_key(&value) {
             return Err(WorldError::Exists("a token with this value".into()));
         }
-        let token = Token {
-            value: value.clone(),
-            display_name: new.display_name,
-            user: new.user,
-            role,
-            status: new.status,
-            oauth: false,
-        };
+        let mut token = Token::new(value.clone(), new.display_name, new.user, role);
+        token.status = new.status;
+        token.orgs = new.orgs;
         let info = TokenInfo::from(&token);
         w.tokens.insert(value, token);
         Ok(info)
@@ -464,6 +578,37 @@ impl HubState {
     /// Names of all users (for the approval page).
     pub fn user_names(&self) -> BTreeSet<String> {
         self.read().users.keys().cloned().collect()
+    }
+}
+
+/// Mints an OAuth access token (a write token, reported as `oauth`) and its refresh token.
+pub(crate) fn mint_oauth(world: &mut World, user: &str, expires_in: u64) -> OAuthGrant {
+    let access = generate_token_value();
+    let refresh = format!(
+        "hf_oauth_refresh_{}",
+        generate_token_value().trim_start_matches("hf_")
+    );
+    let mut token = Token::new(
+        access.clone(),
+        format!("oauth-{user}"),
+        user.to_string(),
+        TokenRole::Write,
+    );
+    token.oauth = true;
+    token.expires_at = Some(unix_now() + expires_in);
+    world.tokens.insert(access.clone(), token);
+    world.refresh_tokens.insert(
+        refresh.clone(),
+        RefreshToken {
+            user: user.to_string(),
+            access_token: access.clone(),
+        },
+    );
+    OAuthGrant {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in,
+        user: user.to_string(),
     }
 }
 

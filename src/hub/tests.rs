@@ -157,6 +157,9 @@ fn repo_ids_and_paths() {
         assert!(validate_repo_id(bad).is_err(), "{bad}");
     }
     assert!(validate_file_path("a/b/c.json").is_ok());
+    // A backslash inside a name is an ordinary character, as on the Hub.
+    assert!(validate_file_path("folder/..\\..\\file").is_ok());
+    assert!(validate_file_path("a\\b").is_ok());
     for bad in [
         "",
         "/etc/passwd",
@@ -164,7 +167,8 @@ fn repo_ids_and_paths() {
         "./a",
         "a//b",
         ".git/config",
-        "a\\b",
+        "..\\evil",
+        "..",
         "a\0b",
     ] {
         assert!(validate_file_path(bad).is_err(), "{bad:?}");
@@ -177,4 +181,27 @@ fn front_matter() {
     assert!(front_matter_errors("---\nlicense: mit\ntags:\n  - a\n---\n").is_empty());
     assert_eq!(front_matter_errors("---\nlicense: mit\n").len(), 1);
     assert_eq!(front_matter_errors("---\njust words\n---\n").len(), 1);
+}
+
+#[test]
+fn gitignore_rules() {
+    use super::gitignore::GitIgnore;
+    let ignore =
+        GitIgnore::parse("# comment\n*.log\n/build/\nsecrets/\n!keep.log\ndocs/**/*.tmp\n");
+    assert!(ignore.ignores("a.log"));
+    assert!(ignore.ignores("deep/in/b.log"));
+    assert!(
+        !ignore.ignores("keep.log"),
+        "negation wins when it comes last"
+    );
+    assert!(ignore.ignores("build/out.bin"));
+    assert!(
+        !ignore.ignores("src/build/out.bin"),
+        "a leading / anchors to the root"
+    );
+    assert!(ignore.ignores("x/secrets/key.txt"));
+    assert!(!ignore.ignores("secrets.txt"));
+    assert!(ignore.ignores("docs/a/b/c.tmp"));
+    assert!(!ignore.ignores("model.safetensors"));
+    assert!(!GitIgnore::parse("").ignores("anything"));
 }

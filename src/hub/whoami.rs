@@ -59,14 +59,20 @@ pub fn whoami_body(world: &World, token: &Token) -> Value {
                 "email": null,
                 "canPay": false,
                 "avatarUrl": format!("https://cdn-avatars.huggingface.co/v1/production/uploads/{}.png", object_id(&o.name)),
-                "roleInOrg": "write",
+                "roleInOrg": o.role_of(&token.user).map_or("read", |r| r.as_str()),
                 "isEnterprise": false,
                 "periodEnd": null,
             })
         })
         .collect();
     let auth = if token.oauth {
-        json!({"type": "oauth", "expiresAt": null})
+        let expires = token.expires_at.map(|at| {
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(at),
+            )
+            .to_string()
+        });
+        json!({"type": "oauth", "expiresAt": expires})
     } else {
         let mut access = json!({
             "displayName": token.display_name,

@@ -134,9 +134,44 @@ pub struct Token {
     pub status: TokenStatus,
     /// True for tokens minted by the OAuth device flow (whoami reports `auth.type: "oauth"`).
     pub oauth: bool,
+    /// Organisations the token is limited to (`None`: every namespace its user may use). The
+    /// user's own namespace always stays allowed.
+    pub orgs: Option<Vec<String>>,
+    /// When the token stops working (Unix seconds); `None` for tokens that never expire.
+    pub expires_at: Option<u64>,
 }
 
 impl Token {
+    /// A plain active token of `user` with `role`, no expiry and no organisation limit.
+    pub fn new(value: String, display_name: String, user: String, role: TokenRole) -> Token {
+        Token {
+            value,
+            display_name,
+            user,
+            role,
+            status: TokenStatus::Active,
+            oauth: false,
+            orgs: None,
+            expires_at: None,
+        }
+    }
+
+    /// Whether the token may act in `namespace` at all (its organisation limit).
+    pub fn allows_namespace(&self, namespace: &str) -> bool {
+        match &self.orgs {
+            None => true,
+            Some(orgs) => {
+                namespace.eq_ignore_ascii_case(&self.user)
+                    || orgs.iter().any(|o| o.eq_ignore_ascii_case(namespace))
+            }
+        }
+    }
+
+    /// Whether the token is usable at `now` (active and not past its expiry).
+    pub fn usable_at(&self, now: u64) -> bool {
+        self.status == TokenStatus::Active && self.expires_at.is_none_or(|at| now < at)
+    }
+
     /// The kind this token falls under (status first, then role).
     pub fn kind(&self) -> TokenKind {
         match (self.status, &self.role) {
@@ -191,7 +226,33 @@ pub struct User {
     pub email: String,
 }
 
-/// A Hub organisation; every member may write to its repositories.
+/// A member's role in an organisation, as on the Hub's organisation pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrgRole {
+    /// Reads every repository of the organisation, private ones included; writes none.
+    Read,
+    /// Read, plus creating repositories and writing to the ones they created.
+    Contributor,
+    /// Writes to, creates, deletes and moves every repository of the organisation.
+    Write,
+    /// Write, plus managing the organisation (members, settings).
+    Admin,
+}
+
+impl OrgRole {
+    /// The word whoami-v2 reports as `roleInOrg`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgRole::Read => "read",
+            OrgRole::Contributor => "contributor",
+            OrgRole::Write => "write",
+            OrgRole::Admin => "admin",
+        }
+    }
+}
+
+/// A Hub organisation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Org {
     /// The organisation name (the namespace of its repositories).
@@ -199,9 +260,26 @@ pub struct Org {
     /// The full name shown by whoami-v2.
     #[serde(default)]
     pub fullname: String,
-    /// User names of the members.
+    /// User names of the members; a member without an entry in `roles` has the `write` role.
     #[serde(default)]
     pub members: BTreeSet<String>,
+    /// Each member's role (members listed only here are members too).
+    #[serde(default)]
+    pub roles: BTreeMap<String, OrgRole>,
+    /// Whether repositories created in the organisation are private unless asked otherwise.
+    #[serde(default)]
+    pub private_by_default: bool,
+}
+
+impl Org {
+    /// The role of `user`, if they are a member.
+    pub fn role_of(&self, user: &str) -> Option<OrgRole> {
+        match self.roles.get(user) {
+            Some(role) => Some(*role),
+            None if self.members.contains(user) => Some(OrgRole::Write),
+            None => None,
+        }
+    }
 }
 
 /// The three kinds of repository, which differ only in their URL prefixes.
@@ -398,6 +476,8 @@ pub struct Commit {
     pub summary: String,
     /// When it was made (ISO 8601).
     pub date: String,
+    /// Who made it (`system` for seeded commits).
+    pub author: String,
     /// Every file at this commit, by path.
     pub files: BTreeMap<String, Arc<RepoFile>>,
 }
@@ -417,6 +497,12 @@ pub struct Repo {
     pub gated_approved: BTreeSet<String>,
     /// Branch name (`main`, `refs/pr/1`) to commit id.
     pub branches: BTreeMap<String, String>,
+    /// Tag name to commit id.
+    pub tags: BTreeMap<String, String>,
+    /// Gating mode when `gated`: automatic approval (`true`) or manual (`false`).
+    pub gated_auto: bool,
+    /// The user who created the repository (contributors may write to their own repositories).
+    pub created_by: Option<String>,
     /// Every commit by id.
     pub commits: BTreeMap<String, Commit>,
     /// Number of pull requests opened so far.
@@ -431,9 +517,15 @@ impl Repo {
         self.id.split_once('/').map_or("", |(ns, _)| ns)
     }
 
-    /// The commit a revision names: a branch, or a full 40-hex commit id.
+    /// The commit a revision names: a branch, a tag (also as `refs/heads/..`, `refs/tags/..`),
+    /// or a full 40-hex commit id.
     pub fn resolve(&self, rev: &str) -> Option<&Commit> {
-        if let Some(id) = self.branches.get(rev) {
+        let branch = rev.strip_prefix("refs/heads/").unwrap_or(rev);
+        if let Some(id) = self.branches.get(branch) {
+            return self.commits.get(id);
+        }
+        let tag = rev.strip_prefix("refs/tags/").unwrap_or(rev);
+        if let Some(id) = self.tags.get(tag) {
             return self.commits.get(id);
         }
         if is_commit_id(rev) {
@@ -445,6 +537,29 @@ impl Repo {
     /// The commit `main` points to.
     pub fn head(&self) -> Option<&Commit> {
         self.resolve("main")
+    }
+
+    /// The `gated` value repo info reports: `false`, `"auto"` or `"manual"`.
+    pub fn gated_label(&self) -> Option<&'static str> {
+        match (self.gated, self.gated_auto) {
+            (false, _) => None,
+            (true, true) => Some("auto"),
+            (true, false) => Some("manual"),
+        }
+    }
+
+    /// The commits reachable from `commit_id`, newest first.
+    pub fn history(&self, commit_id: &str) -> Vec<&Commit> {
+        let mut out = Vec::new();
+        let mut next = self.commits.get(commit_id);
+        while let Some(commit) = next {
+            out.push(commit);
+            next = commit.parent.as_ref().and_then(|p| self.commits.get(p));
+            if out.len() > self.commits.len() {
+                break;
+            }
+        }
+        out
     }
 }
 
@@ -494,6 +609,8 @@ pub struct Settings {
     /// When set, new device codes are approved at once for this user (handy for unattended
     /// `hf auth login` runs).
     pub auto_approve_device_for: Option<String>,
+    /// Lifetime of OAuth access tokens, in seconds (the `expires_in` of `/oauth/token`).
+    pub oauth_expires_in_secs: u64,
 }
 
 impl Default for Settings {
@@ -502,6 +619,7 @@ impl Default for Settings {
             device_interval_secs: 1,
             device_expires_in_secs: 900,
             auto_approve_device_for: None,
+            oauth_expires_in_secs: 30 * 86_400,
         }
     }
 }
@@ -512,6 +630,9 @@ pub enum WorldError {
     /// A referenced user does not exist.
     #[error("unknown user `{0}`")]
     UnknownUser(String),
+    /// A referenced organisation does not exist.
+    #[error("unknown organisation `{0}`")]
+    UnknownOrg(String),
     /// A referenced repository does not exist.
     #[error("unknown repository `{0}`")]
     UnknownRepo(String),
@@ -545,6 +666,50 @@ pub struct World {
     pub settings: Settings,
     /// Counter mixed into commit ids so that equal commits still get new ids.
     pub commit_counter: u64,
+    /// Old repository ids (lower case) that now redirect to a moved repository's id.
+    pub moved: BTreeMap<(RepoType, String), String>,
+    /// OAuth refresh tokens by value.
+    pub refresh_tokens: BTreeMap<String, RefreshToken>,
+    /// Faults asked for through the admin API, answered before any handler runs.
+    pub faults: Vec<Fault>,
+}
+
+/// An OAuth refresh token: which user it belongs to and the access token it last produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshToken {
+    /// The user the tokens belong to.
+    pub user: String,
+    /// The access token minted with it; it stops working when this refresh token is used.
+    pub access_token: String,
+}
+
+/// The error status a [`Fault`] answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultStatus {
+    /// 429 Too Many Requests, with `Retry-After`.
+    #[serde(rename = "429")]
+    TooManyRequests,
+    /// 503 Service Unavailable.
+    #[serde(rename = "503")]
+    Unavailable,
+}
+
+/// The next `remaining` requests whose path starts with `path_prefix` (and whose method
+/// matches, when given) are answered with `status`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Requests whose path starts with this are affected.
+    pub path_prefix: String,
+    /// Only this method, when set (`GET`, `HEAD`, `POST`, ...).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// 429 or 503.
+    pub status: FaultStatus,
+    /// How many more requests get the fault.
+    pub remaining: u32,
+    /// The `Retry-After` seconds sent with the answer (429 always sends one; default 1).
+    #[serde(default)]
+    pub retry_after: Option<u64>,
 }
 
 /// The seeded user.
@@ -584,6 +749,8 @@ impl World {
                 name: SEED_ORG.into(),
                 fullname: "UniDive".into(),
                 members: BTreeSet::from([SEED_USER.to_string()]),
+                roles: BTreeMap::new(),
+                private_by_default: false,
             },
         );
         for kind in TokenKind::ALL {
@@ -600,14 +767,13 @@ impl World {
                 TokenKind::Expired => (TokenRole::Write, TokenStatus::Expired),
                 TokenKind::Revoked => (TokenRole::Write, TokenStatus::Revoked),
             };
-            let token = Token {
-                value: generate_token_value(),
-                display_name: format!("unidive-{kind}"),
-                user: SEED_USER.into(),
+            let mut token = Token::new(
+                generate_token_value(),
+                format!("unidive-{kind}"),
+                SEED_USER.into(),
                 role,
-                status,
-                oauth: false,
-            };
+            );
+            token.status = status;
             w.seeded_tokens.push(SeededToken {
                 kind,
                 display_name: token.display_name.clone(),
@@ -646,17 +812,42 @@ impl World {
     pub fn orgs_of(&self, user: &str) -> Vec<&Org> {
         self.orgs
             .values()
-            .filter(|o| o.members.contains(user))
+            .filter(|o| o.role_of(user).is_some())
             .collect()
     }
 
-    /// Whether `user` may write to repositories in `namespace` (their own or an org's).
+    /// The organisation named `namespace` (any case).
+    pub fn org(&self, namespace: &str) -> Option<&Org> {
+        self.orgs.get(namespace).or_else(|| {
+            self.orgs
+                .values()
+                .find(|o| o.name.eq_ignore_ascii_case(namespace))
+        })
+    }
+
+    /// What `user` may do in `namespace`: their own namespace counts as `admin`.
+    pub fn role_in(&self, user: &str, namespace: &str) -> Option<OrgRole> {
+        if user.eq_ignore_ascii_case(namespace) {
+            return Some(OrgRole::Admin);
+        }
+        self.org(namespace).and_then(|o| o.role_of(user))
+    }
+
+    /// Whether `user` may write to repositories in `namespace` (their own or an org's where they
+    /// hold the `write` or `admin` role).
     pub fn user_can_write_namespace(&self, user: &str, namespace: &str) -> bool {
-        user == namespace
-            || self
-                .orgs
-                .get(namespace)
-                .is_some_and(|o| o.members.contains(user))
+        self.role_in(user, namespace)
+            .is_some_and(|r| r >= OrgRole::Write)
+    }
+
+    /// Whether `user` may write to `repo`: `write`/`admin` in its namespace, or `contributor`
+    /// and its creator.
+    fn user_can_write_repo(&self, user: &str, repo: &Repo) -> bool {
+        match self.role_in(user, repo.namespace()) {
+            Some(OrgRole::Write | OrgRole::Admin) => true,
+            Some(OrgRole::Contributor) => repo.created_by.as_deref() == Some(user),
+            _ => false,
+        }
     }
 
     /// Whether `token` may see `repo` at all (public, or private and allowed).
@@ -665,7 +856,9 @@ impl World {
             return true;
         }
         let Some(token) = token else { return false };
-        if !self.user_can_write_namespace(&token.user, repo.namespace()) {
+        if !token.allows_namespace(repo.namespace())
+            || self.role_in(&token.user, repo.namespace()).is_none()
+        {
             return false;
         }
         match &token.role {
@@ -676,9 +869,11 @@ impl World {
         }
     }
 
-    /// Whether `token` may commit to `repo` directly.
+    /// Whether `token` may commit to `repo` directly (and change its branches, tags, settings,
+    /// delete or move it).
     pub fn token_can_write(&self, token: &Token, repo: &Repo) -> bool {
-        if !self.user_can_write_namespace(&token.user, repo.namespace()) {
+        if !token.allows_namespace(repo.namespace()) || !self.user_can_write_repo(&token.user, repo)
+        {
             return false;
         }
         match &token.role {
@@ -688,18 +883,21 @@ impl World {
         }
     }
 
-    /// Whether `token` may create or delete repositories in `namespace`.
-    pub fn token_can_manage(&self, token: &Token, namespace: &str, repo_id: &str) -> bool {
-        if !self.user_can_write_namespace(&token.user, namespace) {
+    /// Whether `token` may create repositories in `namespace` (`contributor` and up).
+    pub fn token_can_create(&self, token: &Token, namespace: &str) -> bool {
+        let role_ok = self
+            .role_in(&token.user, namespace)
+            .is_some_and(|r| r >= OrgRole::Contributor);
+        if !role_ok || !token.allows_namespace(namespace) {
             return false;
         }
         match &token.role {
             TokenRole::Read => false,
             TokenRole::Write => true,
-            TokenRole::FineGrained(scope) => {
-                scope.create_in.iter().any(|n| n == namespace)
-                    || scope.write_repos.iter().any(|r| r == repo_id)
-            }
+            TokenRole::FineGrained(scope) => scope
+                .create_in
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(namespace)),
         }
     }
 
@@ -716,14 +914,65 @@ impl World {
         }
     }
 
-    /// Looks up a repository.
-    pub fn repo(&self, repo_type: RepoType, id: &str) -> Option<&Repo> {
-        self.repos.get(&(repo_type, id.to_string()))
+    /// The stored key of a repository, matching `id` without regard to case.
+    fn repo_key(&self, repo_type: RepoType, id: &str) -> Option<(RepoType, String)> {
+        let exact = (repo_type, id.to_string());
+        if self.repos.contains_key(&exact) {
+            return Some(exact);
+        }
+        self.repos
+            .keys()
+            .find(|(t, k)| *t == repo_type && k.eq_ignore_ascii_case(id))
+            .cloned()
     }
 
-    /// Looks up a repository for changing it.
+    /// Looks up a repository (the id in any case, as on the Hub).
+    pub fn repo(&self, repo_type: RepoType, id: &str) -> Option<&Repo> {
+        self.repo_key(repo_type, id)
+            .and_then(|k| self.repos.get(&k))
+    }
+
+    /// Looks up a repository for changing it (the id in any case).
     pub fn repo_mut(&mut self, repo_type: RepoType, id: &str) -> Option<&mut Repo> {
-        self.repos.get_mut(&(repo_type, id.to_string()))
+        let key = self.repo_key(repo_type, id)?;
+        self.repos.get_mut(&key)
+    }
+
+    /// Removes a repository (the id in any case).
+    pub fn remove_repo(&mut self, repo_type: RepoType, id: &str) -> Option<Repo> {
+        let key = self.repo_key(repo_type, id)?;
+        self.repos.remove(&key)
+    }
+
+    /// The id a moved repository now has, when `id` is an old id of one that still exists.
+    pub fn moved_to(&self, repo_type: RepoType, id: &str) -> Option<&str> {
+        let new = self.moved.get(&(repo_type, id.to_ascii_lowercase()))?;
+        self.repo(repo_type, new).map(|r| r.id.as_str())
+    }
+
+    /// Renames a repository; the old id then redirects to the new one.
+    pub fn move_repo(
+        &mut self,
+        repo_type: RepoType,
+        from: &str,
+        to: &str,
+    ) -> Result<(), WorldError> {
+        validate_repo_id(to).map_err(WorldError::Invalid)?;
+        if self.repo(repo_type, to).is_some() {
+            return Err(WorldError::Exists(format!("repository `{to}`")));
+        }
+        let mut repo = self
+            .remove_repo(repo_type, from)
+            .ok_or_else(|| WorldError::UnknownRepo(from.to_string()))?;
+        let old = repo.id.clone();
+        repo.id = to.to_string();
+        self.repos.insert((repo_type, to.to_string()), repo);
+        self.moved
+            .retain(|_, target| !target.eq_ignore_ascii_case(&old));
+        self.moved.remove(&(repo_type, to.to_ascii_lowercase()));
+        self.moved
+            .insert((repo_type, old.to_ascii_lowercase()), to.to_string());
+        Ok(())
     }
 
     /// Creates an empty repository whose first commit holds only `.gitattributes`, as the real
@@ -737,9 +986,10 @@ impl World {
     ) -> Result<&mut Repo, WorldError> {
         validate_repo_id(id).map_err(WorldError::Invalid)?;
         let key = (repo_type, id.to_string());
-        if self.repos.contains_key(&key) {
+        if self.repo(repo_type, id).is_some() {
             return Err(WorldError::Exists(format!("repository `{id}`")));
         }
+        self.moved.remove(&(repo_type, id.to_ascii_lowercase()));
         let attributes = Arc::new(RepoFile::new(
             ".gitattributes",
             FileContent::Bytes(Bytes::from_static(fixtures::GITATTRIBUTES.as_bytes())),
@@ -753,6 +1003,9 @@ impl World {
             gated: false,
             gated_approved: BTreeSet::new(),
             branches: BTreeMap::from([("main".to_string(), commit.id.clone())]),
+            tags: BTreeMap::new(),
+            gated_auto: false,
+            created_by: None,
             commits: BTreeMap::from([(commit.id.clone(), commit)]),
             pull_requests: 0,
             created_at: date.to_string(),
@@ -787,6 +1040,7 @@ impl World {
             parent,
             summary: summary.to_string(),
             date: date.to_string(),
+            author: "system".to_string(),
             files,
         }
     }
@@ -881,13 +1135,15 @@ pub fn validate_repo_id(id: &str) -> Result<(), String> {
     validate_id_part(name)
 }
 
-/// Checks a path inside a repository: relative, no `.`/`..`/empty segments, no `.git/`, no
-/// backslashes or control characters.
+/// Checks a path inside a repository as the Hub does: relative, no `.`/`..`/empty segments, a
+/// first segment that does not start with `..\` (Windows' parent folder), no `.git/`, no control
+/// characters. A backslash elsewhere is an ordinary character of a name.
 pub fn validate_file_path(path: &str) -> Result<(), String> {
+    let first = path.split('/').next().unwrap_or("");
     let bad = path.is_empty()
         || path.len() > 1000
         || path.starts_with('/')
-        || path.contains('\\')
+        || first.starts_with("..\\")
         || path.chars().any(char::is_control)
         || path
             .split('/')

@@ -92,10 +92,16 @@ mod tests {
         assert_eq!(write_assets(dir.path()).unwrap().len(), 2);
         let js = dir.path().join(JS_PATH);
         assert_eq!(fs::read_to_string(&js).unwrap(), JS);
-        let before = fs::metadata(&js).unwrap().modified().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Date the file far back: any rewrite would give it today's time.
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        fs::File::options()
+            .write(true)
+            .open(&js)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
         assert!(write_assets(dir.path()).unwrap().is_empty());
-        assert_eq!(fs::metadata(&js).unwrap().modified().unwrap(), before);
+        assert_eq!(fs::metadata(&js).unwrap().modified().unwrap(), long_ago);
         fs::write(&js, "old").unwrap();
         assert_eq!(write_assets(dir.path()).unwrap(), vec![js]);
     }

@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 /// Scenarios in the fixture book; update it when adding one.
-const SCENARIOS: usize = 55;
+const SCENARIOS: usize = 65;
 
 #[test]
 fn every_client_flow_shows_what_a_user_sees() {

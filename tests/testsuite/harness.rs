@@ -194,8 +194,22 @@ fn standalone_mock_hub_prints_its_tokens_and_serves_the_harness() {
         .unwrap();
     assert_eq!(whoami.status(), 200);
 
-    // `test --hub URL` runs against it instead of starting a Hub of its own.
+    // It has one world, so scenarios cannot run beside each other on it.
     let book = BookFixture::copy("client-flows-book");
+    let refused = std::process::Command::new(binary())
+        .args(["test", "--book", book.root().to_str().unwrap()])
+        .args(["--hub", hub.url(), "--jobs", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("--jobs 2: a Hub given with --hub has one world"),
+        "{}",
+        text(&refused)
+    );
+
+    // `test --hub URL` runs against it instead of starting a Hub of its own, one scenario at a
+    // time, resetting it before each.
     let output = std::process::Command::new(binary())
         .args([
             "test",
@@ -209,7 +223,13 @@ fn standalone_mock_hub_prints_its_tokens_and_serves_the_harness() {
         .unwrap();
     let all = text(&output);
     assert!(output.status.success(), "{all}");
-    assert!(all.contains(&format!("against {}", hub.url())), "{all}");
+    assert!(
+        all.contains(&format!(
+            "against the mock Hub at {}, reset before each scenario",
+            hub.url()
+        )),
+        "{all}"
+    );
     assert!(!all.contains(" 0 passed"), "{all}");
     let log: serde_json::Value = reqwest::blocking::get(format!("{}/__mock/requests", hub.url()))
         .unwrap()
@@ -221,8 +241,9 @@ fn standalone_mock_hub_prints_its_tokens_and_serves_the_harness() {
         .iter()
         .filter(|r| r["path"] == "/api/whoami-v2")
         .count();
+    // The Hub is reset before each scenario, so its log holds the last scenario's requests.
     assert!(
-        whoami_calls >= 2,
+        whoami_calls >= 1,
         "the snippets did not reach the standalone Hub: {log}"
     );
 }
@@ -254,4 +275,169 @@ fn test_writes_the_report_where_book_toml_says_and_the_badges_read_it_there() {
         .unwrap();
     let page = fs::read_to_string(out.join("one.html")).unwrap();
     assert!(page.contains("hubcheck-badge-verified"), "{page}");
+}
+
+/// The scenarios of `book`, as `file:line id scenario` → status, from its report.
+fn statuses(book: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let report: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(book.join("target/hubcheck/report.json")).unwrap(),
+    )
+    .unwrap();
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!("{}:{} {} {}", r["file"], r["line"], r["id"], r["scenario"]),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Runs `mdbook-hubcheck test` on `book` with extra arguments and environment.
+fn hubcheck_test_with(
+    book: &std::path::Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> std::process::Output {
+    let mut command = std::process::Command::new(binary());
+    command
+        .args(["test", "--book", book.to_str().unwrap()])
+        .args(args);
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.output().unwrap()
+}
+
+/// Regression test: scenarios shared one Hub, so a repository one scenario created was there for
+/// the next, and results depended on the order and on how many jobs ran.
+#[test]
+fn scenarios_that_collided_pass_in_every_order_and_at_any_job_count() {
+    let book = BookFixture::copy("hermetic-book");
+    for (order, jobs) in [
+        ("book", "1"),
+        ("reverse", "1"),
+        ("book", "4"),
+        ("reverse", "4"),
+        ("shuffle=7", "4"),
+    ] {
+        let output = hubcheck_test_with(book.root(), &["--order", order, "--jobs", jobs], &[]);
+        let all = text(&output);
+        assert!(
+            output.status.success(),
+            "--order {order} --jobs {jobs}:\n{all}"
+        );
+        assert!(all.contains("4 passed, 0 failed"), "{all}");
+        assert!(all.contains(&format!("order {order}")), "{all}");
+    }
+}
+
+#[test]
+fn a_token_the_library_never_sends_fails_the_scenario() {
+    let book = BookFixture::copy("token-use-book");
+    let output = hubcheck_test(book.root(), &[]);
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    assert!(all.contains("1 passed, 2 failed"), "{all}");
+    assert!(
+        all.contains("ok     src/token-use.md:14 python token-passed"),
+        "{all}"
+    );
+    for id in ["token-ignored", "variable-misspelled"] {
+        let failure = failure_of(&all, id);
+        assert!(
+            failure.contains("the snippet was handed the read token, but the Hub never saw it"),
+            "{failure}"
+        );
+        assert!(
+            failure.contains("request(s) with anonymous (no token)"),
+            "{failure}"
+        );
+        assert!(
+            failure.contains("a misspelled variable or secret name"),
+            "{failure}"
+        );
+    }
+    assert!(failure_of(&all, "token-ignored").contains("pass the token as `token=`"));
+}
+
+#[test]
+fn snippets_that_try_to_leave_fail_naming_the_host_under_both_isolations() {
+    for (isolation, envs) in [
+        ("namespace", vec![]),
+        ("proxy", vec![("HUBCHECK_ISOLATION", "proxy")]),
+    ] {
+        let book = BookFixture::copy("network-book");
+        let output = hubcheck_test_with(book.root(), &["--jobs", "2"], &envs);
+        let all = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{isolation}:\n{all}");
+        assert!(all.contains("1 passed, 3 failed"), "{isolation}:\n{all}");
+        let first_line = all.lines().nth(1).unwrap_or_default();
+        assert!(
+            first_line.starts_with(&format!(
+                "isolation: {}",
+                if isolation == "proxy" {
+                    "proxy variables"
+                } else {
+                    "a network namespace"
+                }
+            )),
+            "{all}"
+        );
+        for (id, host, how) in [
+            ("connects-out", "192.0.2.10:80", "(connection)"),
+            ("resolves-out", "example.org:443", "(name lookup)"),
+            ("proxy-client", "example.com", "(proxy request)"),
+        ] {
+            let failure = failure_of(&all, id);
+            assert!(
+                failure.contains(&format!("the snippet tried to reach {host} {how}")),
+                "{isolation}: {failure}"
+            );
+        }
+        // Refused before anything was sent: the errors of a machine without network, or the
+        // proxy's refusal.
+        assert!(
+            failure_of(&all, "connects-out")
+                .contains("refused: [Errno 101] Network is unreachable")
+        );
+        assert!(failure_of(&all, "resolves-out").contains("Name or service not known"));
+        assert!(failure_of(&all, "proxy-client").contains("refused: HTTP Error 403"));
+        let report = fs::read_to_string(book.root().join("target/hubcheck/report.json")).unwrap();
+        assert!(
+            report.contains(&format!("\"isolation\": \"{isolation}\"")),
+            "{report}"
+        );
+    }
+}
+
+/// The handbook run twice over in reverse order and once shuffled gives every scenario the same
+/// result: no scenario depends on what ran before it, and none is flaky.
+#[test]
+fn the_handbook_gives_the_same_results_in_two_orders_and_on_a_second_run() {
+    let dir = tempfile::Builder::new()
+        .prefix("hubcheck-handbook-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    copy_dir(&repo_root().join("book"), &dir.path().join("book"));
+    fs::copy(repo_root().join("book.toml"), dir.path().join("book.toml")).unwrap();
+
+    let repeated = hubcheck_test_with(
+        dir.path(),
+        &["--order", "reverse", "--repeat", "2", "--jobs", "2"],
+        &[],
+    );
+    let all = text(&repeated);
+    assert!(repeated.status.success(), "{all}");
+    assert!(all.contains("each 2 times"), "{all}");
+    assert!(!all.contains("flaky"), "{all}");
+    let reversed = statuses(dir.path());
+
+    let shuffled = hubcheck_test_with(dir.path(), &["--order", "shuffle=2026", "--jobs", "2"], &[]);
+    assert!(shuffled.status.success(), "{}", text(&shuffled));
+    assert_eq!(reversed, statuses(dir.path()));
+    assert!(reversed.len() > 40, "{reversed:?}");
 }

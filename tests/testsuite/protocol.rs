@@ -118,9 +118,12 @@ fn mdbook_0_4_input_is_answered_in_the_0_4_shape() {
 #[test]
 fn same_version_gives_no_warning() {
     let book = BookFixture::copy("plain-book");
-    let (input, _) = mdbook_input(book.root(), "html");
+    let (input, original) = mdbook_input(book.root(), "html");
     let output = run_binary(&[], &input);
+    assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stderr(&output), "");
+    let parsed: Book = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(parsed, original, "the round trip changed the book");
 }
 
 #[test]
@@ -201,4 +204,11 @@ fn declared_placeholder_shaped_like_a_token_passes() {
     let (input, _) = mdbook_input(book.root(), "html");
     let output = run_binary(&[], &input);
     assert!(output.status.success(), "{}", stderr(&output));
+    let parsed: Book = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        contents(&parsed)
+            .iter()
+            .any(|c| c.contains(&format!("Replace {token} with yours."))),
+        "the declared placeholder did not survive the preprocessor"
+    );
 }

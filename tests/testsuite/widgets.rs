@@ -7,7 +7,7 @@
 //! written to `<target>/hubcheck/screenshots/`.
 
 use std::fs;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
@@ -52,6 +52,45 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Starts chromedriver on a free port and returns it once it answers there.
+///
+/// chromedriver takes a port number, not a bound socket, so between our finding a port free and
+/// chromedriver binding it another process may take it: chromedriver then exits, or (if we ask too
+/// early) someone else answers. Both are seen and the start is tried again on another port.
+async fn start_chromedriver() -> (Child, SocketAddr) {
+    for _ in 0..10 {
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let mut child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={}", addr.port()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if child.try_wait().ok().flatten().is_some() {
+                break; // the port was taken: try another
+            }
+            let status = reqwest::get(format!("http://{addr}/status")).await;
+            let ours = match status {
+                Ok(response) => response
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .contains("ChromeDriver"),
+                Err(_) => false,
+            };
+            if ours && child.try_wait().ok().flatten().is_none() {
+                return (child, addr);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    panic!("chromedriver did not start on any of 10 free ports");
 }
 
 /// Which Hub the book's token checker talks to.
@@ -189,19 +228,7 @@ impl Browser {
             Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
             "the widget tests need Chromium: apt-get install chromium chromium-driver (.ci/run does)"
         );
-        let port = free_port();
-        let chromedriver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let (chromedriver, addr) = start_chromedriver().await;
         let profile = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let mut caps = DesiredCapabilities::chrome();
         caps.set_binary(CHROMIUM).unwrap();
@@ -832,12 +859,15 @@ fn assets_ship_with_the_book_and_stay_out_of_source_and_search() {
     }
     assert!(index.contains("checker"), "chapter text is still indexed");
 
-    // A second build leaves the asset files as they were.
-    let modified = fs::metadata(book.root().join("target/hubcheck/assets/hubcheck.js"))
+    // A second build leaves the asset files as they were: date them far back, so any rewrite
+    // would give them today's time.
+    let modified = std::time::UNIX_EPOCH + Duration::from_secs(1_000_000);
+    fs::File::options()
+        .write(true)
+        .open(book.root().join("target/hubcheck/assets/hubcheck.js"))
         .unwrap()
-        .modified()
+        .set_modified(modified)
         .unwrap();
-    std::thread::sleep(Duration::from_millis(20));
     build(&BuildOptions {
         book: book.root().to_path_buf(),
         dest: Some(book.root().join("out")),

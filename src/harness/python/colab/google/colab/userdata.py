@@ -1,10 +1,19 @@
-"""The Secrets panel of the simulated Colab notebook (the key icon in Colab's left sidebar)."""
+"""The Secrets panel of the simulated Colab notebook (the key icon in Colab's left sidebar).
+
+Where the texts come from: Google's own runtime package, `google/colab/userdata.py` in the
+googlecolab/colabtools repository (read at commit 4b6f81bd). There, `get(key)` asks the notebook
+front end for the secret and raises `SecretNotFoundError(key)` ("Secret {key} does not exist.",
+a subclass of `google.colab.errors.Error`) when it does not exist, then `NotebookAccessError(key)`
+("Notebook does not have access to secret {key}", a plain `Exception`) when the notebook was not
+granted access, in that order; otherwise it returns the value. The class names, bases, messages
+and that order are kept here; only the front end is replaced by the file the harness writes.
+"""
 
 import threading
 
 from google.colab import errors
 
-# Filled by sitecustomize from the file the harness writes: {name: value} and whether the notebook
+# Filled by _hubcheck_colab from the file the harness writes: {name: value} and whether the notebook
 # was granted access ("Notebook access" switched on).
 _SECRETS = {}
 _ACCESS = True
