@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mdbook_hubcheck::commands::test::prepare_harness;
-use mdbook_hubcheck::harness::runner::{CaseResult, cases};
+use mdbook_hubcheck::harness::runner::{CaseResult, cases, github_annotation};
 use mdbook_hubcheck::report::Status;
 use mdbook_hubcheck::settings::Settings;
 use mdbook_hubcheck::snippets::extract_book;
@@ -56,6 +56,12 @@ fn main() {
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     let results = std::mem::take(&mut *results.lock().expect("results lock"));
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        // Shown on the pull request's diff, at the failing snippet's line.
+        for result in results.iter().filter(|r| r.status.is_failure()) {
+            println!("{}", github_annotation(result));
+        }
+    }
     if !results.is_empty() {
         let filtered = args.filter.is_some() || !args.skip.is_empty();
         let settings = Settings::load(&book).expect("book.toml loads");

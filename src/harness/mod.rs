@@ -39,9 +39,10 @@ pub enum Error {
     /// `book.toml` could not be read.
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    /// The pinned Python environment could not be made or read.
-    #[error("preparing the pinned Python environment: {0}")]
-    PyEnv(#[from] pyenv::PyEnvError),
+    /// The Python environment (pinned, or another `--clients` set) could not be made or read. Not
+    /// a `source`: the message already holds it, and `{:#}` would print it twice.
+    #[error("preparing the Python environment: {0}")]
+    PyEnv(pyenv::PyEnvError),
     /// The Hub could not be started, reset, reached or asked.
     #[error("{endpoint}: {message}")]
     Hub {
@@ -99,4 +100,10 @@ pub enum CaseError {
     /// The run did not do what the book promises.
     #[error("{0}")]
     Unmet(String),
+}
+
+impl From<pyenv::PyEnvError> for Error {
+    fn from(error: pyenv::PyEnvError) -> Self {
+        Error::PyEnv(error)
+    }
 }

@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod clients;
+pub use clients::{CLIENT_PACKAGES, Clients, ensure_clients, resolved_clients};
+
 /// The content of `python/requirements.lock`, the full pinned package list.
 pub const LOCKED_REQUIREMENTS: &str = include_str!("../../python/requirements.lock");
 
@@ -290,7 +293,31 @@ pub fn ensure(options: &EnsureOptions) -> Result<PythonEnv, PyEnvError> {
         Some(dir) => dir.clone(),
         None => env_location(&key, &|name| std::env::var_os(name))?,
     };
-    if is_complete(&dir, &key) {
+    let lock = LockText {
+        text: LOCKED_REQUIREMENTS,
+        require_hf: true,
+    };
+    ensure_lock(&base, &lock, &key, dir, options)
+}
+
+/// The requirements an environment is installed from, and whether `hf` must run in it.
+struct LockText<'a> {
+    /// A full `name==version` lock, installed with `--no-deps`.
+    text: &'a str,
+    /// The pinned clients have the `hf` command; an older `--clients` set may not (the snippets
+    /// that use it then fail, with the reason).
+    require_hf: bool,
+}
+
+/// Returns the environment for `lock` at `dir`, building it first if there is no complete one.
+fn ensure_lock(
+    base: &BasePython,
+    lock: &LockText<'_>,
+    key: &str,
+    dir: PathBuf,
+    options: &EnsureOptions,
+) -> Result<PythonEnv, PyEnvError> {
+    if is_complete(&dir, key) {
         return Ok(PythonEnv {
             root: dir,
             built: false,
@@ -334,14 +361,14 @@ pub fn ensure(options: &EnsureOptions) -> Result<PythonEnv, PyEnvError> {
     // Held until the end of this function; the OS releases it if the process dies.
     let _guard = lock_file;
 
-    if is_complete(&dir, &key) {
+    if is_complete(&dir, key) {
         return Ok(PythonEnv {
             root: dir,
             built: false,
         });
     }
     clean_leftovers(&parent, &name, &dir, &out)?;
-    build(&base, &key, &dir, &parent, &name, options, &out)?;
+    build(base, lock, key, &dir, &parent, &name, options, &out)?;
     Ok(PythonEnv {
         root: dir,
         built: true,
@@ -588,8 +615,10 @@ fn clean_leftovers(
 
 /// Builds the environment in a temporary folder beside `dir`, checks it, moves it into place and
 /// writes the marker last, so a crash never leaves anything that looks complete.
+#[allow(clippy::too_many_arguments)]
 fn build(
     base: &BasePython,
+    lock: &LockText<'_>,
     key: &str,
     dir: &Path,
     parent: &Path,
@@ -599,7 +628,7 @@ fn build(
 ) -> Result<(), PyEnvError> {
     let started = Instant::now();
     let uv = chosen_uv(options.installer)?;
-    let packages = pinned_packages(LOCKED_REQUIREMENTS).len();
+    let packages = pinned_packages(lock.text).len();
     out.stage(format_args!(
         "Creating Python environment at {} (Python {} from {})",
         dir.display(),
@@ -611,10 +640,10 @@ fn build(
         .tempdir_in(parent)
         .map_err(PyEnvError::io("create a temporary directory in", parent))?;
     let installer = match &uv {
-        Some(uv) => install_with_uv(uv, base, tmp.path(), packages, out)?,
-        None => install_with_pip(base, tmp.path(), dir, packages, out)?,
+        Some(uv) => install_with_uv(uv, base, tmp.path(), lock.text, packages, out)?,
+        None => install_with_pip(base, tmp.path(), dir, lock.text, packages, out)?,
     };
-    let versions = check_new_environment(tmp.path(), dir, out)?;
+    let versions = check_new_environment(tmp.path(), dir, lock.require_hf, out)?;
     fs::rename(tmp.path(), dir).map_err(PyEnvError::io("move the new environment to", dir))?;
     let _ = tmp.keep();
     let elapsed = started.elapsed();
@@ -660,6 +689,7 @@ fn install_with_uv(
     uv: &Path,
     base: &BasePython,
     root: &Path,
+    lock: &str,
     packages: usize,
     out: &Reporter,
 ) -> Result<&'static str, PyEnvError> {
@@ -672,7 +702,7 @@ fn install_with_uv(
     quiet_uv(&mut venv);
     run_step(&mut venv, "uv venv", &base_python_hint(), out)?;
     let lock_copy = root.join(LOCK_COPY_FILE);
-    write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+    write_file(&lock_copy, lock)?;
     out.stage(format_args!(
         "Installing {packages} pinned packages with uv (first run downloads ~3 GB)..."
     ));
@@ -693,6 +723,7 @@ fn install_with_pip(
     base: &BasePython,
     root: &Path,
     final_dir: &Path,
+    lock: &str,
     packages: usize,
     out: &Reporter,
 ) -> Result<&'static str, PyEnvError> {
@@ -700,7 +731,7 @@ fn install_with_pip(
     venv.args(["-m", "venv"]).arg(root);
     run_step(&mut venv, "python -m venv", &base_python_hint(), out)?;
     let lock_copy = root.join(LOCK_COPY_FILE);
-    write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+    write_file(&lock_copy, lock)?;
     out.stage(format_args!(
         "Installing {packages} pinned packages with pip (first run downloads ~3 GB)..."
     ));
@@ -723,6 +754,7 @@ fn install_with_pip(
 fn check_new_environment(
     root: &Path,
     final_dir: &Path,
+    require_hf: bool,
     out: &Reporter,
 ) -> Result<ClientVersions, PyEnvError> {
     out.stage(format_args!(
@@ -744,6 +776,17 @@ fn check_new_environment(
         other => other,
     })?;
     write_json_atomically(&root.join(VERSIONS_FILE), &versions)?;
+    if !require_hf {
+        // Another `--clients` set: older `hf` commands lack `--version`, and the oldest have no
+        // `hf` at all; the snippets that need it then fail with the reason.
+        if !bin_dir(root).join("hf").is_file() {
+            out.stage(format_args!(
+                "huggingface_hub {} has no `hf` command: snippets that use it will fail",
+                versions.huggingface_hub
+            ));
+        }
+        return Ok(versions);
+    }
     // Run the `hf` script through the interpreter: its shebang may already point at `final_dir`.
     let mut hf = Command::new(&python);
     hf.arg(bin_dir(root).join("hf")).arg("--version");

@@ -438,6 +438,23 @@ fn combine(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
     })
 }
 
+/// A failed case as a GitHub Actions annotation: `::error file=...,line=...::message`, shown on the
+/// pull request's diff at the snippet's line.
+pub fn github_annotation(result: &CaseResult) -> String {
+    let first = &result.results[0];
+    let message = result
+        .message
+        .as_deref()
+        .unwrap_or("failed")
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    format!(
+        "::error file={},line={}::{}",
+        first.file, first.line, message
+    )
+}
+
 /// The end of a run as people and CI read it: failure details, GitHub annotations when running
 /// under GitHub Actions, and the closing `N passed, N failed` line, followed by `, N skipped`
 /// when blocks were declared `not-run` (they count as neither passed nor failed).
@@ -458,19 +475,7 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
         writeln!(out, "---- {} ----", result.case.name)?;
         writeln!(out, "{}\n", result.message.as_deref().unwrap_or(""))?;
         if github {
-            let first = &result.results[0];
-            let message = result
-                .message
-                .as_deref()
-                .unwrap_or("failed")
-                .replace('%', "%25")
-                .replace('\r', "%0D")
-                .replace('\n', "%0A");
-            writeln!(
-                out,
-                "::error file={},line={}::{}",
-                first.file, first.line, message
-            )?;
+            writeln!(out, "{}", github_annotation(result))?;
         }
     }
     let flaky = failed.iter().filter(|r| r.status == Status::Flaky).count();
