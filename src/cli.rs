@@ -71,6 +71,10 @@ pub enum Command {
         /// than pinned, every case also runs on the lock and a `drift:` summary compares them.
         #[arg(long, default_value = "pinned", value_name = "pinned|latest|SPEC")]
         clients: Clients,
+        /// Start every Python run as a new interpreter, instead of forking it from a warm one
+        /// that has imported torch already (slower; the results are the same).
+        #[arg(long)]
+        cold: bool,
     },
     /// Set up another book for a stock `mdbook build`: `[preprocessor.hubcheck]`, the widget asset
     /// lines and the theme's `head.hbs` with the page policy. Running it again changes nothing.
@@ -129,6 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             order,
             repeat,
             clients,
+            cold,
         }) => {
             let options = TestOptions {
                 book,
@@ -137,6 +142,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                     jobs: jobs.unwrap_or_else(|| if hub.is_some() { 1 } else { default_jobs() }),
                     order,
                     repeat: usize::from(repeat),
+                    cold,
                 },
                 hub,
                 clients,

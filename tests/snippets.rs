@@ -26,10 +26,18 @@ fn main() {
             .collect();
         libtest_mimic::run(&args, trials).exit();
     }
-    let harness = prepare_harness(&book, None).unwrap_or_else(|e| {
+    let mut harness = prepare_harness(&book, None).unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         std::process::exit(1)
     });
+    // One warm interpreter per test thread, as `mdbook-hubcheck test` has one per job.
+    let threads = args
+        .test_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    if let Err(e) = harness.use_warm_interpreters(threads) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1)
+    }
     let harness = Arc::new(harness);
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     let trials: Vec<Trial> = cases(&harness.snippets)

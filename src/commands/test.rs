@@ -76,7 +76,17 @@ pub fn prepare_harness_with(
         hubs,
         isolation: Isolation::detect(),
         clients,
+        warm: None,
     })
+}
+
+/// Starts one warm interpreter per job, unless `--cold` asks for new processes.
+fn warm_up(harness: &mut Harness, options: &TestOptions) -> Result<(), Error> {
+    if options.run.cold {
+        Ok(())
+    } else {
+        harness.use_warm_interpreters(options.run.jobs)
+    }
 }
 
 /// Runs the command; `Ok(true)` when every case passed.
@@ -84,8 +94,9 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
     if !options.clients.is_pinned() {
         return run_with_other_clients(options, out);
     }
-    let harness = prepare_harness(&options.book, options.hub.as_deref())?;
+    let mut harness = prepare_harness(&options.book, options.hub.as_deref())?;
     check_jobs(&harness, options)?;
+    warm_up(&mut harness, options)?;
     let selected = selected_cases(&harness, options);
     let results = run_cases(&harness, &selected, options, out)?;
     let settings = Settings::load(&options.book)?;
@@ -135,7 +146,7 @@ fn run_cases(
     };
     writeln!(
         out,
-        "running {} snippet-scenarios of {} against {}, order {}{repeat}\nisolation: {}",
+        "running {} snippet-scenarios of {} against {}, order {}{repeat}\nisolation: {}\npython: {}",
         selected.len(),
         options.book.display(),
         match &options.hub {
@@ -144,6 +155,11 @@ fn run_cases(
         },
         options.run.order,
         harness.isolation.describe(),
+        if harness.warm.is_some() {
+            "forked from warm interpreters that imported torch once per job (--cold: a new one per run)"
+        } else {
+            "a new interpreter per run"
+        },
     )?;
     let results = harness.run_all(selected, &options.run, out);
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
@@ -180,8 +196,10 @@ fn run_with_other_clients(
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<bool> {
     let hub = options.hub.as_deref();
-    let other = prepare_harness_with(&options.book, hub, &options.clients)?;
-    let pinned = prepare_harness(&options.book, hub)?;
+    let mut other = prepare_harness_with(&options.book, hub, &options.clients)?;
+    let mut pinned = prepare_harness(&options.book, hub)?;
+    warm_up(&mut other, options)?;
+    warm_up(&mut pinned, options)?;
     check_jobs(&other, options)?;
     let selected = selected_cases(&other, options);
     writeln!(

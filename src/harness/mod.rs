@@ -10,6 +10,7 @@
 //!   pseudo-terminal that answers prompts;
 //! - [`check`]: compares what happened with what the book promises, including that the token the
 //!   scenario handed over reached the Hub;
+//! - [`warm`]: warm interpreters that have imported torch once and fork a child per run;
 //! - [`runner`]: runs many cases in any order, any number of times, prints progress, and gathers
 //!   the [`crate::report::Report`].
 //!
@@ -22,6 +23,7 @@ pub mod process;
 pub mod pyenv;
 pub mod runner;
 pub mod sandbox;
+pub mod warm;
 pub mod world;
 
 use crate::settings::SettingsError;
@@ -51,6 +53,9 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// The warm Python interpreters could not be started.
+    #[error("starting the warm Python interpreters: {0}")]
+    Warm(std::io::Error),
     /// Asked for more parallel cases than the Hub allows.
     #[error(
         "--jobs {jobs}: a Hub given with --hub has one world, so its scenarios run one at a time; \

@@ -62,7 +62,7 @@ impl Isolation {
         if std::env::var("HUBCHECK_ISOLATION").is_ok_and(|v| v == "proxy") {
             return Isolation::Proxy;
         }
-        if nsenter().is_some() && NetNamespace::create().is_ok() {
+        if super::process::nsenter().is_some() && NetNamespace::create().is_ok() {
             Isolation::Namespace
         } else {
             Isolation::Proxy
@@ -165,17 +165,9 @@ impl CaseNetwork {
         Ok(inside)
     }
 
-    /// The program and arguments that run `program args` in the case's network.
-    pub fn wrap(&self, program: PathBuf, args: Vec<String>) -> (PathBuf, Vec<String>) {
-        match (&self.namespace, nsenter()) {
-            (Some(ns), Some(nsenter)) => {
-                let mut wrapped = vec![format!("--net={}", ns.path().display()), "--".into()];
-                wrapped.push(program.display().to_string());
-                wrapped.extend(args);
-                (nsenter, wrapped)
-            }
-            _ => (program, args),
-        }
+    /// The path through which the case's processes enter its namespace, if it has one.
+    pub fn namespace_path(&self) -> Option<PathBuf> {
+        self.namespace.as_ref().map(NetNamespace::path)
     }
 
     /// Variables every process of the case gets: the Python hook and its log, and the proxy
@@ -212,14 +204,6 @@ impl CaseNetwork {
         found.extend(self.proxy.attempts());
         found
     }
-}
-
-/// `nsenter`, when the machine has it.
-fn nsenter() -> Option<PathBuf> {
-    ["/usr/bin/nsenter", "/bin/nsenter", "/usr/sbin/nsenter"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
 }
 
 /// A network namespace, kept alive by an open handle to it.
@@ -526,19 +510,17 @@ mod tests {
         let network = CaseNetwork::new(Isolation::Namespace, dir.path()).unwrap();
         let inside = network.bind_loopback().unwrap();
         let outside = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let (program, args) = network.wrap(
-            "/bin/bash".into(),
-            vec![
-                "-c".into(),
-                format!(
-                    "exec 3<>/dev/tcp/127.0.0.1/{} && echo inside-ok; exec 4<>/dev/tcp/127.0.0.1/{} && echo outside-reached",
-                    inside.local_addr().unwrap().port(),
-                    outside.local_addr().unwrap().port()
-                ),
-            ],
+        let script = format!(
+            "exec 3<>/dev/tcp/127.0.0.1/{} && echo inside-ok; exec 4<>/dev/tcp/127.0.0.1/{} && echo outside-reached",
+            inside.local_addr().unwrap().port(),
+            outside.local_addr().unwrap().port()
         );
-        let output = std::process::Command::new(program)
-            .args(args)
+        let output = std::process::Command::new(super::super::process::nsenter().unwrap())
+            .arg(format!(
+                "--net={}",
+                network.namespace_path().unwrap().display()
+            ))
+            .args(["--", "/bin/bash", "-c", &script])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);

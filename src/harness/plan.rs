@@ -356,7 +356,6 @@ impl StepRun<'_> {
     ) -> Result<Invocation, PlanError> {
         let terminal = !self.scenario.input.is_empty() || style == Style::Jupyter;
         let (program, args) = self.program(style, body)?;
-        let (program, args) = self.setup.network.wrap(program, args);
         Ok(Invocation {
             program,
             args,
@@ -369,6 +368,8 @@ impl StepRun<'_> {
             output_cap: OUTPUT_CAP,
             terminal: terminal.then(|| self.answers()),
             observer: None,
+            netns: self.setup.network.namespace_path(),
+            python_script: style != Style::Shell,
         })
     }
 

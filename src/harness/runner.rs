@@ -20,11 +20,13 @@ use super::network::{CaseNetwork, Isolation};
 use super::plan::{Setup, Values, prepare, substitute};
 use super::process;
 use super::sandbox::Sandbox;
+use super::warm::WarmPool;
 use super::world::HubSource;
 use super::{CaseError, Error};
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::secrets::mask_tokens;
 use crate::snippets::Snippet;
+use crate::snippets::annotation::Style;
 
 /// Everything needed to run the book's snippets.
 pub struct Harness {
@@ -40,6 +42,8 @@ pub struct Harness {
     pub isolation: Isolation,
     /// Client versions, for the report.
     pub clients: BTreeMap<String, String>,
+    /// Warm interpreters for Python runs; `None` runs every process new (`--cold`).
+    pub warm: Option<WarmPool>,
 }
 
 /// One snippet under one scenario: the unit of a test.
@@ -156,6 +160,27 @@ pub fn cases(snippets: &[Snippet]) -> Vec<Case> {
 }
 
 impl Harness {
+    /// Starts warm interpreters, one per worker at most, so Python runs skip the heavy imports.
+    ///
+    /// They help only runs that import torch (through transformers): for a book whose Python
+    /// snippets never do, importing torch once per worker would cost more than it saves, and every
+    /// process starts new as before.
+    pub fn use_warm_interpreters(&mut self, workers: usize) -> Result<(), Error> {
+        let heavy = self
+            .snippets
+            .iter()
+            .filter(|s| s.style.is_some_and(|style| style != Style::Shell))
+            .filter(|s| s.code.contains("transformers") || s.code.contains("torch"))
+            .map(|s| s.scenarios.len())
+            .sum::<usize>();
+        if heavy > 0 {
+            let pool = WarmPool::new(&self.venv_bin.join("python"), workers.min(heavy))
+                .map_err(Error::Warm)?;
+            self.warm = Some(pool);
+        }
+        Ok(())
+    }
+
     /// Runs one case to its end and checks it.
     pub fn run_case(&self, case: &Case) -> CaseResult {
         let started = Instant::now();
@@ -259,7 +284,8 @@ impl Harness {
         for step in steps {
             let location = step.location.clone();
             let logged_before = hub.requests().map_err(hub_error)?.len();
-            let outcome = process::run(step.invocation).map_err(|e| fail(CaseError::Process(e)))?;
+            let outcome = process::run_with(step.invocation, self.warm.as_ref())
+                .map_err(|e| fail(CaseError::Process(e)))?;
             let requests = hub.requests().map_err(hub_error)?;
             let requests = requests.get(logged_before..).unwrap_or_default();
             if let Some(failure) = check_token_use(&step.scenario, step.handed, requests) {
@@ -392,6 +418,8 @@ pub struct RunOptions {
     pub order: Order,
     /// How many times each runs.
     pub repeat: usize,
+    /// Start every process new, without warm interpreters.
+    pub cold: bool,
 }
 
 impl Default for RunOptions {
@@ -400,6 +428,7 @@ impl Default for RunOptions {
             jobs: 1,
             order: Order::Book,
             repeat: 1,
+            cold: false,
         }
     }
 }
