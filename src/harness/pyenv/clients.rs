@@ -22,8 +22,8 @@ use std::str::FromStr;
 
 use super::{
     BasePython, EnsureOptions, LOCKED_REQUIREMENTS, LockText, PyEnvError, PythonEnv, cache_key,
-    combined_tail, ensure, ensure_lock, env_location, find_python, find_uv, normalize_name,
-    pinned_packages, quiet_uv, requirement_lines,
+    combined_tail, ensure, ensure_lock, env_location, find_or_fetch_uv, find_python,
+    normalize_name, pinned_packages, quiet_uv, requirement_lines,
 };
 
 /// The top-level packages of the pinned environment, `python/requirements.in`.
@@ -145,11 +145,13 @@ fn same_pins(a: &str, b: &str) -> bool {
 
 /// Resolves `clients` against the lock with `uv pip compile`; returns the full resolved lock.
 pub(super) fn resolve(clients: &Clients, base: &BasePython) -> Result<String, PyEnvError> {
-    let uv = find_uv().ok_or_else(|| PyEnvError::InstallFailed {
-        tool: "uv".into(),
-        status: "not found on PATH".into(),
-        stderr_tail: String::new(),
-        hint: format!("--clients {clients} needs uv to resolve the versions: `pip install uv`"),
+    let uv = find_or_fetch_uv(base, &|line| eprintln!("hubcheck: {line}")).ok_or_else(|| {
+        PyEnvError::InstallFailed {
+            tool: "uv".into(),
+            status: "not found on PATH".into(),
+            stderr_tail: String::new(),
+            hint: format!("--clients {clients} needs uv to resolve the versions: `pip install uv`"),
+        }
     })?;
     let work = tempfile::Builder::new()
         .prefix("hubcheck-clients-")
