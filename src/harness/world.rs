@@ -250,25 +250,24 @@ impl RemoteHub {
         self.post("/__mock/reset", &[])
     }
 
+    /// POSTs a form to the admin API or a page of the Hub.
     fn post(&self, path: &str, form: &[(&str, &str)]) -> Result<(), Error> {
-        let url = format!("{}{path}", self.endpoint);
-        let response = reqwest::blocking::Client::new()
-            .post(&url)
-            .form(form)
-            .send()
-            .map_err(|e| self.error(format!("POST {path}: {e}")))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(self.error(format!("POST {path} answered {}", response.status())))
-        }
+        self.send_post(path, |request| request.form(form))
     }
 
+    /// POSTs JSON to the admin API.
     fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<(), Error> {
-        let url = format!("{}{path}", self.endpoint);
-        let response = reqwest::blocking::Client::new()
-            .post(&url)
-            .json(body)
+        self.send_post(path, |request| request.json(body))
+    }
+
+    /// POSTs to `path` with the body `with_body` adds; any answer but a success is an error.
+    fn send_post(
+        &self,
+        path: &str,
+        with_body: impl FnOnce(reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder,
+    ) -> Result<(), Error> {
+        let request = reqwest::blocking::Client::new().post(format!("{}{path}", self.endpoint));
+        let response = with_body(request)
             .send()
             .map_err(|e| self.error(format!("POST {path}: {e}")))?;
         if response.status().is_success() {
