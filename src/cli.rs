@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::build::{BuildOptions, build};
 use crate::commands::serve::{ServeOptions, serve};
 use crate::commands::test::TestOptions;
+use crate::harness::pyenv::Clients;
 use crate::harness::runner::{Order, RunOptions};
 use crate::preprocess::run_protocol;
 
@@ -65,6 +66,22 @@ pub enum Command {
         /// Run every scenario N times; a scenario whose runs disagree is reported as flaky.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
         repeat: u16,
+        /// The client versions: `pinned` (python/requirements.lock), `latest` (the newest
+        /// releases, resolved now) or `name==version,...` (e.g. `huggingface_hub==0.36.2`). Other
+        /// than pinned, every case also runs on the lock and a `drift:` summary compares them.
+        #[arg(long, default_value = "pinned", value_name = "pinned|latest|SPEC")]
+        clients: Clients,
+        /// Start every Python run as a new interpreter, instead of forking it from a warm one
+        /// that has imported torch already (slower; the results are the same).
+        #[arg(long)]
+        cold: bool,
+    },
+    /// Set up another book for a stock `mdbook build`: `[preprocessor.hubcheck]`, the widget asset
+    /// lines and the theme's `head.hbs` with the page policy. Running it again changes nothing.
+    Install {
+        /// The book's root folder, holding book.toml.
+        #[arg(long, default_value = ".")]
+        book: PathBuf,
     },
     /// Run the mock Hugging Face Hub; prints its URL and test tokens as JSON on stdout.
     MockHub {
@@ -115,6 +132,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             hub,
             order,
             repeat,
+            clients,
+            cold,
         }) => {
             let options = TestOptions {
                 book,
@@ -123,11 +142,17 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                     jobs: jobs.unwrap_or_else(|| if hub.is_some() { 1 } else { default_jobs() }),
                     order,
                     repeat: usize::from(repeat),
+                    cold,
                 },
                 hub,
+                clients,
             };
             let passed = crate::commands::test::run(&options, &mut std::io::stdout())?;
             Ok(if passed { 0 } else { 1 })
+        }
+        Some(Command::Install { book }) => {
+            crate::commands::install::run(&book, &mut std::io::stdout())?;
+            Ok(0)
         }
         Some(Command::MockHub { port, bind }) => {
             crate::commands::mock_hub::run(std::net::SocketAddr::new(bind, port))?;

@@ -58,14 +58,14 @@ pub struct ReportResult {
     /// The scenario name.
     #[serde(default)]
     pub scenario: String,
-    /// Passed or failed.
+    /// Passed, failed, flaky, or not run (with the reason as `message`).
     pub status: Status,
     /// How long the run took.
     #[serde(default)]
     pub duration_ms: u64,
     /// `snippets::CodeBlock::hash()` of the block as it was when it ran.
     pub hash: String,
-    /// Why it failed, when it did (tokens masked).
+    /// Why it failed, when it did (tokens masked); why it was not run, for `not-run`.
     #[serde(default)]
     pub message: Option<String>,
     /// When this result was made; a filtered run keeps older results with their own dates.
@@ -86,6 +86,17 @@ pub enum Status {
     Failed,
     /// Run several times (`--repeat`), it passed in some runs and failed in others.
     Flaky,
+    /// Deliberately not run: the block's annotation says `not-run` and why (the message).
+    #[serde(rename = "not-run")]
+    NotRun,
+}
+
+impl Status {
+    /// Whether the result counts against the run: failed or flaky. A declared not-run block
+    /// does not, and it does not count as passed either.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Failed | Status::Flaky)
+    }
 }
 
 /// A report file that exists but cannot be used.
@@ -205,6 +216,13 @@ impl Report {
         for result in &self.results {
             let status = match result.status {
                 Status::Passed => TestCaseStatus::success(),
+                Status::NotRun => {
+                    let mut status = TestCaseStatus::skipped();
+                    if let Some(reason) = &result.message {
+                        status.set_message(reason.clone());
+                    }
+                    status
+                }
                 Status::Failed | Status::Flaky => {
                     let kind = match result.status {
                         Status::Flaky => NonSuccessKind::Error,
@@ -368,6 +386,18 @@ mod tests {
         let xml = fs::read_to_string(junit).unwrap();
         assert!(xml.contains("<failure"), "{xml}");
         assert!(xml.contains("it broke"), "{xml}");
+    }
+
+    #[test]
+    fn a_not_run_block_is_a_skipped_junit_case_with_its_reason() {
+        let mut skipped = result("a.md", 0, "not-run", Status::NotRun);
+        skipped.message = Some("PowerShell is not available".into());
+        let r = report(vec![skipped]);
+        let xml = r.junit_xml();
+        assert!(xml.contains("<skipped"), "{xml}");
+        assert!(xml.contains("PowerShell is not available"), "{xml}");
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(json.contains("\"status\":\"not-run\""), "{json}");
     }
 
     #[test]

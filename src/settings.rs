@@ -33,6 +33,10 @@ pub struct Settings {
     pub placeholders: BTreeMap<String, String>,
     /// The harness report: written by `test`, read by the badges; relative to the book root.
     pub report: PathBuf,
+    /// Not a key: the page (relative to the book root) that shows students how to watch where the
+    /// token goes, set by the preprocessor when the book has that chapter.
+    #[serde(skip)]
+    pub network_help: Option<String>,
     // mdBook's own keys for every preprocessor table; accepted and left to mdBook.
     command: Option<String>,
     before: Vec<String>,
@@ -47,6 +51,7 @@ impl Default for Settings {
             hub_endpoint: DEFAULT_HUB_ENDPOINT.to_string(),
             placeholders: BTreeMap::new(),
             report: PathBuf::from(DEFAULT_REPORT),
+            network_help: None,
             command: None,
             before: Vec::new(),
             after: Vec::new(),
@@ -140,6 +145,17 @@ impl Settings {
     /// Where the JUnit file goes: beside the report.
     pub fn junit_path(&self, root: &Path) -> PathBuf {
         self.report_path(root).with_file_name("junit.xml")
+    }
+
+    /// Where `test --clients latest|SPEC` writes its report: beside the report, so the badges,
+    /// which read the pinned results, are left alone.
+    pub fn clients_report_path(&self, root: &Path) -> PathBuf {
+        self.report_path(root).with_file_name("clients-report.json")
+    }
+
+    /// The JUnit file of `test --clients latest|SPEC`, beside its report.
+    pub fn clients_junit_path(&self, root: &Path) -> PathBuf {
+        self.report_path(root).with_file_name("clients-junit.xml")
     }
 }
 

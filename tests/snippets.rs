@@ -1,14 +1,15 @@
 //! One named test per snippet-scenario of the handbook: `cargo test -- <part of a name>` runs just
 //! those. Each runs the snippet for real, with the pinned clients, against an in-process mock Hub,
-//! and checks what the book promises. After the run, `target/hubcheck/report.json` and
+//! and checks what the book promises. A block declared `not-run` is an ignored trial that gives
+//! its reason. After the run, `target/hubcheck/report.json` and
 //! `junit.xml` hold the results, for the verification badges.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mdbook_hubcheck::commands::test::prepare_harness;
-use mdbook_hubcheck::harness::runner::{CaseResult, cases};
+use mdbook_hubcheck::harness::runner::{CaseResult, cases, github_annotation};
 use mdbook_hubcheck::report::Status;
 use mdbook_hubcheck::settings::Settings;
 use mdbook_hubcheck::snippets::extract_book;
@@ -25,10 +26,18 @@ fn main() {
             .collect();
         libtest_mimic::run(&args, trials).exit();
     }
-    let harness = prepare_harness(&book, None).unwrap_or_else(|e| {
+    let mut harness = prepare_harness(&book, None).unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         std::process::exit(1)
     });
+    // One warm interpreter per test thread, as `mdbook-hubcheck test` has one per job.
+    let threads = args
+        .test_threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    if let Err(e) = harness.use_warm_interpreters(threads) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1)
+    }
     let harness = Arc::new(harness);
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     let trials: Vec<Trial> = cases(&harness.snippets)
@@ -36,10 +45,14 @@ fn main() {
         .map(|case| {
             let harness = Arc::clone(&harness);
             let results = Arc::clone(&results);
-            Trial::test(case.name.clone(), move || {
+            Trial::ignorable_test(case.name.clone(), move || {
                 let result = harness.run_case(&case);
                 let outcome = match result.status {
-                    Status::Passed => Ok(()),
+                    Status::Passed => Ok(Completion::Completed),
+                    // A block declared `not-run`: ignored, with the reason, never a pass.
+                    Status::NotRun => Ok(Completion::ignored_with(
+                        result.message.clone().unwrap_or_default(),
+                    )),
                     Status::Failed | Status::Flaky => {
                         Err(Failed::from(result.message.clone().unwrap_or_default()))
                     }
@@ -51,6 +64,12 @@ fn main() {
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     let results = std::mem::take(&mut *results.lock().expect("results lock"));
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        // Shown on the pull request's diff, at the failing snippet's line.
+        for result in results.iter().filter(|r| r.status.is_failure()) {
+            println!("{}", github_annotation(result));
+        }
+    }
     if !results.is_empty() {
         let filtered = args.filter.is_some() || !args.skip.is_empty();
         let settings = Settings::load(&book).expect("book.toml loads");

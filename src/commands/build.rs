@@ -4,6 +4,12 @@
 //! its search feature, so the output matches a stock `mdbook build`). After rendering, the output
 //! is scanned for token-shaped strings, so a token that slipped in through a theme, an include or a
 //! renderer fails the build too.
+//!
+//! Every page carries the Content-Security-Policy of [`crate::widgets::csp`] for the effective
+//! `hub-endpoint` (so `serve --mock-hub` gets the mock's origin): the build renders with a
+//! temporary copy of the book's theme folder whose `head.hbs` holds the policy block. A theme
+//! `head.hbs` of the book's own, without our block, is used as it is (with a warning unless it
+//! sets a policy itself); `mdbook-hubcheck install` explains what to add to it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,7 +20,7 @@ use mdbook_driver::config::Config;
 use crate::preprocess::HubCheck;
 use crate::secrets;
 use crate::settings::{Settings, SettingsError, load_config};
-use crate::widgets::assets;
+use crate::widgets::{assets, csp};
 
 /// What to build and where.
 #[derive(Debug, Clone)]
@@ -62,7 +68,7 @@ pub enum BuildError {
 
 /// Builds the book and returns the folder the html renderer wrote to.
 pub fn build(options: &BuildOptions) -> Result<PathBuf, BuildError> {
-    let book = load(options)?;
+    let (book, _theme) = load(options)?;
     book.build().map_err(BuildError::MdBook)?;
     let out = book.build_dir_for("html");
     let settings = Settings::from_config(&book.config)?;
@@ -70,8 +76,9 @@ pub fn build(options: &BuildOptions) -> Result<PathBuf, BuildError> {
     Ok(out)
 }
 
-/// Loads the book with its config adjusted by `options` and the preprocessor registered.
-pub fn load(options: &BuildOptions) -> Result<MDBook, BuildError> {
+/// Loads the book with its config adjusted by `options` and the preprocessor registered; the
+/// temporary theme folder with the policy, if any, must live until the book is built.
+pub fn load(options: &BuildOptions) -> Result<(MDBook, Option<tempfile::TempDir>), BuildError> {
     let mut config = load_config(&options.book)?;
     if let Some(dest) = &options.dest {
         config.build.build_dir = std::path::absolute(dest).map_err(|source| BuildError::Io {
@@ -85,9 +92,80 @@ pub fn load(options: &BuildOptions) -> Result<MDBook, BuildError> {
             .map_err(BuildError::MdBook)?;
     }
     link_widget_assets(&mut config).map_err(BuildError::MdBook)?;
+    let endpoint = Settings::from_config(&config)?.hub_endpoint;
+    let theme = theme_with_policy(&mut config, &options.book, &endpoint)?;
     let mut book = MDBook::load_with_config(&options.book, config).map_err(BuildError::MdBook)?;
     book.with_preprocessor(HubCheck::new());
-    Ok(book)
+    Ok((book, theme))
+}
+
+/// Points `output.html.theme` at a temporary copy of the book's theme folder whose `head.hbs`
+/// carries the policy for `endpoint`. `None` (config unchanged) when the book renders no html or
+/// has a `head.hbs` of its own without our block.
+fn theme_with_policy(
+    config: &mut Config,
+    root: &Path,
+    endpoint: &str,
+) -> Result<Option<tempfile::TempDir>, BuildError> {
+    let outputs = config
+        .outputs::<toml::Value>()
+        .map_err(BuildError::MdBook)?;
+    if !outputs.is_empty() && !outputs.contains_key("html") {
+        return Ok(None);
+    }
+    let theme = config
+        .get::<PathBuf>("output.html.theme")
+        .map_err(BuildError::MdBook)?
+        .unwrap_or_else(|| PathBuf::from("theme"));
+    let theme = root.join(theme);
+    let head_path = theme.join("head.hbs");
+    let existing = fs::read_to_string(&head_path).ok();
+    let head = match csp::plan_head(existing.as_deref(), endpoint) {
+        csp::HeadPlan::Write(text) => text,
+        csp::HeadPlan::Unchanged => existing.unwrap_or_default(),
+        csp::HeadPlan::Custom => {
+            if !existing
+                .unwrap_or_default()
+                .contains("Content-Security-Policy")
+            {
+                eprintln!(
+                    "warning: {} is the book's own and sets no Content-Security-Policy: the pages are                      built without the policy that keeps the token checker's requests to {endpoint};                      `mdbook-hubcheck install` says what to add",
+                    head_path.display()
+                );
+            }
+            return Ok(None);
+        }
+    };
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| BuildError::Io { path, source }
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("hubcheck-theme-")
+        .tempdir()
+        .map_err(io(&std::env::temp_dir()))?;
+    if theme.is_dir() {
+        copy_tree(&theme, dir.path()).map_err(io(&theme))?;
+    }
+    fs::write(dir.path().join("head.hbs"), head).map_err(io(dir.path()))?;
+    config
+        .set("output.html.theme", dir.path())
+        .map_err(BuildError::MdBook)?;
+    Ok(Some(dir))
+}
+
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// Adds the widget script and stylesheet to `output.html.additional-js` / `additional-css`

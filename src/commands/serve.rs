@@ -4,7 +4,9 @@
 //! pointing at it, and its test tokens are printed, so course staff can try every state of the
 //! token checker offline. The book is built into a temporary folder that lives as long as the
 //! server, so a build pointing at a mock never lands in `build-dir`. There is no rebuild on
-//! change: restart the command after editing the book.
+//! change: restart the command after editing the book. Every answer carries the same
+//! Content-Security-Policy as the pages ([`crate::widgets::csp`]), for the mock's origin with
+//! `--mock-hub`.
 //!
 //! Tests serve a built book with [`router`] on a [`crate::server::BackgroundServer`].
 
@@ -19,6 +21,8 @@ use tower_http::services::ServeDir;
 
 use super::build::{BuildError, BuildOptions, build};
 use crate::hub::MockHub;
+use crate::settings::Settings;
+use crate::widgets::csp;
 
 /// What to serve and how.
 #[derive(Debug, Clone)]
@@ -84,11 +88,23 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let out_dir = tempfile::Builder::new()
         .prefix("hubcheck-serve-")
         .tempdir()?;
+    let hub_endpoint = hub.as_ref().map(|h| h.url().to_string());
     let out = build(&BuildOptions {
         book: options.book.clone(),
         dest: Some(out_dir.path().to_path_buf()),
-        hub_endpoint: hub.as_ref().map(|h| h.url().to_string()),
+        hub_endpoint: hub_endpoint.clone(),
     })?;
+    // The pages carry the policy already; the header says the same, for a theme of the book's
+    // own that lacks it.
+    let endpoint = match hub_endpoint {
+        Some(url) => url,
+        None => {
+            Settings::load(&options.book)
+                .map_err(BuildError::from)?
+                .hub_endpoint
+        }
+    };
+    let policy = csp::policy(&endpoint);
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -118,7 +134,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
                 MockHub::invalid_token()
             );
         }
-        axum::serve(listener, router(&out, None))
+        axum::serve(listener, router(&out, Some(&policy)))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -1,15 +1,23 @@
 //! `mdbook-hubcheck test`: every snippet-scenario of a book, run in parallel, each against a mock
 //! Hub of its own and off the network, with a line per case, the failures explained,
 //! `report.json` and `junit.xml` written where `book.toml` says, and the closing
-//! `N passed, N failed` line.
+//! `N passed, N failed` line (`, N skipped` after it when blocks are declared `not-run`).
+//!
+//! With `--clients latest|SPEC` the selected cases run twice: first with the pinned clients, then
+//! with the other set, each in its own environment (resolved and built before any snippet runs).
+//! Running both, rather than reading an earlier pinned report, compares like with like: the same
+//! book, the same mock Hub and machine, the same moment. The other set's results go to
+//! `clients-report.json` / `clients-junit.xml` beside the report (the pinned run still writes the
+//! report the badges read), and a closing `drift:` summary names each case that passes on the
+//! lock and fails with the other clients, with its first broken promise and first line of output.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::harness::network::Isolation;
-use crate::harness::pyenv;
-use crate::harness::runner::{Harness, RunOptions, cases, summarize};
+use crate::harness::pyenv::{self, Clients};
+use crate::harness::runner::{CaseResult, Harness, RunOptions, cases, summarize};
 use crate::harness::world::HubSource;
 use crate::harness::{self, Error};
 use crate::report::Status;
@@ -27,14 +35,26 @@ pub struct TestOptions {
     pub run: RunOptions,
     /// A mock Hub already running elsewhere, instead of one in this process per case.
     pub hub: Option<String>,
+    /// The client versions: the lock, the newest releases, or named versions.
+    pub clients: Clients,
 }
 
 /// A harness for a book: its snippets, a pinned Python environment, where each case gets its Hub,
 /// and the isolation this machine allows.
 pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> Result<Harness, Error> {
+    prepare_harness_with(book, hub_url, &Clients::Pinned)
+}
+
+/// [`prepare_harness`] with the given client versions (a variant environment is resolved and
+/// built here, so a set that does not resolve fails before any snippet runs).
+pub fn prepare_harness_with(
+    book: &Path,
+    hub_url: Option<&str>,
+    clients: &Clients,
+) -> Result<Harness, Error> {
     let snippets = extract_book(book)?;
     let placeholders = Settings::load(book)?.placeholders;
-    let env = pyenv::ensure_default()?;
+    let env = pyenv::ensure_clients(clients, &pyenv::EnsureOptions::default())?;
     let versions = env.versions()?;
     let clients = serde_json::to_value(versions)
         .ok()
@@ -56,31 +76,77 @@ pub fn prepare_harness(book: &Path, hub_url: Option<&str>) -> Result<Harness, Er
         hubs,
         isolation: Isolation::detect(),
         clients,
+        warm: None,
     })
+}
+
+/// Starts one warm interpreter per job, unless `--cold` asks for new processes.
+fn warm_up(harness: &mut Harness, options: &TestOptions) -> Result<(), Error> {
+    if options.run.cold {
+        Ok(())
+    } else {
+        harness.use_warm_interpreters(options.run.jobs)
+    }
 }
 
 /// Runs the command; `Ok(true)` when every case passed.
 pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<bool> {
-    let harness = prepare_harness(&options.book, options.hub.as_deref())?;
+    if !options.clients.is_pinned() {
+        return run_with_other_clients(options, out);
+    }
+    let mut harness = prepare_harness(&options.book, options.hub.as_deref())?;
+    check_jobs(&harness, options)?;
+    warm_up(&mut harness, options)?;
+    let selected = selected_cases(&harness, options);
+    let results = run_cases(&harness, &selected, options, out)?;
+    let settings = Settings::load(&options.book)?;
+    let (json, junit) = (
+        settings.report_path(&options.book),
+        settings.junit_path(&options.book),
+    );
+    write_report(&harness, &results, &json, &junit, options, out)?;
+    Ok(all_passed(&results))
+}
+
+/// No case failed or was flaky, and at least one passed (declared not-run blocks count as
+/// neither).
+fn all_passed(results: &[CaseResult]) -> bool {
+    results.iter().all(|r| !r.status.is_failure())
+        && results.iter().any(|r| r.status == Status::Passed)
+}
+
+fn check_jobs(harness: &Harness, options: &TestOptions) -> Result<(), Error> {
     if let Some(max) = harness.hubs.max_jobs()
         && options.run.jobs > max
     {
         return Err(harness::Error::TooManyJobs {
             jobs: options.run.jobs,
-        }
-        .into());
+        });
     }
-    let selected: Vec<_> = cases(&harness.snippets)
+    Ok(())
+}
+
+fn selected_cases(harness: &Harness, options: &TestOptions) -> Vec<crate::harness::runner::Case> {
+    cases(&harness.snippets)
         .into_iter()
         .filter(|c| options.filter.as_deref().is_none_or(|f| c.name.contains(f)))
-        .collect();
+        .collect()
+}
+
+/// Runs `selected` with the header line, one line per case and the closing summary.
+fn run_cases(
+    harness: &Harness,
+    selected: &[crate::harness::runner::Case],
+    options: &TestOptions,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<Vec<CaseResult>> {
     let repeat = match options.run.repeat {
         0 | 1 => String::new(),
         n => format!(", each {n} times"),
     };
     writeln!(
         out,
-        "running {} snippet-scenarios of {} against {}, order {}{repeat}\nisolation: {}",
+        "running {} snippet-scenarios of {} against {}, order {}{repeat}\nisolation: {}\npython: {}",
         selected.len(),
         options.book.display(),
         match &options.hub {
@@ -89,18 +155,29 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
         },
         options.run.order,
         harness.isolation.describe(),
+        if harness.warm.is_some() {
+            "forked from warm interpreters that imported torch once per job (--cold: a new one per run)"
+        } else {
+            "a new interpreter per run"
+        },
     )?;
-    let results = harness.run_all(&selected, &options.run, out);
+    let results = harness.run_all(selected, &options.run, out);
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     summarize(&results, github, out)?;
-    let settings = Settings::load(&options.book)?;
-    let (json, junit) = (
-        settings.report_path(&options.book),
-        settings.junit_path(&options.book),
-    );
+    Ok(results)
+}
+
+fn write_report(
+    harness: &Harness,
+    results: &[CaseResult],
+    json: &Path,
+    junit: &Path,
+    options: &TestOptions,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
     harness
-        .report(&results)
-        .write(&json, &junit, options.filter.is_some())
+        .report(results)
+        .write(json, junit, options.filter.is_some())
         .map_err(|e| anyhow::anyhow!("writing the report {}: {e}", json.display()))?;
     writeln!(
         out,
@@ -108,5 +185,137 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
         json.display(),
         junit.display()
     )?;
-    Ok(results.iter().all(|r| r.status == Status::Passed) && !results.is_empty())
+    Ok(())
+}
+
+/// `--clients latest|SPEC`: both environments first, then the cases with the pinned clients and
+/// with the others, the reports, and the drift summary. `Ok(true)` when every case passed with
+/// the other clients.
+fn run_with_other_clients(
+    options: &TestOptions,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<bool> {
+    let hub = options.hub.as_deref();
+    let mut other = prepare_harness_with(&options.book, hub, &options.clients)?;
+    let mut pinned = prepare_harness(&options.book, hub)?;
+    warm_up(&mut other, options)?;
+    warm_up(&mut pinned, options)?;
+    check_jobs(&other, options)?;
+    let selected = selected_cases(&other, options);
+    writeln!(
+        out,
+        "clients {}: {}\nfirst with the pinned clients, for comparison: {}",
+        options.clients,
+        versions_line(&other.clients),
+        versions_line(&pinned.clients)
+    )?;
+    let pinned_results = run_cases(&pinned, &selected, options, out)?;
+    let settings = Settings::load(&options.book)?;
+    write_report(
+        &pinned,
+        &pinned_results,
+        &settings.report_path(&options.book),
+        &settings.junit_path(&options.book),
+        options,
+        out,
+    )?;
+    writeln!(out, "\nnow with clients {}:", options.clients)?;
+    let results = run_cases(&other, &selected, options, out)?;
+    write_report(
+        &other,
+        &results,
+        &settings.clients_report_path(&options.book),
+        &settings.clients_junit_path(&options.book),
+        options,
+        out,
+    )?;
+    write_drift(
+        &pinned_results,
+        &results,
+        &options.clients,
+        &other.clients,
+        out,
+    )?;
+    Ok(all_passed(&results))
+}
+
+/// `huggingface_hub 2.4.0, transformers 5.23.0, ...` (python last).
+fn versions_line(clients: &BTreeMap<String, String>) -> String {
+    let mut parts: Vec<String> = clients
+        .iter()
+        .filter(|(name, _)| *name != "python")
+        .map(|(name, version)| format!("{name} {version}"))
+        .collect();
+    if let Some(python) = clients.get("python") {
+        parts.push(format!("python {python}"));
+    }
+    parts.join(", ")
+}
+
+/// The closing summary: each case that passes on the lock and fails with the other clients.
+fn write_drift(
+    pinned: &[CaseResult],
+    other: &[CaseResult],
+    clients: &Clients,
+    versions: &BTreeMap<String, String>,
+    out: &mut (dyn Write + Send),
+) -> std::io::Result<()> {
+    let drifted: Vec<&CaseResult> = other
+        .iter()
+        .filter(|r| r.status.is_failure())
+        .filter(|r| {
+            pinned
+                .iter()
+                .any(|p| p.case.name == r.case.name && p.status == Status::Passed)
+        })
+        .collect();
+    let broken_on_both = other.iter().filter(|r| r.status.is_failure()).count() - drifted.len();
+    if drifted.is_empty() {
+        writeln!(
+            out,
+            "\ndrift: none; every case that passes on the lock also passes with clients {clients}"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\ndrift: {} snippet-scenario(s) pass on the lock and fail with clients {clients} ({}):",
+            drifted.len(),
+            versions_line(versions)
+        )?;
+        for result in drifted {
+            let (promise, output) = first_difference(result.message.as_deref().unwrap_or(""));
+            writeln!(out, "  {}", result.case.name)?;
+            writeln!(out, "    first difference: {promise}")?;
+            if let Some(line) = output {
+                writeln!(out, "    first line of output: {line}")?;
+            }
+        }
+    }
+    if broken_on_both > 0 {
+        writeln!(
+            out,
+            "({broken_on_both} case(s) fail with the pinned clients too: see the failures above)"
+        )?;
+    }
+    Ok(())
+}
+
+/// From a failure message: the first broken promise (`expected ...`) and the first line the
+/// snippet printed.
+fn first_difference(message: &str) -> (String, Option<String>) {
+    let lines: Vec<&str> = message.lines().collect();
+    let promise = lines
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix("- "))
+        .or_else(|| lines.iter().map(|l| l.trim()).find(|l| !l.is_empty()))
+        .unwrap_or("failed")
+        .to_string();
+    let output = lines
+        .iter()
+        .skip_while(|l| !l.trim_start().starts_with("--- std"))
+        .skip(1)
+        .map(|l| l.trim())
+        .find(|l| !l.is_empty() && !l.starts_with("--- std") && !l.starts_with('['))
+        .map(str::to_string);
+    (promise, output)
 }

@@ -10,6 +10,7 @@
 //!   pseudo-terminal that answers prompts;
 //! - [`check`]: compares what happened with what the book promises, including that the token the
 //!   scenario handed over reached the Hub;
+//! - [`warm`]: warm interpreters that have imported torch once and fork a child per run;
 //! - [`runner`]: runs many cases in any order, any number of times, prints progress, and gathers
 //!   the [`crate::report::Report`].
 //!
@@ -22,6 +23,7 @@ pub mod process;
 pub mod pyenv;
 pub mod runner;
 pub mod sandbox;
+pub mod warm;
 pub mod world;
 
 use crate::settings::SettingsError;
@@ -39,9 +41,10 @@ pub enum Error {
     /// `book.toml` could not be read.
     #[error(transparent)]
     Settings(#[from] SettingsError),
-    /// The pinned Python environment could not be made or read.
-    #[error("preparing the pinned Python environment: {0}")]
-    PyEnv(#[from] pyenv::PyEnvError),
+    /// The Python environment (pinned, or another `--clients` set) could not be made or read. Not
+    /// a `source`: the message already holds it, and `{:#}` would print it twice.
+    #[error("preparing the Python environment: {0}")]
+    PyEnv(pyenv::PyEnvError),
     /// The Hub could not be started, reset, reached or asked.
     #[error("{endpoint}: {message}")]
     Hub {
@@ -50,6 +53,9 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// The warm Python interpreters could not be started.
+    #[error("starting the warm Python interpreters: {0}")]
+    Warm(std::io::Error),
     /// Asked for more parallel cases than the Hub allows.
     #[error(
         "--jobs {jobs}: a Hub given with --hub has one world, so its scenarios run one at a time; \
@@ -99,4 +105,10 @@ pub enum CaseError {
     /// The run did not do what the book promises.
     #[error("{0}")]
     Unmet(String),
+}
+
+impl From<pyenv::PyEnvError> for Error {
+    fn from(error: pyenv::PyEnvError) -> Self {
+        Error::PyEnv(error)
+    }
 }

@@ -62,7 +62,7 @@ impl Isolation {
         if std::env::var("HUBCHECK_ISOLATION").is_ok_and(|v| v == "proxy") {
             return Isolation::Proxy;
         }
-        if nsenter().is_some() && NetNamespace::create().is_ok() {
+        if super::process::nsenter().is_some() && NetNamespace::create().is_ok() {
             Isolation::Namespace
         } else {
             Isolation::Proxy
@@ -165,17 +165,9 @@ impl CaseNetwork {
         Ok(inside)
     }
 
-    /// The program and arguments that run `program args` in the case's network.
-    pub fn wrap(&self, program: PathBuf, args: Vec<String>) -> (PathBuf, Vec<String>) {
-        match (&self.namespace, nsenter()) {
-            (Some(ns), Some(nsenter)) => {
-                let mut wrapped = vec![format!("--net={}", ns.path().display()), "--".into()];
-                wrapped.push(program.display().to_string());
-                wrapped.extend(args);
-                (nsenter, wrapped)
-            }
-            _ => (program, args),
-        }
+    /// The path through which the case's processes enter its namespace, if it has one.
+    pub fn namespace_path(&self) -> Option<PathBuf> {
+        self.namespace.as_ref().map(NetNamespace::path)
     }
 
     /// Variables every process of the case gets: the Python hook and its log, and the proxy
@@ -212,14 +204,6 @@ impl CaseNetwork {
         found.extend(self.proxy.attempts());
         found
     }
-}
-
-/// `nsenter`, when the machine has it.
-fn nsenter() -> Option<PathBuf> {
-    ["/usr/bin/nsenter", "/bin/nsenter", "/usr/sbin/nsenter"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
 }
 
 /// A network namespace, kept alive by an open handle to it.
@@ -397,12 +381,12 @@ impl RefusingProxy {
         let seen: Arc<Mutex<Vec<Attempt>>> = Arc::default();
         let record = Arc::clone(&seen);
         let accept = AcceptLoop::start(listener, move |stream| {
-            if let Some(attempt) = refuse(stream) {
+            refuse(stream, |attempt| {
                 record
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(attempt);
-            }
+                    .push(attempt)
+            });
         })?;
         Ok(RefusingProxy {
             addr: accept.addr,
@@ -416,14 +400,27 @@ impl RefusingProxy {
     }
 }
 
-/// Reads a proxy request's first line, answers 403 and returns what it asked for.
-fn refuse(stream: TcpStream) -> Option<Attempt> {
+/// Reads a proxy request's first line, records what it asked for, then answers 403 (recording
+/// first, so an attempt is on record before the client can see the answer and end).
+fn refuse(stream: TcpStream, record: impl FnOnce(Attempt)) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut reader = BufReader::new(stream.try_clone().ok()?.take(8192));
+    let Ok(reading) = stream.try_clone() else {
+        return;
+    };
     let mut line = String::new();
-    reader.read_line(&mut line).ok()?;
+    if BufReader::new(reading.take(8192))
+        .read_line(&mut line)
+        .is_err()
+    {
+        return;
+    }
     let attempt = proxy_target(&line);
-    let host = attempt.as_ref().map_or("that host", |a| a.host.as_str());
+    let host = attempt
+        .as_ref()
+        .map_or_else(|| "that host".to_string(), |a| a.host.clone());
+    if let Some(attempt) = attempt {
+        record(attempt);
+    }
     let body = format!(
         "mdbook-hubcheck: snippets may not reach {host}: a test run has no network but its mock Hub\n"
     );
@@ -433,7 +430,6 @@ fn refuse(stream: TcpStream) -> Option<Attempt> {
         "HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    attempt
 }
 
 /// The host and port of a proxy request line: `CONNECT host:443 HTTP/1.1` or
@@ -514,19 +510,17 @@ mod tests {
         let network = CaseNetwork::new(Isolation::Namespace, dir.path()).unwrap();
         let inside = network.bind_loopback().unwrap();
         let outside = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let (program, args) = network.wrap(
-            "/bin/bash".into(),
-            vec![
-                "-c".into(),
-                format!(
-                    "exec 3<>/dev/tcp/127.0.0.1/{} && echo inside-ok; exec 4<>/dev/tcp/127.0.0.1/{} && echo outside-reached",
-                    inside.local_addr().unwrap().port(),
-                    outside.local_addr().unwrap().port()
-                ),
-            ],
+        let script = format!(
+            "exec 3<>/dev/tcp/127.0.0.1/{} && echo inside-ok; exec 4<>/dev/tcp/127.0.0.1/{} && echo outside-reached",
+            inside.local_addr().unwrap().port(),
+            outside.local_addr().unwrap().port()
         );
-        let output = std::process::Command::new(program)
-            .args(args)
+        let output = std::process::Command::new(super::super::process::nsenter().unwrap())
+            .arg(format!(
+                "--net={}",
+                network.namespace_path().unwrap().display()
+            ))
+            .args(["--", "/bin/bash", "-c", &script])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);

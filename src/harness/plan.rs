@@ -68,6 +68,9 @@ pub enum PlanError {
     /// A snippet with no way to run.
     #[error("{0}")]
     NotRunnable(String),
+    /// The case's Hub could not be put in the state the scenario starts from.
+    #[error(transparent)]
+    Hub(Box<super::Error>),
 }
 
 /// The values that placeholders and `{...}` templates stand for in one scenario.
@@ -77,6 +80,9 @@ pub struct Values {
     typed: String,
     user: String,
     endpoint: String,
+    /// `{token:<kind>}` → that kind's token, for scenarios that put different tokens in
+    /// different places.
+    kinds: Vec<(String, String)>,
 }
 
 impl Values {
@@ -89,19 +95,34 @@ impl Values {
             (Some(t), None) => t.clone(),
             (None, _) => String::new(),
         };
+        let kinds = [
+            ("read", TokenChoice::Read),
+            ("write", TokenChoice::Write),
+            ("fine-grained", TokenChoice::FineGrained),
+            ("expired", TokenChoice::Expired),
+            ("revoked", TokenChoice::Revoked),
+            ("invalid", TokenChoice::Invalid),
+        ]
+        .into_iter()
+        .filter_map(|(name, kind)| Some((format!("{{token:{name}}}"), setup.hub.token(kind)?)))
+        .collect();
         Values {
             scenario: scenario.name.clone(),
             token,
             typed,
             user: setup.hub.user(),
             endpoint: setup.hub.endpoint(),
+            kinds,
         }
     }
 
-    /// Replaces `{token}`, `{user}`, `{endpoint}` and `{scenario}` in a template.
+    /// Replaces `{token}`, `{token:<kind>}`, `{user}`, `{endpoint}` and `{scenario}` in a template.
     pub fn expand(&self, template: &str) -> String {
-        template
-            .replace("{scenario}", &self.scenario)
+        let mut text = template.to_string();
+        for (key, value) in &self.kinds {
+            text = text.replace(key, value);
+        }
+        text.replace("{scenario}", &self.scenario)
             .replace("{token}", &self.typed)
             .replace("{user}", &self.user)
             .replace("{endpoint}", &self.endpoint)
@@ -285,16 +306,30 @@ fn handed_token(
     }
 }
 
-/// Files that exist before the first process: a saved login, if the scenario has one.
-fn prepare_state(setup: &Setup<'_>, sandbox: &Sandbox, scenario: &Scenario) -> io::Result<()> {
+/// What exists before the first process: a saved login, if the scenario has one, and the gated
+/// repositories the account was already approved for.
+fn prepare_state(
+    setup: &Setup<'_>,
+    sandbox: &Sandbox,
+    scenario: &Scenario,
+) -> Result<(), PlanError> {
     if let Some(choice) = scenario.logged_in
         && let Some(token) = setup.hub.token(choice)
     {
         sandbox.save_login(&token, &format!("hubcheck-{choice:?}").to_lowercase())?;
     }
+    for repo_id in &scenario.gated_access {
+        setup
+            .hub
+            .grant_gated_access(repo_id)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+    }
     if scenario.oauth_expiring {
         // Expired on the Hub and due for a refresh on the client: only a refresh makes it work.
-        let (access, refresh) = setup.hub.oauth_grant(0).map_err(io::Error::other)?;
+        let (access, refresh) = setup
+            .hub
+            .oauth_grant(0)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
         let name = format!("oauth-{}", setup.hub.user());
         sandbox.save_oauth_login(&access, &refresh, crate::hub::state::unix_now(), &name)?;
     }
@@ -321,7 +356,6 @@ impl StepRun<'_> {
     ) -> Result<Invocation, PlanError> {
         let terminal = !self.scenario.input.is_empty() || style == Style::Jupyter;
         let (program, args) = self.program(style, body)?;
-        let (program, args) = self.setup.network.wrap(program, args);
         Ok(Invocation {
             program,
             args,
@@ -334,6 +368,8 @@ impl StepRun<'_> {
             output_cap: OUTPUT_CAP,
             terminal: terminal.then(|| self.answers()),
             observer: None,
+            netns: self.setup.network.namespace_path(),
+            python_script: style != Style::Shell,
         })
     }
 
@@ -523,6 +559,9 @@ mod tests {
         }
         fn requests(&self) -> Result<Vec<crate::hub::LoggedRequest>, super::super::Error> {
             Ok(Vec::new())
+        }
+        fn grant_gated_access(&self, _: &str) -> Result<(), super::super::Error> {
+            Ok(())
         }
         fn oauth_grant(&self, _: u64) -> Result<(String, String), super::super::Error> {
             Ok(("hf_access".into(), "hf_refresh".into()))

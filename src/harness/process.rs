@@ -45,6 +45,11 @@ pub struct Invocation {
     /// Called with all output so far (terminal text, or stdout then stderr) whenever it grows, e.g.
     /// to approve a browser login whose code the process printed.
     pub observer: Option<Observer>,
+    /// The network namespace the process runs in (entered with `nsenter`), if any.
+    pub netns: Option<PathBuf>,
+    /// Whether `program` is the pinned Python running the script `args[0]`: such a run may start
+    /// from a warm interpreter ([`super::warm`]).
+    pub python_script: bool,
 }
 
 /// A prompt and the keys a person types once it appears.
@@ -128,14 +133,18 @@ pub enum ProcessError {
         /// What went wrong.
         message: String,
     },
+    /// The warm interpreter could not run it.
+    #[error("the warm Python interpreter failed: {0}")]
+    Warm(String),
 }
 
 /// Output kept up to a cap.
 #[derive(Default)]
-struct Capped {
+pub(super) struct Capped {
     bytes: Vec<u8>,
     cap: usize,
-    truncated: bool,
+    /// Whether bytes were dropped at the cap.
+    pub(super) truncated: bool,
 }
 
 impl Capped {
@@ -149,9 +158,9 @@ impl Capped {
     }
 }
 
-type Shared = Arc<Mutex<Capped>>;
+pub(super) type Shared = Arc<Mutex<Capped>>;
 
-fn shared(cap: usize) -> Shared {
+pub(super) fn shared(cap: usize) -> Shared {
     Arc::new(Mutex::new(Capped {
         cap,
         ..Capped::default()
@@ -159,7 +168,10 @@ fn shared(cap: usize) -> Shared {
 }
 
 /// Reads a stream to its end on a thread of its own.
-fn drain(mut reader: impl Read + Send + 'static, into: Shared) -> thread::JoinHandle<()> {
+pub(super) fn drain(
+    mut reader: impl Read + Send + 'static,
+    into: Shared,
+) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let mut buf = [0u8; 8192];
         loop {
@@ -171,7 +183,7 @@ fn drain(mut reader: impl Read + Send + 'static, into: Shared) -> thread::JoinHa
     })
 }
 
-fn text_of(shared: &Shared) -> String {
+pub(super) fn text_of(shared: &Shared) -> String {
     let guard = shared.lock().expect("output lock");
     String::from_utf8_lossy(&guard.bytes).into_owned()
 }
@@ -192,7 +204,7 @@ const INPUT_WAITS: [&str; 8] = [
 
 /// Waits until the program waits for input: every process of `leader`'s group asleep and one of
 /// them in a terminal read or poll, seen twice in a row; or until `limit` has passed.
-fn wait_for_input(leader: u32, limit: Duration) {
+pub(super) fn wait_for_input(leader: u32, limit: Duration) {
     let deadline = Instant::now() + limit;
     let mut quiet = 0;
     while quiet < 2 && Instant::now() < deadline {
@@ -245,7 +257,7 @@ fn group_waits_for_input(leader: u32) -> bool {
 }
 
 /// Kills every process in the group that `leader` leads.
-fn kill_group(leader: u32) {
+pub(super) fn kill_group(leader: u32) {
     if let Ok(pid) = libc::pid_t::try_from(leader) {
         // SAFETY: killpg only sends a signal; a stale group id yields ESRCH, which is ignored.
         unsafe {
@@ -255,7 +267,7 @@ fn kill_group(leader: u32) {
 }
 
 /// A child process the supervisor can poll and reap, whichever way it was spawned.
-trait Waitable {
+pub(super) trait Waitable {
     /// How the child ended.
     type Status;
     /// The status if the child has ended.
@@ -287,7 +299,7 @@ impl Waitable for Box<dyn portable_pty::Child + Send + Sync> {
 /// Watches a child until it ends or its timeout kills its group: shows the growing output to the
 /// observer and to `act` (which returns `true` when it typed something, to look again at once).
 /// Returns the child's status and whether it timed out.
-fn supervise<W: Waitable>(
+pub(super) fn supervise<W: Waitable>(
     child: &mut W,
     leader: u32,
     started: Instant,
@@ -319,12 +331,48 @@ fn supervise<W: Waitable>(
     }
 }
 
-/// Runs the invocation to its end, its timeout, or its cap.
-pub fn run(mut invocation: Invocation) -> Result<Outcome, ProcessError> {
+/// Runs the invocation to its end, its timeout, or its cap, as a new process.
+pub fn run(invocation: Invocation) -> Result<Outcome, ProcessError> {
+    run_with(invocation, None)
+}
+
+/// Runs the invocation: a Python script on a warm interpreter of `warm` when given, anything else
+/// as a new process.
+pub fn run_with(
+    mut invocation: Invocation,
+    warm: Option<&super::warm::WarmPool>,
+) -> Result<Outcome, ProcessError> {
+    if let Some(pool) = warm.filter(|_| invocation.python_script) {
+        return pool.run(invocation);
+    }
+    let (program, args) = command_line(&invocation);
+    invocation.program = program;
+    invocation.args = args;
     match invocation.terminal.take() {
         Some(answers) => run_on_terminal(invocation, answers),
         None => run_with_pipes(invocation),
     }
+}
+
+/// The program and arguments that run the invocation in its network namespace, if it has one.
+fn command_line(inv: &Invocation) -> (PathBuf, Vec<String>) {
+    match (&inv.netns, nsenter()) {
+        (Some(netns), Some(nsenter)) => {
+            let mut args = vec![format!("--net={}", netns.display()), "--".into()];
+            args.push(inv.program.display().to_string());
+            args.extend(inv.args.iter().cloned());
+            (nsenter, args)
+        }
+        _ => (inv.program.clone(), inv.args.clone()),
+    }
+}
+
+/// `nsenter`, when the machine has it.
+pub(super) fn nsenter() -> Option<PathBuf> {
+    ["/usr/bin/nsenter", "/bin/nsenter", "/usr/sbin/nsenter"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
 }
 
 fn spawn_error(program: &std::path::Path, e: impl std::fmt::Display) -> ProcessError {
@@ -426,8 +474,7 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         .take_writer()
         .map_err(|e| spawn_error(&inv.program, e))?;
 
-    let mut pending = answers.into_iter().peekable();
-    let mut cursor = 0; // answers only match text after the previous prompt
+    let mut typist = Typist::new(answers, leader);
     let text = || clean_terminal_text(&text_of(&screen));
     let (status, timed_out) = supervise(
         &mut child,
@@ -436,24 +483,7 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         inv.timeout,
         text,
         &mut inv.observer,
-        |text| {
-            let Some(answer) = pending.peek() else {
-                return false;
-            };
-            let Some(at) = text.get(cursor..).and_then(|t| t.find(&answer.prompt)) else {
-                return false;
-            };
-            cursor += at + answer.prompt.len();
-            for key in &answer.keys {
-                // Type when the program waits for input, as a person who reads the prompt does;
-                // menus that read raw keys then see the keys one by one.
-                wait_for_input(leader, INPUT_WAIT);
-                let _ = writer.write_all(key).and_then(|()| writer.flush());
-                thread::sleep(KEY_PAUSE);
-            }
-            pending.next();
-            true
-        },
+        |text| typist.answer(text, &mut writer),
     );
     kill_group(leader);
     drop(writer);
@@ -470,10 +500,54 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         stderr: String::new(),
         timed_out,
         truncated,
-        unanswered: pending.next().map(|a| a.prompt),
+        unanswered: typist.unanswered(),
         duration: started.elapsed(),
         terminal: true,
     })
+}
+
+/// Types the answers at their prompts, in order, as a person at the terminal does.
+pub(super) struct Typist {
+    pending: std::iter::Peekable<std::vec::IntoIter<Answer>>,
+    /// Answers only match text after the previous prompt.
+    cursor: usize,
+    leader: u32,
+}
+
+impl Typist {
+    /// Answers for the program whose process group `leader` leads.
+    pub(super) fn new(answers: Vec<Answer>, leader: u32) -> Typist {
+        Typist {
+            pending: answers.into_iter().peekable(),
+            cursor: 0,
+            leader,
+        }
+    }
+
+    /// Types the next answer if its prompt is on screen; `true` when it typed.
+    pub(super) fn answer(&mut self, text: &str, writer: &mut dyn Write) -> bool {
+        let Some(answer) = self.pending.peek() else {
+            return false;
+        };
+        let Some(at) = text.get(self.cursor..).and_then(|t| t.find(&answer.prompt)) else {
+            return false;
+        };
+        self.cursor += at + answer.prompt.len();
+        for key in &answer.keys {
+            // Type when the program waits for input, as a person who reads the prompt does;
+            // menus that read raw keys then see the keys one by one.
+            wait_for_input(self.leader, INPUT_WAIT);
+            let _ = writer.write_all(key).and_then(|()| writer.flush());
+            thread::sleep(KEY_PAUSE);
+        }
+        self.pending.next();
+        true
+    }
+
+    /// The first prompt that never appeared.
+    pub(super) fn unanswered(&mut self) -> Option<String> {
+        self.pending.next().map(|a| a.prompt)
+    }
 }
 
 /// Terminal output as a person reads it: escape sequences removed, `\r\n` as `\n`.
@@ -530,6 +604,8 @@ mod tests {
             output_cap: cap,
             terminal: None,
             observer: None,
+            netns: None,
+            python_script: false,
         }
     }
 

@@ -20,13 +20,16 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, TryLockError};
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+mod clients;
+pub use clients::{CLIENT_PACKAGES, Clients, ensure_clients, resolved_clients};
 
 /// The content of `python/requirements.lock`, the full pinned package list.
 pub const LOCKED_REQUIREMENTS: &str = include_str!("../../python/requirements.lock");
@@ -290,7 +293,31 @@ pub fn ensure(options: &EnsureOptions) -> Result<PythonEnv, PyEnvError> {
         Some(dir) => dir.clone(),
         None => env_location(&key, &|name| std::env::var_os(name))?,
     };
-    if is_complete(&dir, &key) {
+    let lock = LockText {
+        text: LOCKED_REQUIREMENTS,
+        require_hf: true,
+    };
+    ensure_lock(&base, &lock, &key, dir, options)
+}
+
+/// The requirements an environment is installed from, and whether `hf` must run in it.
+struct LockText<'a> {
+    /// A full `name==version` lock, installed with `--no-deps`.
+    text: &'a str,
+    /// The pinned clients have the `hf` command; an older `--clients` set may not (the snippets
+    /// that use it then fail, with the reason).
+    require_hf: bool,
+}
+
+/// Returns the environment for `lock` at `dir`, building it first if there is no complete one.
+fn ensure_lock(
+    base: &BasePython,
+    lock: &LockText<'_>,
+    key: &str,
+    dir: PathBuf,
+    options: &EnsureOptions,
+) -> Result<PythonEnv, PyEnvError> {
+    if is_complete(&dir, key) {
         return Ok(PythonEnv {
             root: dir,
             built: false,
@@ -334,14 +361,14 @@ pub fn ensure(options: &EnsureOptions) -> Result<PythonEnv, PyEnvError> {
     // Held until the end of this function; the OS releases it if the process dies.
     let _guard = lock_file;
 
-    if is_complete(&dir, &key) {
+    if is_complete(&dir, key) {
         return Ok(PythonEnv {
             root: dir,
             built: false,
         });
     }
     clean_leftovers(&parent, &name, &dir, &out)?;
-    build(&base, &key, &dir, &parent, &name, options, &out)?;
+    build(base, lock, key, &dir, &parent, &name, options, &out)?;
     Ok(PythonEnv {
         root: dir,
         built: true,
@@ -588,8 +615,10 @@ fn clean_leftovers(
 
 /// Builds the environment in a temporary folder beside `dir`, checks it, moves it into place and
 /// writes the marker last, so a crash never leaves anything that looks complete.
+#[allow(clippy::too_many_arguments)]
 fn build(
     base: &BasePython,
+    lock: &LockText<'_>,
     key: &str,
     dir: &Path,
     parent: &Path,
@@ -598,8 +627,8 @@ fn build(
     out: &Reporter,
 ) -> Result<(), PyEnvError> {
     let started = Instant::now();
-    let uv = chosen_uv(options.installer)?;
-    let packages = pinned_packages(LOCKED_REQUIREMENTS).len();
+    let uv = chosen_uv(options.installer, base, out)?;
+    let packages = pinned_packages(lock.text).len();
     out.stage(format_args!(
         "Creating Python environment at {} (Python {} from {})",
         dir.display(),
@@ -611,10 +640,10 @@ fn build(
         .tempdir_in(parent)
         .map_err(PyEnvError::io("create a temporary directory in", parent))?;
     let installer = match &uv {
-        Some(uv) => install_with_uv(uv, base, tmp.path(), packages, out)?,
-        None => install_with_pip(base, tmp.path(), dir, packages, out)?,
+        Some(uv) => install_with_uv(uv, base, tmp.path(), lock.text, packages, out)?,
+        None => install_with_pip(base, tmp.path(), dir, lock.text, packages, out)?,
     };
-    let versions = check_new_environment(tmp.path(), dir, out)?;
+    let versions = check_new_environment(tmp.path(), dir, lock.require_hf, out)?;
     fs::rename(tmp.path(), dir).map_err(PyEnvError::io("move the new environment to", dir))?;
     let _ = tmp.keep();
     let elapsed = started.elapsed();
@@ -638,21 +667,97 @@ fn build(
     Ok(())
 }
 
-/// The uv to install with: required for [`Installer::Uv`], none for pip, whatever is on PATH
-/// for [`Installer::Auto`].
-fn chosen_uv(installer: Installer) -> Result<Option<PathBuf>, PyEnvError> {
+/// The uv to install with: required for [`Installer::Uv`], none for pip; for
+/// [`Installer::Auto`] the one on PATH, else the pinned [`UV_VERSION`] fetched once from the
+/// package registry, else none (pip is used).
+fn chosen_uv(
+    installer: Installer,
+    base: &BasePython,
+    out: &Reporter,
+) -> Result<Option<PathBuf>, PyEnvError> {
+    let note = |line: &str| out.stage(format_args!("{line}"));
     match installer {
         Installer::Pip => Ok(None),
-        Installer::Uv => find_uv()
-            .map(Some)
-            .ok_or_else(|| PyEnvError::InstallFailed {
-                tool: "uv".into(),
-                status: "not found on PATH".into(),
-                stderr_tail: String::new(),
-                hint: "install uv (`pip install uv`) or use the pip installer".into(),
-            }),
-        Installer::Auto => Ok(find_uv()),
+        Installer::Uv => {
+            find_or_fetch_uv(base, &note)
+                .map(Some)
+                .ok_or_else(|| PyEnvError::InstallFailed {
+                    tool: "uv".into(),
+                    status: "not found on PATH, and it could not be fetched".into(),
+                    stderr_tail: String::new(),
+                    hint: "install uv (`pip install uv`) or use the pip installer".into(),
+                })
+        }
+        Installer::Auto => Ok(find_or_fetch_uv(base, &note)),
     }
+}
+
+/// The uv version fetched when none is on PATH: installing the lock with it takes a fraction of
+/// pip's time (parallel downloads, hard links from its cache).
+pub const UV_VERSION: &str = "0.13.9";
+
+/// uv on PATH, or uv [`UV_VERSION`] from the package registry in a small folder beside the
+/// environments (`.uv-<version>/bin/uv`, installed with the base Python's pip: a wheel that holds
+/// the binary); `None` when neither works. `note` hears what is fetched and why.
+fn find_or_fetch_uv(base: &BasePython, note: &dyn Fn(&str)) -> Option<PathBuf> {
+    if let Some(uv) = find_uv() {
+        return Some(uv);
+    }
+    let home = env_location("uv", &|k| std::env::var_os(k))
+        .ok()?
+        .with_file_name(format!(".uv-{UV_VERSION}"));
+    fetch_uv(base, &home, note)
+}
+
+/// uv [`UV_VERSION`] installed at `home` (`home/bin/uv`) with the base Python's pip, unless it is
+/// there already.
+fn fetch_uv(base: &BasePython, home: &Path, note: &dyn Fn(&str)) -> Option<PathBuf> {
+    let uv = home.join("bin/uv");
+    if works(&uv) {
+        return Some(uv);
+    }
+    note(&format!(
+        "uv is not on PATH: fetching uv {UV_VERSION} from the Python package registry into {} \
+         (it installs the environment much faster than pip)",
+        home.display()
+    ));
+    let parent = home.parent()?;
+    fs::create_dir_all(parent).ok()?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".uv-fetch-")
+        .tempdir_in(parent)
+        .ok()?;
+    let fetched = Command::new(&base.executable)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .args(["--no-input", "--only-binary=:all:", "--target"])
+        .arg(tmp.path())
+        .arg(format!("uv=={UV_VERSION}"))
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !fetched || !works(&tmp.path().join("bin/uv")) {
+        note("fetching uv failed: the environment is built with pip instead (slower)");
+        return None;
+    }
+    // Another process may have won the race: either copy is the same version.
+    let _ = fs::rename(tmp.path(), home);
+    works(&uv).then_some(uv)
+}
+
+/// Whether `uv` runs.
+fn works(uv: &Path) -> bool {
+    uv.is_file()
+        && Command::new(uv)
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 /// Creates a relocatable virtual environment at `root` with uv and installs the lock into it.
@@ -660,6 +765,7 @@ fn install_with_uv(
     uv: &Path,
     base: &BasePython,
     root: &Path,
+    lock: &str,
     packages: usize,
     out: &Reporter,
 ) -> Result<&'static str, PyEnvError> {
@@ -672,7 +778,7 @@ fn install_with_uv(
     quiet_uv(&mut venv);
     run_step(&mut venv, "uv venv", &base_python_hint(), out)?;
     let lock_copy = root.join(LOCK_COPY_FILE);
-    write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+    write_file(&lock_copy, lock)?;
     out.stage(format_args!(
         "Installing {packages} pinned packages with uv (first run downloads ~3 GB)..."
     ));
@@ -693,6 +799,7 @@ fn install_with_pip(
     base: &BasePython,
     root: &Path,
     final_dir: &Path,
+    lock: &str,
     packages: usize,
     out: &Reporter,
 ) -> Result<&'static str, PyEnvError> {
@@ -700,7 +807,7 @@ fn install_with_pip(
     venv.args(["-m", "venv"]).arg(root);
     run_step(&mut venv, "python -m venv", &base_python_hint(), out)?;
     let lock_copy = root.join(LOCK_COPY_FILE);
-    write_file(&lock_copy, LOCKED_REQUIREMENTS)?;
+    write_file(&lock_copy, lock)?;
     out.stage(format_args!(
         "Installing {packages} pinned packages with pip (first run downloads ~3 GB)..."
     ));
@@ -709,9 +816,7 @@ fn install_with_pip(
         .args(["-m", "pip", "install", "--no-deps", "--no-input"])
         .args(["--disable-pip-version-check", "-r"])
         .arg(&lock_copy);
-    if !out.passthrough {
-        install.arg("--quiet");
-    }
+    // Not quiet: its lines are read for the phases it enters (see `run_step`).
     run_step(&mut install, "pip install", REGISTRY_HINT, out)?;
     // pip writes absolute shebangs: point them at where the environment will live.
     retarget_shebangs(&bin_dir(root), root, final_dir)?;
@@ -723,6 +828,7 @@ fn install_with_pip(
 fn check_new_environment(
     root: &Path,
     final_dir: &Path,
+    require_hf: bool,
     out: &Reporter,
 ) -> Result<ClientVersions, PyEnvError> {
     out.stage(format_args!(
@@ -744,6 +850,17 @@ fn check_new_environment(
         other => other,
     })?;
     write_json_atomically(&root.join(VERSIONS_FILE), &versions)?;
+    if !require_hf {
+        // Another `--clients` set: older `hf` commands lack `--version`, and the oldest have no
+        // `hf` at all; the snippets that need it then fail with the reason.
+        if !bin_dir(root).join("hf").is_file() {
+            out.stage(format_args!(
+                "huggingface_hub {} has no `hf` command: snippets that use it will fail",
+                versions.huggingface_hub
+            ));
+        }
+        return Ok(versions);
+    }
     // Run the `hf` script through the interpreter: its shebang may already point at `final_dir`.
     let mut hf = Command::new(&python);
     hf.arg(bin_dir(root).join("hf")).arg("--version");
@@ -761,13 +878,7 @@ fn base_python_hint() -> String {
 }
 
 fn find_uv() -> Option<PathBuf> {
-    let uv = which("uv", &std::env::var_os("PATH").unwrap_or_default())?;
-    let works = Command::new(&uv)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .is_ok_and(|o| o.status.success());
-    works.then_some(uv)
+    which("uv", &std::env::var_os("PATH").unwrap_or_default()).filter(|uv| works(uv))
 }
 
 /// Keeps uv to the interpreter it is given and out of any project around the working directory.
@@ -802,7 +913,8 @@ fn run_step(cmd: &mut Command, tool: &str, hint: &str, out: &Reporter) -> Result
         hint: hint.to_string(),
     };
     if out.passthrough {
-        // Never our stdout: as an mdBook preprocessor, stdout carries the book.
+        // On a terminal the installer shows its own progress (uv: packages and bytes). Never our
+        // stdout: as an mdBook preprocessor, stdout carries the book.
         let status = cmd
             .stdout(io::stderr())
             .stderr(Stdio::inherit())
@@ -814,15 +926,86 @@ fn run_step(cmd: &mut Command, tool: &str, hint: &str, out: &Reporter) -> Result
                 "(its output is shown above)".into(),
             ));
         }
-    } else {
-        let output = cmd
-            .output()
-            .map_err(|e| failed(format!("could not start: {e}"), String::new()))?;
-        if !output.status.success() {
-            return Err(failed(output.status.to_string(), combined_tail(&output)));
-        }
+        return Ok(());
+    }
+    // Not a terminal: one line per phase, as the installer reaches it.
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed(format!("could not start: {e}"), String::new()))?;
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    let phases = PhaseLines::default();
+    let announce = |line: String| out.stage(format_args!("{line}"));
+    let both: Vec<String> = std::thread::scope(|scope| {
+        let other = scope.spawn(|| relay_phases(stdout, tool, &phases, &announce));
+        let mut lines = relay_phases(stderr, tool, &phases, &announce);
+        lines.extend(other.join().unwrap_or_default());
+        lines
+    });
+    let status = child
+        .wait()
+        .map_err(|e| failed(format!("could not wait for it: {e}"), String::new()))?;
+    if !status.success() {
+        let tail = both[both.len().saturating_sub(30)..].join("\n");
+        return Err(failed(status.to_string(), tail));
     }
     Ok(())
+}
+
+/// Which phases were announced already (stdout and stderr are read on two threads).
+#[derive(Default)]
+struct PhaseLines(std::sync::Mutex<Vec<&'static str>>);
+
+/// The installers' lines that start a phase, and the words we announce it with (`None`: the
+/// line itself, a summary such as uv's `Prepared 57 packages in 2m 03s`).
+const PHASES: [(&str, Option<&str>); 8] = [
+    ("Resolved ", None),
+    ("Prepared ", None),
+    ("Installed ", None),
+    ("Using CPython", None),
+    (
+        "Collecting ",
+        Some("downloading and collecting the packages..."),
+    ),
+    (
+        "Downloading ",
+        Some("downloading and collecting the packages..."),
+    ),
+    (
+        "Installing collected packages",
+        Some("installing the collected packages..."),
+    ),
+    ("Successfully installed", Some("installed every package")),
+];
+
+/// Reads an installer's stream to its end, printing a line for each phase it enters; returns
+/// every line, for the error message.
+fn relay_phases(
+    stream: impl io::Read,
+    tool: &str,
+    seen: &PhaseLines,
+    announce: &(dyn Fn(String) + Sync),
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for line in io::BufReader::new(stream).lines() {
+        let Ok(line) = line else { break };
+        let trimmed = line.trim();
+        if let Some((_, words)) = PHASES.iter().find(|(p, _)| trimmed.starts_with(p)) {
+            let mut seen = seen.0.lock().unwrap_or_else(|p| p.into_inner());
+            match words {
+                None => announce(format!("{tool}: {trimmed}")),
+                Some(words) if !seen.contains(words) => {
+                    seen.push(words);
+                    announce(format!("{tool}: {words}"));
+                }
+                Some(_) => {}
+            }
+        }
+        lines.push(line);
+    }
+    lines
 }
 
 fn check_output(cmd: &mut Command, check: &str, dir: &Path) -> Result<Output, PyEnvError> {
@@ -1001,6 +1184,66 @@ mod tests {
             "{message}"
         );
         assert!(message.contains("apt-get install python3"), "{message}");
+    }
+
+    /// Fetches uv from the package registry (about 20 MB), as a machine without uv on PATH does.
+    #[test]
+    fn uv_is_fetched_at_its_pinned_version_once() {
+        let base = find_python(None, &|k| std::env::var_os(k)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join(format!(".uv-{UV_VERSION}"));
+        let notes = std::sync::Mutex::new(Vec::new());
+        let note = |line: &str| notes.lock().unwrap().push(line.to_string());
+        let uv = fetch_uv(&base, &home, &note).expect("uv is fetched");
+        assert_eq!(uv, home.join("bin/uv"));
+        let version = Command::new(&uv).arg("--version").output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&version.stdout).starts_with(&format!("uv {UV_VERSION}")),
+            "{version:?}"
+        );
+        assert!(notes.lock().unwrap()[0].contains("fetching uv"));
+        // A second call finds it and fetches nothing.
+        notes.lock().unwrap().clear();
+        assert_eq!(fetch_uv(&base, &home, &note), Some(uv));
+        assert!(notes.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_installer_off_a_terminal_gets_one_line_per_phase() {
+        let pip = "Collecting a==1\n  Downloading a-1.whl (3.0 MB)\nCollecting b==2\n\
+                   Installing collected packages: a, b\nSuccessfully installed a-1 b-2\n";
+        let uv = "Resolved 57 packages in 1.2s\nPrepared 57 packages in 2m 03s\nInstalled 57 packages in 3.1s\n + torch==2\n";
+        for (tool, text, expected) in [
+            (
+                "pip install",
+                pip,
+                vec![
+                    "pip install: downloading and collecting the packages...",
+                    "pip install: installing the collected packages...",
+                    "pip install: installed every package",
+                ],
+            ),
+            (
+                "uv pip install",
+                uv,
+                vec![
+                    "uv pip install: Resolved 57 packages in 1.2s",
+                    "uv pip install: Prepared 57 packages in 2m 03s",
+                    "uv pip install: Installed 57 packages in 3.1s",
+                ],
+            ),
+        ] {
+            let announced = std::sync::Mutex::new(Vec::new());
+            let lines = relay_phases(text.as_bytes(), tool, &PhaseLines::default(), &|line| {
+                announced.lock().unwrap().push(line)
+            });
+            assert_eq!(*announced.lock().unwrap(), expected);
+            assert_eq!(
+                lines.len(),
+                text.lines().count(),
+                "every line is kept for errors"
+            );
+        }
     }
 
     #[test]

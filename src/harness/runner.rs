@@ -20,11 +20,13 @@ use super::network::{CaseNetwork, Isolation};
 use super::plan::{Setup, Values, prepare, substitute};
 use super::process;
 use super::sandbox::Sandbox;
+use super::warm::WarmPool;
 use super::world::HubSource;
 use super::{CaseError, Error};
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::secrets::mask_tokens;
 use crate::snippets::Snippet;
+use crate::snippets::annotation::Style;
 
 /// Everything needed to run the book's snippets.
 pub struct Harness {
@@ -40,6 +42,8 @@ pub struct Harness {
     pub isolation: Isolation,
     /// Client versions, for the report.
     pub clients: BTreeMap<String, String>,
+    /// Warm interpreters for Python runs; `None` runs every process new (`--cold`).
+    pub warm: Option<WarmPool>,
 }
 
 /// One snippet under one scenario: the unit of a test.
@@ -129,6 +133,14 @@ pub fn cases(snippets: &[Snippet]) -> Vec<Case> {
     let mut out = Vec::new();
     for (i, snippet) in snippets.iter().enumerate() {
         let base = format!("{} {} {}", snippet.location(), snippet.language, snippet.id);
+        if snippet.problem.is_none() && snippet.not_run().is_some() {
+            out.push(Case {
+                snippet: i,
+                scenario: None,
+                name: format!("{base} not-run"),
+            });
+            continue;
+        }
         if snippet.scenarios.is_empty() {
             out.push(Case {
                 snippet: i,
@@ -148,19 +160,45 @@ pub fn cases(snippets: &[Snippet]) -> Vec<Case> {
 }
 
 impl Harness {
+    /// Starts warm interpreters, one per worker at most, so Python runs skip the heavy imports.
+    ///
+    /// They help only runs that import torch (through transformers): for a book whose Python
+    /// snippets never do, importing torch once per worker would cost more than it saves, and every
+    /// process starts new as before.
+    pub fn use_warm_interpreters(&mut self, workers: usize) -> Result<(), Error> {
+        let heavy = self
+            .snippets
+            .iter()
+            .filter(|s| s.style.is_some_and(|style| style != Style::Shell))
+            .filter(|s| s.code.contains("transformers") || s.code.contains("torch"))
+            .map(|s| s.scenarios.len())
+            .sum::<usize>();
+        if heavy > 0 {
+            let pool = WarmPool::new(&self.venv_bin.join("python"), workers.min(heavy))
+                .map_err(Error::Warm)?;
+            self.warm = Some(pool);
+        }
+        Ok(())
+    }
+
     /// Runs one case to its end and checks it.
     pub fn run_case(&self, case: &Case) -> CaseResult {
         let started = Instant::now();
         let snippet = &self.snippets[case.snippet];
-        let (status, message) = match self.run_checked(case) {
-            Ok(()) => (Status::Passed, None),
-            Err(error) => (Status::Failed, Some(mask_tokens(&error.to_string()))),
+        let not_run = snippet.not_run().filter(|_| snippet.problem.is_none());
+        let (status, message) = match not_run {
+            Some(reason) => (Status::NotRun, Some(reason.to_string())),
+            None => match self.run_checked(case) {
+                Ok(()) => (Status::Passed, None),
+                Err(error) => (Status::Failed, Some(mask_tokens(&error.to_string()))),
+            },
         };
         let duration = started.elapsed();
-        let scenario_name = case
-            .scenario
-            .map(|j| snippet.scenarios[j].name.clone())
-            .unwrap_or_else(|| "default".into());
+        let scenario_name = match (case.scenario, not_run) {
+            (Some(j), _) => snippet.scenarios[j].name.clone(),
+            (None, Some(_)) => "not-run".into(),
+            (None, None) => "default".into(),
+        };
         let mut results = vec![ReportResult {
             file: snippet.file.to_string_lossy().replace('\\', "/"),
             line: snippet.line,
@@ -175,7 +213,9 @@ impl Harness {
             run_at: now_rfc3339(),
             clients: self.clients.clone(),
         }];
-        if let (Some(output), Some(0)) = (&snippet.output, case.scenario)
+        let checks_output = case.scenario == Some(0) || not_run.is_some();
+        if let Some(output) = &snippet.output
+            && checks_output
             && output.index != snippet.index
         {
             results.push(ReportResult {
@@ -235,6 +275,7 @@ impl Harness {
             |e| match e {
                 super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
                 super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
+                super::plan::PlanError::Hub(e) => fail(CaseError::Hub(e)),
             },
         )?;
         let values = Values::new(&setup, scenario);
@@ -243,7 +284,8 @@ impl Harness {
         for step in steps {
             let location = step.location.clone();
             let logged_before = hub.requests().map_err(hub_error)?.len();
-            let outcome = process::run(step.invocation).map_err(|e| fail(CaseError::Process(e)))?;
+            let outcome = process::run_with(step.invocation, self.warm.as_ref())
+                .map_err(|e| fail(CaseError::Process(e)))?;
             let requests = hub.requests().map_err(hub_error)?;
             let requests = requests.get(logged_before..).unwrap_or_default();
             if let Some(failure) = check_token_use(&step.scenario, step.handed, requests) {
@@ -324,7 +366,8 @@ impl Harness {
                         }
                         let word = match result.status {
                             Status::Passed => "ok    ",
-                            _ => "FAILED",
+                            Status::NotRun => "skip  ",
+                            Status::Failed | Status::Flaky => "FAILED",
                         };
                         let _ = writeln!(
                             out,
@@ -375,6 +418,8 @@ pub struct RunOptions {
     pub order: Order,
     /// How many times each runs.
     pub repeat: usize,
+    /// Start every process new, without warm interpreters.
+    pub cold: bool,
 }
 
 impl Default for RunOptions {
@@ -383,6 +428,7 @@ impl Default for RunOptions {
             jobs: 1,
             order: Order::Book,
             repeat: 1,
+            cold: false,
         }
     }
 }
@@ -421,13 +467,36 @@ fn combine(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
     })
 }
 
+/// A failed case as a GitHub Actions annotation: `::error file=...,line=...::message`, shown on the
+/// pull request's diff at the snippet's line.
+pub fn github_annotation(result: &CaseResult) -> String {
+    let first = &result.results[0];
+    let message = result
+        .message
+        .as_deref()
+        .unwrap_or("failed")
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    format!(
+        "::error file={},line={}::{}",
+        first.file, first.line, message
+    )
+}
+
 /// The end of a run as people and CI read it: failure details, GitHub annotations when running
-/// under GitHub Actions, and the closing `N passed, N failed` line.
+/// under GitHub Actions, and the closing `N passed, N failed` line, followed by `, N skipped`
+/// when blocks were declared `not-run` (they count as neither passed nor failed).
 pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> std::io::Result<()> {
-    let failed: Vec<&CaseResult> = results
+    let failed: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
+    let passed = results
         .iter()
-        .filter(|r| r.status != Status::Passed)
-        .collect();
+        .filter(|r| r.status == Status::Passed)
+        .count();
+    let skipped = results
+        .iter()
+        .filter(|r| r.status == Status::NotRun)
+        .count();
     if !failed.is_empty() {
         writeln!(out, "\nfailures:\n")?;
     }
@@ -435,19 +504,7 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
         writeln!(out, "---- {} ----", result.case.name)?;
         writeln!(out, "{}\n", result.message.as_deref().unwrap_or(""))?;
         if github {
-            let first = &result.results[0];
-            let message = result
-                .message
-                .as_deref()
-                .unwrap_or("failed")
-                .replace('%', "%25")
-                .replace('\r', "%0D")
-                .replace('\n', "%0A");
-            writeln!(
-                out,
-                "::error file={},line={}::{}",
-                first.file, first.line, message
-            )?;
+            writeln!(out, "{}", github_annotation(result))?;
         }
     }
     let flaky = failed.iter().filter(|r| r.status == Status::Flaky).count();
@@ -456,10 +513,14 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
     } else {
         String::new()
     };
+    let skipped = if skipped > 0 {
+        format!(", {skipped} skipped")
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{} passed, {} failed{flaky}",
-        results.len() - failed.len(),
+        "{passed} passed, {} failed{skipped}{flaky}",
         failed.len()
     )
 }
@@ -480,7 +541,7 @@ mod tests {
         CaseResult {
             case: case(n),
             status,
-            message: (status != Status::Passed).then(|| "it broke".into()),
+            message: status.is_failure().then(|| "it broke".into()),
             duration: Duration::ZERO,
             results: vec![ReportResult {
                 file: "a.md".into(),
@@ -535,6 +596,20 @@ mod tests {
         assert_eq!(failed.status, Status::Failed);
         let passed = combine(vec![result(1, Status::Passed), result(1, Status::Passed)]).unwrap();
         assert_eq!(passed.status, Status::Passed);
+    }
+
+    #[test]
+    fn the_closing_line_counts_not_run_blocks_as_skipped_never_as_passed() {
+        let mut out = Vec::new();
+        let results = [
+            result(1, Status::Passed),
+            result(2, Status::NotRun),
+            result(3, Status::Failed),
+        ];
+        summarize(&results, false, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.ends_with("1 passed, 1 failed, 1 skipped\n"), "{text}");
+        assert!(!text.contains("---- c2"), "{text}");
     }
 
     #[test]

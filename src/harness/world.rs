@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::hub::world::RepoType;
 use crate::hub::{LoggedRequest, MockHub, TokenInfo, TokenKind, World};
 use crate::snippets::annotation::TokenChoice;
 
@@ -28,6 +29,9 @@ pub trait HubWorld: Send + Sync {
     fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error>;
     /// Every request the Hub served in this case so far, oldest first (never with token values).
     fn requests(&self) -> Result<Vec<LoggedRequest>, Error>;
+    /// Grants the case's account access to the gated model `repo_id`, as when the repository's
+    /// owners approve the access request the person sent from the model page.
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error>;
     /// An OAuth token pair of the account, as a browser login gives it, whose access token
     /// stops working after `expires_in` seconds: `(access_token, refresh_token)`.
     fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error>;
@@ -190,6 +194,16 @@ impl HubWorld for LocalHub {
         Ok(self.hub.request_log())
     }
 
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+        self.hub
+            .state()
+            .grant_gated_access(RepoType::Model, repo_id, &self.tokens.user)
+            .map_err(|e| Error::Hub {
+                endpoint: self.endpoint(),
+                message: format!("granting gated access to {repo_id}: {e}"),
+            })
+    }
+
     fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
         let grant = self
             .hub
@@ -236,11 +250,24 @@ impl RemoteHub {
         self.post("/__mock/reset", &[])
     }
 
+    /// POSTs a form to the admin API or a page of the Hub.
     fn post(&self, path: &str, form: &[(&str, &str)]) -> Result<(), Error> {
-        let url = format!("{}{path}", self.endpoint);
-        let response = reqwest::blocking::Client::new()
-            .post(&url)
-            .form(form)
+        self.send_post(path, |request| request.form(form))
+    }
+
+    /// POSTs JSON to the admin API.
+    fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<(), Error> {
+        self.send_post(path, |request| request.json(body))
+    }
+
+    /// POSTs to `path` with the body `with_body` adds; any answer but a success is an error.
+    fn send_post(
+        &self,
+        path: &str,
+        with_body: impl FnOnce(reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder,
+    ) -> Result<(), Error> {
+        let request = reqwest::blocking::Client::new().post(format!("{}{path}", self.endpoint));
+        let response = with_body(request)
             .send()
             .map_err(|e| self.error(format!("POST {path}: {e}")))?;
         if response.status().is_success() {
@@ -296,6 +323,13 @@ impl HubWorld for RemoteWorld {
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
             .map_err(|e| self.remote.error(format!("GET /__mock/requests: {e}")))
+    }
+
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+        self.remote.post_json(
+            &format!("/__mock/repos/models/{repo_id}/gated-access"),
+            &serde_json::json!({ "user": self.user() }),
+        )
     }
 
     fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {

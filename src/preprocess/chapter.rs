@@ -197,7 +197,12 @@ fn render(directive: &Directive, settings: &Settings, target: Target) -> String 
     match (directive, target) {
         (Directive::TokenCheck { role }, Target::Html) => {
             let placeholders = settings.token_placeholders();
-            widgets::token_check_html(*role, &settings.hub_endpoint, &placeholders)
+            widgets::token_check_html_with_help(
+                *role,
+                &settings.hub_endpoint,
+                &placeholders,
+                settings.network_help.as_deref(),
+            )
         }
         (Directive::TokenCheck { role }, Target::Text) => widgets::token_check_text(*role),
     }

@@ -91,7 +91,7 @@ impl BookSettings {
     /// is told by [`BookSettings::link_warning`] once the chapters are processed. Non-fatal
     /// warnings go to `warn`.
     pub fn prepare(
-        settings: Settings,
+        mut settings: Settings,
         renderer: &str,
         src: PathBuf,
         root: &Path,
@@ -105,6 +105,10 @@ impl BookSettings {
             assets::write_assets(root)?;
             missing_links =
                 assets::missing_link_warning(&links.additional_js, &links.additional_css);
+            let help = crate::widgets::csp::NETWORK_HELP_CHAPTER;
+            if root.join(&src).join(help).is_file() {
+                settings.network_help = Some(help.replace(".md", ".html"));
+            }
             match Report::load(&root.join(&settings.report)) {
                 Ok(found) => report = found,
                 Err(e) => warn(format!("warning: {e}; the book is built without badges")),

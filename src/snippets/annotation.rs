@@ -18,6 +18,9 @@ pub struct Annotation {
     pub setup: Option<String>,
     /// Seconds before the whole process group is killed.
     pub timeout: Option<u64>,
+    /// Why this block is deliberately not run (e.g. it needs a shell the test machines do not
+    /// have); such a block has no scenarios and is reported as `not-run` with this reason.
+    pub not_run: Option<String>,
     /// The runs of this snippet; one `default` run when empty.
     pub scenario: Vec<Scenario>,
 }
@@ -93,6 +96,9 @@ pub struct Scenario {
     /// Hosts other than the Hub that the snippet is expected to try to reach (the attempts are
     /// still refused); an attempt to reach any other host fails the scenario.
     pub network_attempts: Vec<String>,
+    /// Gated repositories (model ids such as `unidive/tiny-bert-gated`) whose access the Hub
+    /// granted to the scenario's account before the run, as if the access request was approved.
+    pub gated_access: Vec<String>,
 }
 
 /// The tokens a scenario can ask for: the mock Hub's seeded kinds, an unknown one, or none.

@@ -64,6 +64,12 @@ pub struct Snippet {
 }
 
 impl Snippet {
+    /// Why the book's writers chose not to run this block (its `not-run` reason), if they did.
+    /// Such a block has no scenarios; it is reported as not run, never as passed.
+    pub fn not_run(&self) -> Option<&str> {
+        self.annotation.not_run.as_deref()
+    }
+
     /// `file:line`, the way errors and test names point at a snippet.
     pub fn location(&self) -> String {
         format!("{}:{}", self.file.display(), self.line)
@@ -241,6 +247,23 @@ fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
                 hash: block.hash(),
             });
         }
+    }
+    if let Some(reason) = &snippet.annotation.not_run {
+        // Declared not runnable: any language, no scenarios, the reason is all it needs.
+        if reason.trim().is_empty() {
+            snippet.problem = Some(format!(
+                "{}:{}: `not-run` needs a reason: say why this block cannot run in the tests",
+                file.display(),
+                block.line
+            ));
+        } else if !snippet.annotation.scenario.is_empty() {
+            snippet.problem = Some(format!(
+                "{}:{}: a block with `not-run` has no [[scenario]]: either run it or say why not",
+                file.display(),
+                block.line
+            ));
+        }
+        return snippet;
     }
     if snippet.style.is_none() {
         snippet.problem = Some(format!(

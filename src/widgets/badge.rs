@@ -24,16 +24,22 @@ pub enum Badge {
     NotVerified,
     /// The report has results for this block, but for other code: it changed since the run.
     Stale,
+    /// The block is declared `not-run`: the tests cannot run it, for this reason.
+    NotRun {
+        /// The annotation's reason.
+        reason: String,
+    },
 }
 
 impl Badge {
-    /// The CSS modifier and stable name: `verified`, `failing`, `not-verified`, `stale`.
+    /// The CSS modifier and stable name: `verified`, `failing`, `not-verified`, `stale`, `not-run`.
     pub fn name(&self) -> &'static str {
         match self {
             Badge::Verified { .. } => "verified",
             Badge::Failing { .. } => "failing",
             Badge::NotVerified => "not-verified",
             Badge::Stale => "stale",
+            Badge::NotRun { .. } => "not-run",
         }
     }
 
@@ -44,6 +50,27 @@ impl Badge {
             Badge::Failing { .. } => "\u{2717} Failing",
             Badge::NotVerified => "Not verified",
             Badge::Stale => "Stale: changed since the test run",
+            Badge::NotRun { .. } => "Not run",
+        }
+    }
+
+    /// One sentence, shown on hover, on what the badge promises.
+    fn meaning(&self) -> &'static str {
+        match self {
+            Badge::Verified { .. } => {
+                "Verified means: before this page was published, a program ran this code with the \
+                 real Hugging Face tools, and it printed what this page says"
+            }
+            Badge::Failing { .. } => {
+                "Failing means: in the last test run, this code did not print what this page says"
+            }
+            Badge::NotVerified => "Not verified means: the last test run did not run this code",
+            Badge::Stale => {
+                "Stale means: this code was changed after the last test run, so the result is old"
+            }
+            Badge::NotRun { .. } => {
+                "Not run means: the tests cannot run this code, for the reason given here"
+            }
         }
     }
 }
@@ -69,6 +96,13 @@ pub fn select(report: &Report, file: &str, index: usize, hash: &str) -> Badge {
             Badge::NotVerified
         } else {
             Badge::Stale
+        };
+    }
+    if let Some(skipped) = same.iter().find(|r| r.status == Status::NotRun)
+        && same.iter().all(|r| r.status == Status::NotRun)
+    {
+        return Badge::NotRun {
+            reason: skipped.message.clone().unwrap_or_default(),
         };
     }
     let failed: Vec<String> = same
@@ -117,13 +151,15 @@ pub fn badge_html(badge: &Badge, report: &Report, code: &str) -> String {
         }
         Badge::NotVerified => format!("not run by the tests of {date}"),
         Badge::Stale => format!("last tested {date}; the text changed after that"),
+        Badge::NotRun { reason } => reason.clone(),
     };
     let label = badge.label();
     format!(
         "<div class=\"hubcheck-badge hubcheck-badge-{name}\" role=\"note\" aria-label=\"{aria}\" \
-         title=\"{aria}\" data-label=\"{label}\" data-detail=\"{detail}\"></div>",
+         title=\"{title}\" data-label=\"{label}\" data-detail=\"{detail}\"></div>",
         name = badge.name(),
         aria = escape_html(&format!("{label}: {detail}")),
+        title = escape_html(&format!("{}. {label}: {detail}", badge.meaning())),
         label = escape_html(label),
         detail = escape_html(&detail),
     )
@@ -226,6 +262,27 @@ mod tests {
         let plain = badge_html(&Badge::NotVerified, &r, "print(1)\n");
         assert!(plain.contains("hubcheck-badge-not-verified"));
         assert!(!badge_html(&Badge::Stale, &r, "x").contains("torch"));
+    }
+
+    #[test]
+    fn a_not_run_block_shows_its_reason_and_hover_text_says_what_verified_means() {
+        let mut skipped = result(F, 0, "h", "not-run", true);
+        skipped.status = Status::NotRun;
+        skipped.message = Some("PowerShell is not available on the test machines".into());
+        let r = report(vec![skipped]);
+        let badge = select(&r, F, 0, "h");
+        assert_eq!(
+            badge,
+            Badge::NotRun {
+                reason: "PowerShell is not available on the test machines".into()
+            }
+        );
+        let html = badge_html(&badge, &r, "");
+        assert!(html.contains("hubcheck-badge-not-run"), "{html}");
+        assert!(html.contains("data-label=\"Not run\""), "{html}");
+        assert!(html.contains("PowerShell is not available"), "{html}");
+        let verified = badge_html(&Badge::Verified { scenarios: 1 }, &r, "");
+        assert!(verified.contains("title=\"Verified means: "), "{verified}");
     }
 
     #[test]

@@ -15,6 +15,7 @@
 
 pub mod assets;
 pub mod badge;
+pub mod csp;
 
 use std::fmt;
 
@@ -100,13 +101,33 @@ pub const TOKEN_CHECK_CONFIG_CLASS: &str = "hubcheck-config";
 /// sit on an empty child element, so the container's own attributes stay `class`, `data-role`,
 /// `data-hub-endpoint`.
 pub fn token_check_html(role: Role, hub_endpoint: &str, placeholders: &[&str]) -> String {
+    token_check_html_with_help(role, hub_endpoint, placeholders, None)
+}
+
+/// The sentence the checker shows when the page carries the policy of [`csp`]; `{hub}` is the
+/// Hub's host.
+pub const GUARD_SENTENCE: &str = "Your browser itself blocks this page from sending anything \
+     to any site other than this one and {hub}.";
+
+/// [`token_check_html`] with the page (relative to the book's root, e.g.
+/// `where-your-token-goes.html`) that shows how to watch the request in the browser; the
+/// checker links to it after [`GUARD_SENTENCE`].
+pub fn token_check_html_with_help(
+    role: Role,
+    hub_endpoint: &str,
+    placeholders: &[&str],
+    help_page: Option<&str>,
+) -> String {
     let json = |value: &[&str]| serde_json::to_string(value).unwrap_or_else(|_| "[]".into());
     format!(
         "<div class=\"{TOKEN_CHECK_CLASS}\" data-role=\"{role}\" data-hub-endpoint=\"{endpoint}\">\
          <div class=\"{TOKEN_CHECK_CONFIG_CLASS}\" data-placeholders=\"{placeholders}\" \
          data-role-words=\"{words}\" data-token-prefix=\"{TOKEN_PREFIX}\" \
          data-token-length=\"{TOKEN_BODY_LENGTH}\" data-loopback=\"{loopback}\" \
+         data-guard=\"{guard}\" data-guard-help=\"{help}\" \
          data-fallback=\"{fallback}\"></div></div>",
+        guard = escape_html(GUARD_SENTENCE),
+        help = escape_html(help_page.unwrap_or("")),
         role = role.as_str(),
         endpoint = escape_html(hub_endpoint),
         placeholders = escape_html(&json(placeholders)),

@@ -225,3 +225,25 @@ fn insecure_hub_endpoint_is_refused() {
         "{err}"
     );
 }
+
+/// Every block of the handbook is either run with scenarios its annotation names, or declared
+/// `not-run` with a reason; none is left to the `default` scenario or to chance. Output blocks
+/// (`text`) after a snippet belong to that snippet.
+#[test]
+fn every_block_of_the_handbook_has_scenarios_or_a_not_run_reason() {
+    let snippets = mdbook_hubcheck::snippets::extract_book(&repo_root()).unwrap();
+    assert!(snippets.len() > 20, "the handbook has its snippets");
+    let mut missing = Vec::new();
+    for snippet in &snippets {
+        if let Some(problem) = &snippet.problem {
+            missing.push(format!("{}: {problem}", snippet.location()));
+        } else if snippet.annotation.scenario.is_empty() && snippet.not_run().is_none() {
+            missing.push(format!(
+                "{} ({}): no [[scenario]] and no `not-run` reason",
+                snippet.location(),
+                snippet.language
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}

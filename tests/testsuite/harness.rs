@@ -415,7 +415,8 @@ fn snippets_that_try_to_leave_fail_naming_the_host_under_both_isolations() {
 }
 
 /// The handbook run twice over in reverse order and once shuffled gives every scenario the same
-/// result: no scenario depends on what ran before it, and none is flaky.
+/// result: no scenario depends on what ran before it, and none is flaky. The shuffled run starts
+/// every process new (`--cold`), so it also shows that warm interpreters change no result.
 #[test]
 fn the_handbook_gives_the_same_results_in_two_orders_and_on_a_second_run() {
     let dir = tempfile::Builder::new()
@@ -436,8 +437,32 @@ fn the_handbook_gives_the_same_results_in_two_orders_and_on_a_second_run() {
     assert!(!all.contains("flaky"), "{all}");
     let reversed = statuses(dir.path());
 
-    let shuffled = hubcheck_test_with(dir.path(), &["--order", "shuffle=2026", "--jobs", "2"], &[]);
+    let shuffled = hubcheck_test_with(
+        dir.path(),
+        &["--order", "shuffle=2026", "--jobs", "2", "--cold"],
+        &[],
+    );
     assert!(shuffled.status.success(), "{}", text(&shuffled));
     assert_eq!(reversed, statuses(dir.path()));
     assert!(reversed.len() > 40, "{reversed:?}");
+}
+
+/// A Python run forked from a warm interpreter sees what a new interpreter would: the same tests
+/// pass both ways, and the first lines say which way ran.
+#[test]
+fn warm_and_new_interpreters_give_a_run_the_same_world() {
+    let book = BookFixture::copy("warm-book");
+    for (args, python) in [
+        (vec!["--jobs", "2"], "python: forked from warm interpreters"),
+        (
+            vec!["--jobs", "2", "--cold"],
+            "python: a new interpreter per run",
+        ),
+    ] {
+        let output = hubcheck_test_with(book.root(), &args, &[]);
+        let all = text(&output);
+        assert!(output.status.success(), "{args:?}:\n{all}");
+        assert!(all.contains("3 passed, 0 failed"), "{all}");
+        assert!(all.contains(python), "{all}");
+    }
 }

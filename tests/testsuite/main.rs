@@ -20,6 +20,15 @@ mod harness;
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 
+/// `test --clients`: other client versions than the lock.
+mod clients;
+
+/// `install` into another book, and `serve`'s page policy.
+mod install;
+
+/// The GitHub workflows: jobs and README commands.
+mod workflows;
+
 /// Chromium for the widget tests: installed once when missing, where the machine allows.
 mod chromium;
 

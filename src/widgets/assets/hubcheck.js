@@ -479,6 +479,45 @@
       });
   }
 
+  // The page's Content-Security-Policy (a meta element written by mdbook-hubcheck), if its
+  // connect-src allows only this site and the Hub's origin: only then is the sentence true.
+  function pageGuardsEndpoint(endpoint) {
+    var meta = document.querySelector('meta[http-equiv="Content-Security-Policy"]');
+    if (!meta) {
+      return false;
+    }
+    var origin;
+    try {
+      origin = new URL(endpoint).origin;
+    } catch (e) {
+      return false;
+    }
+    var connect = (meta.getAttribute("content") || "").split(";").map(function (d) {
+      return d.trim().split(/\s+/);
+    }).filter(function (words) {
+      return words[0] === "connect-src";
+    })[0];
+    if (!connect) {
+      return false;
+    }
+    var sources = connect.slice(1);
+    return sources.every(function (s) {
+      return s === "'self'" || s === origin;
+    }) && sources.indexOf(origin) >= 0;
+  }
+
+  function guardLine(sentence, help, endpoint, endpointHost) {
+    if (!sentence || !pageGuardsEndpoint(endpoint)) {
+      return null;
+    }
+    var line = el("p", { class: "hubcheck-guard" }, sentence.replace("{hub}", endpointHost) + " ");
+    if (help) {
+      var root = typeof path_to_root === "string" ? path_to_root : "";
+      line.appendChild(el("a", { href: root + help }, "See it for yourself in your browser."));
+    }
+    return line;
+  }
+
   function init(container) {
     if (container.classList.contains("hubcheck-ready")) {
       return;
@@ -529,6 +568,10 @@
           "it is not saved, and it is sent only to " + endpointHost + ", only when you press \u201cCheck with the Hub\u201d."
       )
     );
+    var guard = guardLine(setting("guard"), setting("guard-help"), endpoint, endpointHost);
+    if (guard) {
+      container.appendChild(guard);
+    }
     container.appendChild(el("label", { for: id + "-token" }, "Your access token"));
     var row = el("div", { class: "hubcheck-row" });
     widget.input = el("input", {

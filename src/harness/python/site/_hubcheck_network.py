@@ -15,7 +15,6 @@ import os
 import socket
 import sys
 
-_LOG = os.environ.get("HUBCHECK_NETWORK_LOG")
 _LOCAL_NAMES = {"", "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 _INET = (socket.AF_INET, socket.AF_INET6)
 
@@ -43,14 +42,16 @@ def _is_local_address(ip):
 
 
 def _record(host, port, via):
-    if not _LOG:
+    # Read at each attempt: a warm interpreter's children each have their own log.
+    log_path = os.environ.get("HUBCHECK_NETWORK_LOG")
+    if not log_path:
         return
     try:
         port = int(port) if port not in (None, "") else None
     except (TypeError, ValueError):
         port = None
     try:
-        with open(_LOG, "a", encoding="utf-8") as log:
+        with open(log_path, "a", encoding="utf-8") as log:
             log.write(json.dumps({"host": _text(host), "port": port, "via": via}) + "\n")
     except OSError:
         pass
