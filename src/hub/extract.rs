@@ -35,8 +35,10 @@ impl FromRequestParts<HubState> for Caller {
     type Rejection = HubError;
 
     async fn from_request_parts(parts: &mut Parts, state: &HubState) -> Result<Self, HubError> {
-        Ok(match parts.extensions.get::<Caller>() {
-            Some(caller) => caller.clone(),
+        // The request-log middleware put it there; taken, not cloned (a second extraction in
+        // the same request works it out again).
+        Ok(match parts.extensions.remove::<Caller>() {
+            Some(caller) => caller,
             None => state.identify(&parts.headers),
         })
     }

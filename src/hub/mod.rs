@@ -32,9 +32,29 @@ mod whoami;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod request_id_tests {
+    #[test]
+    fn request_ids_are_32_hex_digits_like_format() {
+        for id in [
+            0u128,
+            1,
+            u128::MAX,
+            0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
+        ] {
+            assert_eq!(
+                super::request_id(id).to_str().unwrap(),
+                format!("{id:032x}")
+            );
+        }
+    }
+}
+
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -42,6 +62,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::future::RouteFuture;
 use rand::RngExt;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
@@ -86,7 +107,7 @@ pub fn router(state: HubState) -> Router {
             header::LINK,
         ])
         .max_age(Duration::from_secs(86_400));
-    Router::new()
+    let app = Router::new()
         .merge(whoami::routes())
         .merge(oauth::routes())
         .merge(repos::routes())
@@ -98,9 +119,40 @@ pub fn router(state: HubState) -> Router {
         .merge(admin::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::SMALL_BODY_LIMIT))
-        .layer(cors)
         .layer(middleware::from_fn_with_state(state.clone(), track))
-        .with_state(state)
+        .with_state(state);
+    Router::new().fallback_service(CorsForBrowsers {
+        cors: app.clone().layer(cors),
+        plain: app,
+    })
+}
+
+/// Sends requests that carry an `Origin` header (a browser: the token checker) through the CORS
+/// layer, and the others (the Python clients, `hf`, curl) straight to the app. CORS headers mean
+/// nothing without an `Origin`, and the layer cost every request a clone of its settings and three
+/// response headers.
+#[derive(Clone)]
+struct CorsForBrowsers {
+    cors: Router,
+    plain: Router,
+}
+
+impl tower::Service<Request> for CorsForBrowsers {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RouteFuture<Infallible>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        if req.headers().contains_key(header::ORIGIN) {
+            self.cors.call(req)
+        } else {
+            self.plain.call(req)
+        }
+    }
 }
 
 /// Any path the mock does not serve. A repository id without a namespace
@@ -164,8 +216,7 @@ fn fault_answer(state: &HubState, method: &str, path: &str) -> Option<Response> 
 /// Identifies the caller once, stamps `X-Request-Id` on the answer and logs the request
 /// (without token values; admin requests are not logged).
 async fn track(State(state): State<HubState>, mut req: Request, next: Next) -> Response {
-    let caller = state.identify(req.headers());
-    let auth = state.describe_auth(req.headers());
+    let (caller, auth, early_checks) = state.arrival(req.headers());
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().map(str::to_string);
@@ -174,17 +225,20 @@ async fn track(State(state): State<HubState>, mut req: Request, next: Next) -> R
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let early = fault_answer(&state, &method, &path)
-        .or_else(|| manage::moved_redirect(&state, &caller, &path, query.as_deref()));
+    let early = if early_checks {
+        fault_answer(&state, &method, &path)
+            .or_else(|| manage::moved_redirect(&state, &caller, &path, query.as_deref()))
+    } else {
+        None
+    };
     req.extensions_mut().insert(caller);
     let mut response = match early {
         Some(response) => response,
         None => next.run(req).await,
     };
-    let id: u128 = rand::rng().random();
-    if let Ok(value) = HeaderValue::from_str(&format!("{id:032x}")) {
-        response.headers_mut().insert(X_REQUEST_ID, value);
-    }
+    response
+        .headers_mut()
+        .insert(X_REQUEST_ID, request_id(rand::rng().random()));
     if !path.starts_with("/__mock") {
         state.log_request(LoggedRequest {
             method,
@@ -195,7 +249,17 @@ async fn track(State(state): State<HubState>, mut req: Request, next: Next) -> R
             status: response.status().as_u16(),
         });
     }
-    response.into_response()
+    response
+}
+
+/// `id` as 32 lowercase hex digits, the shape of the Hub's request ids.
+fn request_id(id: u128) -> HeaderValue {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = [0u8; 32];
+    for (i, d) in digits.iter_mut().enumerate() {
+        *d = HEX[((id >> (4 * (31 - i))) & 0xf) as usize];
+    }
+    HeaderValue::from_bytes(&digits).expect("hex digits are a valid header value")
 }
 
 /// Serves the mock on `listener` until `shutdown` completes (then waits for open connections).

@@ -5,10 +5,12 @@
 //! same methods. Locks are never held across an `.await`, and a poisoned lock is recovered rather
 //! than turned into a panic.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::body::Bytes;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
@@ -188,7 +190,15 @@ struct Inner {
     world: RwLock<World>,
     seed: World,
     log: Mutex<VecDeque<LoggedRequest>>,
+    /// Counts write locks taken on `world`: a body cached at one value is still right while the
+    /// value is the same.
+    generation: AtomicU64,
+    /// Response bodies worked out from the world, by key, with the generation they were made at.
+    bodies: Mutex<HashMap<String, (u64, Bytes)>>,
 }
+
+/// How many cached bodies are kept before the cache starts over.
+const BODY_CACHE_CAPACITY: usize = 1024;
 
 /// The current time as Unix seconds.
 pub(crate) fn unix_now() -> u64 {
@@ -210,6 +220,8 @@ impl HubState {
                 world: RwLock::new(world.clone()),
                 seed: world,
                 log: Mutex::new(VecDeque::new()),
+                generation: AtomicU64::new(0),
+                bodies: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -222,12 +234,47 @@ impl HubState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Write access to the world.
+    /// Write access to the world. Every cached body ([`HubState::cached_body`]) is stale from here.
     pub fn write(&self) -> RwLockWriteGuard<'_, World> {
-        self.inner
+        let guard = self
+            .inner
             .world
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Bumped while the write lock is held: a reader that holds the read lock sees either the
+        // world before this writer with the old value, or the world after it with the new one.
+        self.inner.generation.fetch_add(1, Ordering::Relaxed);
+        guard
+    }
+
+    /// The body stored under `key` if the world has not been written since it was made, else the
+    /// one `make` builds from the world now (`None`: nothing to cache, e.g. the token is gone).
+    /// For answers that depend only on the world and the key, such as whoami-v2 for a token.
+    pub(crate) fn cached_body(
+        &self,
+        key: &str,
+        make: impl FnOnce(&World) -> Option<Bytes>,
+    ) -> Option<Bytes> {
+        let world = self.read();
+        let generation = self.inner.generation.load(Ordering::Relaxed);
+        let lock = || {
+            self.inner
+                .bodies
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        if let Some((made_at, body)) = lock().get(key)
+            && *made_at == generation
+        {
+            return Some(body.clone());
+        }
+        let body = make(&world)?;
+        let mut bodies = lock();
+        if bodies.len() >= BODY_CACHE_CAPACITY {
+            bodies.clear();
+        }
+        bodies.insert(key.to_string(), (generation, body.clone()));
+        Some(body)
     }
 
     /// Works out who is calling from the `Authorization` header.
@@ -265,6 +312,38 @@ impl HubState {
                 display_name: t.display_name,
             },
             None => RequestAuth::Invalid,
+        }
+    }
+
+    /// [`HubState::identify`] and [`HubState::describe_auth`] under one read lock, plus whether
+    /// the world has pending faults or moved repositories (so the request may need an early
+    /// answer): what the request-log middleware needs for every request.
+    pub fn arrival(&self, headers: &HeaderMap) -> (Caller, RequestAuth, bool) {
+        let world = self.read();
+        let early = !world.faults.is_empty() || !world.moved.is_empty();
+        let Some(raw) = headers.get(AUTHORIZATION) else {
+            return (Caller::Anonymous, RequestAuth::Anonymous, early);
+        };
+        let value = raw
+            .to_str()
+            .ok()
+            .and_then(|t| t.split_at_checked(7))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer "))
+            .map(|(_, v)| v);
+        match value.and_then(|v| world.tokens.get(v)) {
+            Some(t) => {
+                let auth = RequestAuth::Token {
+                    kind: t.kind(),
+                    display_name: t.display_name.clone(),
+                };
+                let caller = if t.usable_at(unix_now()) {
+                    Caller::Token(t.clone())
+                } else {
+                    Caller::Invalid
+                };
+                (caller, auth, early)
+            }
+            None => (Caller::Invalid, RequestAuth::Invalid, early),
         }
     }
 

@@ -43,6 +43,36 @@ fn get(path: &str, token: Option<&str>) -> Request<Body> {
 }
 
 #[tokio::test]
+async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
+    let state = HubState::new(World::seeded());
+    let token = state
+        .read()
+        .seeded_token(TokenKind::Read)
+        .unwrap()
+        .value
+        .clone();
+    let fullname = |body: &[u8]| serde_json::from_slice::<Value>(body).unwrap()["fullname"].clone();
+    let (_, _, first) = send(&state, get("/api/whoami-v2", Some(&token))).await;
+    let (_, _, again) = send(&state, get("/api/whoami-v2", Some(&token))).await;
+    assert_eq!(first, again);
+    state
+        .write()
+        .users
+        .get_mut("unidive-student")
+        .unwrap()
+        .fullname = "Renamed Student".into();
+    let (_, _, renamed) = send(&state, get("/api/whoami-v2", Some(&token))).await;
+    assert_eq!(fullname(&renamed), "Renamed Student");
+    state.write().tokens.get_mut(&token).unwrap().display_name = "renamed-token".into();
+    let (_, _, body) = send(&state, get("/api/whoami-v2", Some(&token))).await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["auth"]["accessToken"]["displayName"], "renamed-token");
+    state.reset();
+    let (_, _, reset) = send(&state, get("/api/whoami-v2", Some(&token))).await;
+    assert_eq!(reset, first);
+}
+
+#[tokio::test]
 async fn whoami_with_the_write_token() {
     let state = HubState::new(World::seeded());
     let token = state

@@ -29,5 +29,8 @@ mod install;
 /// The GitHub workflows: jobs and README commands.
 mod workflows;
 
+/// Chromium for the widget tests: installed once when missing, where the machine allows.
+mod chromium;
+
 /// The token checker and badges in headless Chromium, against the mock Hub.
 mod widgets;

@@ -224,10 +224,7 @@ struct Browser {
 
 impl Browser {
     async fn start() -> (Browser, WebDriver) {
-        assert!(
-            Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists(),
-            "the widget tests need Chromium: apt-get install chromium chromium-driver (.ci/run does)"
-        );
+        crate::chromium::ensure();
         let (chromedriver, addr) = start_chromedriver().await;
         let profile = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let mut caps = DesiredCapabilities::chrome();
