@@ -123,14 +123,7 @@ pub fn percent_decode(s: &str, plus_is_space: bool) -> Option<String> {
 
 /// Parses a query string or form body into a map (undecodable pairs are skipped).
 pub fn parse_query(query: &str) -> HashMap<String, String> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            Some((percent_decode(k, true)?, percent_decode(v, true)?))
-        })
-        .collect()
+    parse_pairs(query).into_iter().collect()
 }
 
 /// Whether a query flag such as `recursive=true` or `create_pr=1` is set.

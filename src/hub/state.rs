@@ -282,12 +282,8 @@ impl HubState {
         let Some(raw) = headers.get(AUTHORIZATION) else {
             return Caller::Anonymous;
         };
-        let Ok(text) = raw.to_str() else {
+        let Some(value) = bearer_value(raw) else {
             return Caller::Invalid;
-        };
-        let value = match text.split_at_checked(7) {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer ") => rest,
-            _ => return Caller::Invalid,
         };
         match self.read().tokens.get(value) {
             Some(t) if t.usable_at(unix_now()) => Caller::Token(t.clone()),
@@ -300,12 +296,7 @@ impl HubState {
         let Some(raw) = headers.get(AUTHORIZATION) else {
             return RequestAuth::Anonymous;
         };
-        let value = raw
-            .to_str()
-            .ok()
-            .and_then(|t| t.split_at_checked(7))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer "))
-            .map(|(_, v)| v);
+        let value = bearer_value(raw);
         match value.and_then(|v| self.read().tokens.get(v).cloned()) {
             Some(t) => RequestAuth::Token {
                 kind: t.kind(),
@@ -324,12 +315,7 @@ impl HubState {
         let Some(raw) = headers.get(AUTHORIZATION) else {
             return (Caller::Anonymous, RequestAuth::Anonymous, early);
         };
-        let value = raw
-            .to_str()
-            .ok()
-            .and_then(|t| t.split_at_checked(7))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer "))
-            .map(|(_, v)| v);
+        let value = bearer_value(raw);
         match value.and_then(|v| world.tokens.get(v)) {
             Some(t) => {
                 let auth = RequestAuth::Token {
@@ -689,6 +675,15 @@ pub(crate) fn mint_oauth(world: &mut World, user: &str, expires_in: u64) -> OAut
         expires_in,
         user: user.to_string(),
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; `None` when the header has another form.
+fn bearer_value(raw: &axum::http::HeaderValue) -> Option<&str> {
+    raw.to_str()
+        .ok()
+        .and_then(|t| t.split_at_checked(7))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer "))
+        .map(|(_, v)| v)
 }
 
 /// The device code a person typed (any case), if it still waits for an answer.

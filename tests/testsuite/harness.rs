@@ -141,41 +141,6 @@ fn annotation_errors_name_file_and_line() {
     }
 }
 
-/// A standalone mock Hub (`mdbook-hubcheck mock-hub`), stopped when dropped.
-struct StandaloneHub {
-    child: std::process::Child,
-    info: serde_json::Value,
-}
-
-impl StandaloneHub {
-    fn start() -> StandaloneHub {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(binary())
-            .args(["mock-hub", "--port", "0"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("start mock-hub");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-        StandaloneHub { child, info }
-    }
-
-    fn url(&self) -> &str {
-        self.info["url"].as_str().unwrap()
-    }
-}
-
-impl Drop for StandaloneHub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn standalone_mock_hub_prints_its_tokens_and_serves_the_harness() {
     let hub = StandaloneHub::start();

@@ -130,3 +130,41 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A standalone mock Hub (`mdbook-hubcheck mock-hub`), stopped when dropped.
+pub struct StandaloneHub {
+    child: std::process::Child,
+    /// What it printed at start: `{"url": .., "tokens": [..]}`.
+    pub info: serde_json::Value,
+}
+
+impl StandaloneHub {
+    /// Starts it on a free loopback port and reads its first line.
+    pub fn start() -> StandaloneHub {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(binary())
+            .args(["mock-hub", "--port", "0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start mock-hub");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let info = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+        StandaloneHub { child, info }
+    }
+
+    /// Its base URL.
+    pub fn url(&self) -> &str {
+        self.info["url"].as_str().unwrap()
+    }
+}
+
+impl Drop for StandaloneHub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

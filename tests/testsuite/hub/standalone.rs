@@ -2,8 +2,7 @@
 //! real `huggingface_hub` against it as each seeded account: organisation roles, a private-by-
 //! default organisation, tokens with fixed values and a requested 429 the client retries.
 
-use std::io::BufRead;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use super::*;
 
@@ -13,33 +12,6 @@ const ANA_TOKEN: &str = "hf_fixed_ana_admin_token";
 const BEN_TOKEN: &str = "hf_fixed_ben_reader_token";
 /// Ana's token limited to Ana's own namespace (no organisation).
 const ANA_SOLO_TOKEN: &str = "hf_fixed_ana_solo_token";
-
-/// The standalone binary, killed when dropped.
-struct Standalone(Child);
-
-impl Drop for Standalone {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `mdbook-hubcheck mock-hub` and returns it with its URL.
-fn start_standalone() -> (Standalone, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mdbook-hubcheck"))
-        .args(["mock-hub", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start mock-hub");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    let url = info["url"].as_str().unwrap().to_string();
-    (Standalone(child), url)
-}
 
 /// POSTs JSON to the admin API and checks it succeeded.
 #[track_caller]
@@ -76,7 +48,8 @@ fn python_as(url: &str, token: &str, code: &str) -> (String, String) {
 
 #[test]
 fn seeded_over_http_then_used_by_the_real_client_as_each_account() {
-    let (_hub, url) = start_standalone();
+    let hub = crate::prelude::StandaloneHub::start();
+    let url = hub.url().to_string();
     let http = client();
     admin(
         &http,
