@@ -30,11 +30,8 @@ fn main() {
         eprintln!("error: {e:#}");
         std::process::exit(1)
     });
-    // One warm interpreter per test thread, as `mdbook-hubcheck test` has one per job.
-    let threads = args
-        .test_threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    if let Err(e) = harness.use_warm_interpreters(threads) {
+    // The warm interpreter every test thread forks from, as in `mdbook-hubcheck test`.
+    if let Err(e) = harness.use_warm_interpreters() {
         eprintln!("error: {e:#}");
         std::process::exit(1)
     }

@@ -80,12 +80,12 @@ pub fn prepare_harness_with(
     })
 }
 
-/// Starts one warm interpreter per job, unless `--cold` asks for new processes.
+/// Starts the warm interpreter, unless `--cold` asks for new processes.
 fn warm_up(harness: &mut Harness, options: &TestOptions) -> Result<(), Error> {
     if options.run.cold {
         Ok(())
     } else {
-        harness.use_warm_interpreters(options.run.jobs)
+        harness.use_warm_interpreters()
     }
 }
 
@@ -156,7 +156,7 @@ fn run_cases(
         options.run.order,
         harness.isolation.describe(),
         if harness.warm.is_some() {
-            "forked from warm interpreters that imported torch once per job (--cold: a new one per run)"
+            "forked from a warm interpreter that imported torch once (--cold: a new one per run)"
         } else {
             "a new interpreter per run"
         },

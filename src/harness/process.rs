@@ -336,14 +336,18 @@ pub fn run(invocation: Invocation) -> Result<Outcome, ProcessError> {
     run_with(invocation, None)
 }
 
-/// Runs the invocation: a Python script on a warm interpreter of `warm` when given, anything else
-/// as a new process.
+/// Runs the invocation: a Python script on the warm interpreter of `warm` when given (and the
+/// run's environment agrees with it), anything else as a new process, whose `hf` and `python`
+/// commands reach the warm interpreter through the pool's shims.
 pub fn run_with(
     mut invocation: Invocation,
     warm: Option<&super::warm::WarmPool>,
 ) -> Result<Outcome, ProcessError> {
-    if let Some(pool) = warm.filter(|_| invocation.python_script) {
-        return pool.run(invocation);
+    if let Some(pool) = warm {
+        if invocation.python_script && pool.takes(&invocation.env)? {
+            return pool.run(invocation);
+        }
+        put_first_on_path(&mut invocation.env, &pool.shim_dir());
     }
     let (program, args) = command_line(&invocation);
     invocation.program = program;
@@ -351,6 +355,13 @@ pub fn run_with(
     match invocation.terminal.take() {
         Some(answers) => run_on_terminal(invocation, answers),
         None => run_with_pipes(invocation),
+    }
+}
+
+/// Puts `dir` first on the PATH of `env`.
+fn put_first_on_path(env: &mut [(String, String)], dir: &std::path::Path) {
+    if let Some((_, path)) = env.iter_mut().find(|(key, _)| key == "PATH") {
+        *path = format!("{}:{path}", dir.display());
     }
 }
 

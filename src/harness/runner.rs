@@ -160,12 +160,12 @@ pub fn cases(snippets: &[Snippet]) -> Vec<Case> {
 }
 
 impl Harness {
-    /// Starts warm interpreters, one per worker at most, so Python runs skip the heavy imports.
+    /// Starts the warm interpreter that every worker forks Python runs (and shell snippets' `hf`
+    /// and `python` commands) from, so they skip the heavy imports.
     ///
-    /// They help only runs that import torch (through transformers): for a book whose Python
-    /// snippets never do, importing torch once per worker would cost more than it saves, and every
-    /// process starts new as before.
-    pub fn use_warm_interpreters(&mut self, workers: usize) -> Result<(), Error> {
+    /// It helps only books whose Python snippets import torch (through transformers): for others,
+    /// importing torch once would cost more than it saves, and every process starts new as before.
+    pub fn use_warm_interpreters(&mut self) -> Result<(), Error> {
         let heavy = self
             .snippets
             .iter()
@@ -174,8 +174,7 @@ impl Harness {
             .map(|s| s.scenarios.len())
             .sum::<usize>();
         if heavy > 0 {
-            let pool = WarmPool::new(&self.venv_bin.join("python"), workers.min(heavy))
-                .map_err(Error::Warm)?;
+            let pool = WarmPool::new(&self.venv_bin.join("python")).map_err(Error::Warm)?;
             self.warm = Some(pool);
         }
         Ok(())

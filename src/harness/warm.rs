@@ -1,24 +1,32 @@
 //! Warm interpreters: Python runs that start without paying for `import torch` every time.
 //!
 //! Each transformers snippet used to spend seconds importing torch and numpy before doing anything.
-//! A [`WarmPool`] keeps Python processes (`python/warm/zygote.py`) that have imported once the
-//! heavy modules that read nothing from the environment (torch, numpy, safetensors, tokenizers),
-//! and forks one child per run. The child takes on everything the run would have had as a new
-//! process: a new session and process group (the timeout still kills the whole group), the
+//! A [`WarmPool`] keeps one Python process (`python/warm/zygote.py`) that has imported once the
+//! modules the handbook's runs import besides huggingface_hub and transformers (`preload.txt`:
+//! torch and its compiler, numpy, tokenizers, the HTTP and command-line libraries), and forks one
+//! child per run, for every job at once. The child takes on everything the run would have had as
+//! a new process: a new session and process group (the timeout still kills the whole group), the
 //! scenario's network namespace, its terminal or pipes, folder and environment built from nothing,
 //! `sys.path`, `sys.argv` and its own `sitecustomize`; it imports huggingface_hub and transformers
-//! itself, so they read the run's variables. Isolation is the same as with a new process; only
-//! the import time is gone. `mdbook-hubcheck test --cold` runs every process new instead.
+//! itself, so they read the run's variables. The interpreter records which environment variables
+//! its imports read ([`EnvironmentReads`]); a run whose environment gives one of them another value
+//! starts as a new process instead. Shell snippets reach the same interpreter through small
+//! `hf`, `python` and `python3` programs put first on their PATH (`python/warm/shim.py`), which
+//! hand it their command, streams, process group and namespace. Isolation is the same as with a
+//! new process; only the import time is gone. `mdbook-hubcheck test --cold` runs every process new.
 
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -36,44 +44,104 @@ const REPLY_WAIT: Duration = Duration::from_secs(30);
 
 /// The warm interpreter's program.
 const ZYGOTE: &str = include_str!("python/warm/zygote.py");
+/// The modules it imports before forking: what the handbook's runs import besides huggingface_hub
+/// and transformers (made by `scripts/warm-preload.sh`).
+const PRELOAD: &str = include_str!("python/warm/preload.txt");
+/// The program that hands a shell snippet's `hf` or `python` command to the interpreter.
+const SHIM: &str = include_str!("python/warm/shim.py");
 /// The network hook it installs before forking (the same one every run's `sitecustomize` loads).
 const NETWORK_HOOK: &str = include_str!("python/site/_hubcheck_network.py");
+/// When set in the harness's environment, every forked run appends the modules it imported to
+/// this file (how `scripts/warm-preload.sh` makes `preload.txt`).
+const RECORD_VARIABLE: &str = "HUBCHECK_WARM_RECORD";
+/// The commands of the Python environment that shell snippets reach through the interpreter.
+const SHIMMED: [&str; 3] = ["hf", "python", "python3"];
 
-/// Warm interpreters of one Python environment, shared by the workers of a run.
+/// The warm interpreter of one Python environment, shared by the workers of a run.
 pub struct WarmPool {
     python: PathBuf,
     dir: tempfile::TempDir,
-    idle: Mutex<Vec<Zygote>>,
+    zygote: Mutex<Option<Arc<Zygote>>>,
+    next_id: AtomicU64,
+}
+
+/// The environment variables a warm interpreter's imports read: a run may be forked from it only
+/// when its own environment gives each of them the same value, or it would not see what a new
+/// interpreter sees.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct EnvironmentReads {
+    /// Each variable read, with the interpreter's value (`None`: not set).
+    #[serde(default)]
+    pub reads: BTreeMap<String, Option<String>>,
+    /// Prefixes of variables read by walking the whole environment (tqdm's `TQDM_` settings).
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// Why no run can be forked from it at all, if so.
+    #[serde(default)]
+    pub unusable: Option<String>,
+}
+
+impl EnvironmentReads {
+    /// Whether a run with environment `env` sees the same values as the imports did.
+    pub fn agree_with(&self, env: &[(String, String)]) -> bool {
+        if self.unusable.is_some() {
+            return false;
+        }
+        let value = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let same_values = self
+            .reads
+            .iter()
+            .all(|(key, seen)| value(key) == seen.as_deref());
+        let no_prefixed = env
+            .iter()
+            .all(|(key, _)| !self.prefixes.iter().any(|p| key.starts_with(p.as_str())));
+        same_values && no_prefixed
+    }
 }
 
 impl WarmPool {
-    /// A pool for the interpreter `python`, with `ready` interpreters starting at once (one per
-    /// worker), so that they have imported their modules by the time the first run needs them.
-    pub fn new(python: &Path, ready: usize) -> io::Result<WarmPool> {
+    /// A pool for the interpreter `python`, whose interpreter starts importing at once, so that it
+    /// is ready by the time the first run needs it.
+    pub fn new(python: &Path) -> io::Result<WarmPool> {
         let dir = tempfile::Builder::new()
             .prefix("hubcheck-warm-")
             .tempdir()?;
         std::fs::write(dir.path().join("zygote.py"), ZYGOTE)?;
         std::fs::write(dir.path().join("_hubcheck_network.py"), NETWORK_HOOK)?;
+        std::fs::write(dir.path().join("preload.txt"), PRELOAD)?;
+        write_shims(dir.path(), python)?;
         let pool = WarmPool {
             python: python.to_path_buf(),
             dir,
-            idle: Mutex::new(Vec::new()),
+            zygote: Mutex::new(None),
+            next_id: AtomicU64::new(1),
         };
-        for _ in 0..ready {
-            let zygote = pool.spawn()?;
-            pool.give_back(zygote);
-        }
+        *pool.zygote.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(pool.spawn()?));
         Ok(pool)
     }
 
-    /// Runs a Python script invocation on a warm interpreter.
+    /// The folder of `hf`, `python` and `python3` programs that hand a shell snippet's commands
+    /// to the interpreter (each starts the real program when it cannot).
+    pub fn shim_dir(&self) -> PathBuf {
+        self.dir.path().join("bin")
+    }
+
+    /// Whether a run with environment `env` may be forked: its environment agrees with what the
+    /// interpreter's imports read. Waits for the interpreter to finish importing the first time.
+    pub fn takes(&self, env: &[(String, String)]) -> Result<bool, ProcessError> {
+        let zygote = self.ready_zygote()?;
+        Ok(zygote.reads().is_some_and(|reads| reads.agree_with(env)))
+    }
+
+    /// Runs a Python script invocation on the warm interpreter.
     pub fn run(&self, mut inv: Invocation) -> Result<Outcome, ProcessError> {
-        let mut zygote = self.take()?;
+        let zygote = self.ready_zygote()?;
         let started = Instant::now();
         let answers = inv.terminal.take();
         let stdio = RunStdio::new(answers.is_some(), inv.output_cap)?;
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let request = serde_json::json!({
+            "id": id,
             "argv": inv.args,
             "env": inv.env,
             "cwd": inv.cwd,
@@ -82,16 +150,20 @@ impl WarmPool {
             "stdout": stdio.paths[1],
             "stderr": stdio.paths[2],
         });
-        zygote.send(&request)?;
-        let leader = match zygote.replies.recv_timeout(REPLY_WAIT) {
+        let replies = zygote.send(id, &request)?;
+        let leader = match replies.recv_timeout(REPLY_WAIT) {
             Ok(Reply::Pid(pid)) => pid,
-            other => return Err(zygote.failure(&format!("no child was forked ({other:?})"))),
+            other => {
+                zygote.forget(id);
+                self.drop_if_gone(&zygote);
+                return Err(zygote.failure(&format!("no child was forked ({other:?})")));
+            }
         };
         let mut typist = answers.map(|a| Typist::new(a, leader));
         let mut writer = stdio.terminal_writer()?;
         let text = || stdio.text();
         let mut child = WarmChild {
-            replies: &zygote.replies,
+            replies: &replies,
             ended: None,
         };
         let (status, timed_out) = supervise(
@@ -107,11 +179,11 @@ impl WarmPool {
             },
         );
         kill_group(leader);
-        let healthy = status.is_some();
-        let (stdout, stderr, truncated) = stdio.finish(writer);
-        if healthy {
-            self.give_back(zygote);
+        zygote.forget(id);
+        if status.is_none() {
+            self.drop_if_gone(&zygote);
         }
+        let (stdout, stderr, truncated) = stdio.finish(writer);
         Ok(Outcome {
             status: match (timed_out, status) {
                 (false, Some(Ended::Code(code))) => Some(code),
@@ -127,46 +199,52 @@ impl WarmPool {
         })
     }
 
-    /// An idle interpreter, or a new one; waits until it has imported its modules.
-    fn take(&self) -> Result<Zygote, ProcessError> {
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut zygote = match idle {
-            Some(zygote) => zygote,
-            None => self
-                .spawn()
-                .map_err(|e| ProcessError::Warm(e.to_string()))?,
-        };
-        if !zygote.ready {
-            match zygote.replies.recv_timeout(READY_WAIT) {
-                Ok(Reply::Ready) => zygote.ready = true,
-                other => {
-                    return Err(zygote.failure(&format!(
-                        "it did not finish importing its modules ({other:?})"
-                    )));
+    /// The interpreter, started again if it has died; waits until it has imported its modules.
+    fn ready_zygote(&self) -> Result<Arc<Zygote>, ProcessError> {
+        let zygote = {
+            let mut slot = self.zygote.lock().unwrap_or_else(|p| p.into_inner());
+            match slot.as_ref() {
+                Some(zygote) => Arc::clone(zygote),
+                None => {
+                    let zygote = Arc::new(
+                        self.spawn()
+                            .map_err(|e| ProcessError::Warm(e.to_string()))?,
+                    );
+                    *slot = Some(Arc::clone(&zygote));
+                    zygote
                 }
             }
+        };
+        if zygote.wait_ready(READY_WAIT).is_none() {
+            self.drop_if_gone(&zygote);
+            return Err(zygote.failure("it did not finish importing its modules"));
         }
         Ok(zygote)
     }
 
-    fn give_back(&self, zygote: Zygote) {
-        self.idle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(zygote);
+    /// Forgets the interpreter if it has exited, so the next run starts a new one.
+    fn drop_if_gone(&self, zygote: &Arc<Zygote>) {
+        if !zygote.alive() {
+            let mut slot = self.zygote.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.as_ref().is_some_and(|z| Arc::ptr_eq(z, zygote)) {
+                *slot = None;
+            }
+        }
     }
 
     /// Starts an interpreter; it reports `ready` once its imports are done.
     fn spawn(&self) -> io::Result<Zygote> {
         let bin = self.python.parent().unwrap_or(Path::new("/"));
-        let log = self.dir.path().join(format!(
-            "zygote-{}.log",
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        let mut child = Command::new(&self.python)
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let log = self.dir.path().join(format!("zygote-{stamp}.log"));
+        let socket = self.dir.path().join("zygote.sock");
+        let _ = std::fs::remove_file(&socket);
+        let mut command = Command::new(&self.python);
+        command
             .arg(self.dir.path().join("zygote.py"))
+            .arg(&socket)
             .env_clear()
             .env(
                 "PATH",
@@ -181,36 +259,127 @@ impl WarmPool {
             .current_dir(self.dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(File::create(&log)?)
-            .spawn()?;
+            .stderr(File::create(&log)?);
+        if let Some(record) = std::env::var_os(RECORD_VARIABLE) {
+            command.env(RECORD_VARIABLE, record);
+        }
+        let mut child = command.spawn()?;
         let requests = child.stdin.take().expect("piped");
-        let replies = read_replies(child.stdout.take().expect("piped"));
+        let shared = Arc::new(Shared::default());
+        read_replies(child.stdout.take().expect("piped"), Arc::clone(&shared));
         Ok(Zygote {
-            child,
-            requests,
-            replies,
-            ready: false,
+            child: Mutex::new(child),
+            requests: Mutex::new(requests),
+            shared,
             log,
         })
     }
 }
 
-/// One warm interpreter.
+/// Writes `bin/hf`, `bin/python` and `bin/python3`: the shim, told where the real programs and the
+/// interpreter's socket are.
+fn write_shims(dir: &Path, python: &Path) -> io::Result<()> {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin)?;
+    let venv_bin = python.parent().unwrap_or(Path::new("/"));
+    for name in SHIMMED {
+        let text = SHIM
+            .replace("@PYTHON@", &python.display().to_string())
+            .replace("@REAL@", &venv_bin.join(name).display().to_string())
+            .replace("@NAME@", name)
+            .replace("@SOCKET@", &dir.join("zygote.sock").display().to_string());
+        let path = bin.join(name);
+        std::fs::write(&path, text)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    }
+    Ok(())
+}
+
+/// The warm interpreter.
 struct Zygote {
-    child: Child,
-    requests: ChildStdin,
-    replies: Receiver<Reply>,
-    ready: bool,
+    child: Mutex<Child>,
+    requests: Mutex<ChildStdin>,
+    shared: Arc<Shared>,
     log: PathBuf,
 }
 
+/// What the reply reader shares with the runs: readiness, and where each run's replies go.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<ReaderState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct ReaderState {
+    /// What the imports read, once the interpreter said `ready`.
+    reads: Option<EnvironmentReads>,
+    /// The interpreter's replies have ended (it exited).
+    gone: bool,
+    /// Where the replies of each request in flight go.
+    runs: HashMap<u64, Sender<Reply>>,
+}
+
 impl Zygote {
-    fn send(&mut self, request: &serde_json::Value) -> Result<(), ProcessError> {
+    /// Sends a request; its replies arrive on the returned channel.
+    fn send(&self, id: u64, request: &serde_json::Value) -> Result<Receiver<Reply>, ProcessError> {
+        let (tx, rx) = mpsc::channel();
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .runs
+            .insert(id, tx);
         let line = format!("{request}\n");
-        self.requests
+        let mut requests = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        requests
             .write_all(line.as_bytes())
-            .and_then(|()| self.requests.flush())
-            .map_err(|e| self.failure(&format!("cannot send it the run: {e}")))
+            .and_then(|()| requests.flush())
+            .map_err(|e| self.failure(&format!("cannot send it the run: {e}")))?;
+        Ok(rx)
+    }
+
+    /// Stops routing the replies of request `id`.
+    fn forget(&self, id: u64) {
+        self.shared
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .runs
+            .remove(&id);
+    }
+
+    /// Waits until the interpreter is ready; `None` if it exited first or took too long.
+    fn wait_ready(&self, wait: Duration) -> Option<()> {
+        let state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (state, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(state, wait, |s| s.reads.is_none() && !s.gone)
+            .unwrap_or_else(|p| p.into_inner());
+        state.reads.as_ref().map(|_| ())
+    }
+
+    fn reads(&self) -> Option<EnvironmentReads> {
+        let state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.reads.clone()
+    }
+
+    fn alive(&self) -> bool {
+        let gone = self
+            .shared
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .gone;
+        !gone
+            && matches!(
+                self.child
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .try_wait(),
+                Ok(None)
+            )
     }
 
     /// An error naming what failed, with the end of the interpreter's own error output.
@@ -224,18 +393,17 @@ impl Zygote {
 
 impl Drop for Zygote {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let child = self.child.get_mut().unwrap_or_else(|p| p.into_inner());
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
-/// What an interpreter says.
+/// What the interpreter says about one run.
 #[derive(Debug)]
 enum Reply {
-    Ready,
     Pid(u32),
     Ended(Ended),
-    Gone,
 }
 
 /// How a run ended.
@@ -247,19 +415,28 @@ enum Ended {
     Killed,
 }
 
-/// Reads the interpreter's replies on a thread of its own.
-fn read_replies(stdout: std::process::ChildStdout) -> Receiver<Reply> {
-    let (tx, rx) = mpsc::channel();
+/// Reads the interpreter's replies on a thread of its own and routes each to its run.
+fn read_replies(stdout: std::process::ChildStdout, shared: Arc<Shared>) {
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
+            let mut state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            if value.get("ready").is_some() {
+                state.reads =
+                    Some(
+                        serde_json::from_value(value).unwrap_or_else(|e| EnvironmentReads {
+                            unusable: Some(format!("its ready message: {e}")),
+                            ..EnvironmentReads::default()
+                        }),
+                    );
+                shared.changed.notify_all();
+                continue;
+            }
             let number = |key: &str| value.get(key).and_then(serde_json::Value::as_i64);
-            let reply = if value.get("ready").is_some() {
-                Reply::Ready
-            } else if let Some(pid) = number("pid") {
+            let reply = if let Some(pid) = number("pid") {
                 Reply::Pid(pid as u32)
             } else if let Some(code) = number("exit") {
                 Reply::Ended(Ended::Code(code as i32))
@@ -268,13 +445,16 @@ fn read_replies(stdout: std::process::ChildStdout) -> Receiver<Reply> {
             } else {
                 continue;
             };
-            if tx.send(reply).is_err() {
-                return;
+            if let Some(tx) = number("id").and_then(|id| state.runs.get(&(id as u64))) {
+                let _ = tx.send(reply);
             }
         }
-        let _ = tx.send(Reply::Gone);
+        let mut state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.gone = true;
+        // Dropping the senders tells every waiting run that no reply will come.
+        state.runs.clear();
+        shared.changed.notify_all();
     });
-    rx
 }
 
 /// A forked run, as the supervisor sees it: it ends when the interpreter says so.

@@ -418,7 +418,10 @@ fn the_handbook_gives_the_same_results_in_two_orders_and_on_a_second_run() {
 fn warm_and_new_interpreters_give_a_run_the_same_world() {
     let book = BookFixture::copy("warm-book");
     for (args, python) in [
-        (vec!["--jobs", "2"], "python: forked from warm interpreters"),
+        (
+            vec!["--jobs", "2"],
+            "python: forked from a warm interpreter",
+        ),
         (
             vec!["--jobs", "2", "--cold"],
             "python: a new interpreter per run",

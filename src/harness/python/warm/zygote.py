@@ -1,38 +1,181 @@
 """A warm interpreter: imports the heavy modules once, then forks one child per snippet run.
 
-The harness starts one of these per worker. It imports only modules that read nothing from the
-environment (torch, numpy, safetensors, tokenizers), never huggingface_hub or transformers, which
-read HF_* variables when imported: every child imports those itself, after taking on its run's
-environment. Each child is a new session (its own process group, for the timeout kill), enters its
-scenario's network namespace, takes its terminal or pipes, folder, environment, `sys.path` and
-`sys.argv`, runs its run's `sitecustomize` as a fresh interpreter would, and runs the script as
-`__main__`. So a run sees what `python script.py` would give it, minus the import time.
+The harness starts one of these per worker. It imports the modules listed in `preload.txt` (what
+the handbook's runs import besides huggingface_hub and transformers: torch and its compiler,
+numpy, tokenizers, the HTTP and CLI libraries), never huggingface_hub or transformers, which read
+HF_* variables when imported: every child imports those itself, after taking on its run's
+environment. While it imports, it records every environment variable the imports read, and
+reports them with `ready`: the harness forks a run only when the run's environment agrees with
+the interpreter's on each of them, and starts a new process otherwise. Each child is a new
+session (its own process group, for the timeout kill), enters its scenario's network
+namespace, takes its terminal or pipes, folder, environment, `sys.path` and `sys.argv`, forgets
+what the standard library cached from the interpreter's HOME, runs its run's `sitecustomize` as a
+fresh interpreter would, and runs the script as `__main__`. So a run sees what `python script.py`
+would give it, minus the import time.
 
 Protocol, one JSON object per line: requests on stdin
 (`{"argv", "env", "cwd", "stdin", "stdout", "stderr", "netns"}`), replies on stdout:
-`{"ready": true}` once, then per request `{"pid": N}` when the child runs and
-`{"exit": code}` or `{"signal": n}` when it ended.
+`{"ready": true, "reads": {...}, "prefixes": [...], "unusable": null}` once, then per request
+`{"pid": N}` when the child runs and `{"exit": code}` or `{"signal": n}` when it ended.
 """
 
 import ctypes
 import io
 import json
 import os
+import selectors
+import signal
+import socket
 import sys
+import threading
+import traceback
 
 # Refuses and records network attempts; it reads its log's path from each run's environment.
 import _hubcheck_network  # noqa: F401
 
-HEAVY = ("numpy", "torch", "safetensors", "tokenizers")
 MUST_NOT_BE_WARM = ("huggingface_hub", "transformers")
 CLONE_NEWNET = 0x40000000
+# Code that reads the environment by walking all of it, and the only variables it keeps.
+ITERATING_READERS = {os.path.join("tqdm", "utils.py"): "TQDM_"}
+# When set, each child appends the modules it imported to this file (scripts/warm-preload.sh).
+_RECORD = os.environ.get("HUBCHECK_WARM_RECORD")
 
-for _name in HEAVY:
-    __import__(_name)
-for _name in MUST_NOT_BE_WARM:
-    if _name in sys.modules:
-        sys.stderr.write(f"zygote: importing the heavy modules imported {_name}; refusing to run\n")
-        sys.exit(3)
+
+def _recompute_dynamo_cache():
+    """torch._dynamo keeps a compile cache folder made from TMPDIR and the user name at import."""
+    package = sys.modules["torch._dynamo.package"]
+    package.DynamoCache = package.DiskDynamoCache(os.path.join(package.cache_dir(), "dynamo"))
+
+
+def _recompute_triton_home():
+    """triton keeps `~/` (HOME) as the default of its TRITON_HOME setting at import."""
+    knobs = sys.modules["triton.knobs"]
+    knobs.cache_knobs.__dict__["home_dir"].default = os.path.expanduser("~/")
+
+
+# Values that preloaded modules compute from a run's variables when imported, and how a child
+# computes them again from its own environment: module -> function.
+RECOMPUTED = {
+    "torch._dynamo.package": _recompute_dynamo_cache,
+    "triton.knobs": _recompute_triton_home,
+}
+
+
+class EnvironmentReads:
+    """Records which variables the imports read from `os.environ`, and with which values.
+
+    A read counts unless a child computes its result again: the standard library's user base
+    (sysconfig, site) and temporary folder (tempfile), and the module-level values of
+    `RECOMPUTED`. What counts is reported; the harness forks a run only when the run's
+    environment has the same values.
+    """
+
+    def __init__(self):
+        self.keys = {}
+        self.prefixes = set()
+        self.recomputed = set()
+        self.unusable = None
+        self._environ = type(os.environ)
+        self._saved = (self._environ.__getitem__, self._environ.__iter__)
+
+    def __enter__(self):
+        getitem, iterate = self._saved
+        reads = self
+
+        def recording_getitem(environ, key):
+            reads.read(key, traceback.extract_stack(limit=16)[:-1])
+            return getitem(environ, key)
+
+        def recording_iter(environ):
+            reads.walk(traceback.extract_stack(limit=8)[:-1])
+            return iterate(environ)
+
+        self._environ.__getitem__ = recording_getitem
+        self._environ.__iter__ = recording_iter
+        return self
+
+    def __exit__(self, *exc):
+        self._environ.__getitem__, self._environ.__iter__ = self._saved
+
+    def read(self, key, stack):
+        caller = stack[-1]
+        if "_collections_abc" in caller.filename and caller.name == "__iter__":
+            return  # one step of a walk over the environment, recorded by `walk`
+        functions = {(_file_of(f), f.name) for f in stack}
+        if ("sysconfig.py", "_getuserbase") in functions or ("site.py", "_getuserbase") in functions:
+            return  # the user base, which `forget_home` drops in every child
+        importing = _module_being_imported(stack)
+        if importing in RECOMPUTED:
+            self.recomputed.add(importing)
+            return
+        self.keys[key] = _raw_get(key)
+
+    def walk(self, stack):
+        for frame in reversed(stack):
+            for reader, prefix in ITERATING_READERS.items():
+                if frame.filename.endswith(reader):
+                    self.prefixes.add(prefix)
+                    return
+        where = " <- ".join(f"{f.filename}:{f.lineno}" for f in reversed(stack[-4:]))
+        self.unusable = f"an import walks the whole environment ({where})"
+
+    def report(self):
+        return {"reads": self.keys, "prefixes": sorted(self.prefixes), "unusable": self.unusable}
+
+
+def _file_of(frame):
+    """The frame's file name (`<frozen site>` counts as site.py)."""
+    name = frame.filename
+    if name.startswith("<frozen ") and name.endswith(">"):
+        return name[len("<frozen ") : -1] + ".py"
+    return os.path.basename(name)
+
+
+def _module_being_imported(stack):
+    """The module whose top-level code is running, innermost first: who keeps what it reads."""
+    for frame in reversed(stack):
+        if frame.name == "<module>":
+            for name, module in list(sys.modules.items()):
+                if getattr(module, "__file__", None) == frame.filename:
+                    return name
+            return frame.filename
+    return None
+
+
+def _raw_get(key):
+    """A variable's value, read without going through the recording methods."""
+    value = os.environ._data.get(os.environ.encodekey(key))
+    return None if value is None else os.environ.decodevalue(value)
+
+
+def preload(reads):
+    """Imports every module of `preload.txt` that this environment has."""
+    listed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "preload.txt")
+    with open(listed, encoding="utf-8") as names:
+        modules = [n.strip() for n in names if n.strip() and not n.startswith("#")]
+    with reads:
+        for name in modules:
+            if name.split(".")[0] in MUST_NOT_BE_WARM or name in sys.modules:
+                continue
+            try:
+                __import__(name)
+            except Exception:  # a module of other client versions, or one that needs a GPU
+                continue
+            for warm in MUST_NOT_BE_WARM:
+                if warm in sys.modules and reads.unusable is None:
+                    reads.unusable = f"importing {name} imported {warm}"
+    for name in sorted(reads.recomputed):
+        try:
+            RECOMPUTED[name]()
+        except Exception as error:  # another version of the module: its values cannot be redone
+            reads.unusable = f"cannot recompute what {name} read from the environment: {error!r}"
+    if threading.active_count() != 1 and reads.unusable is None:
+        reads.unusable = f"the imports started threads ({threading.enumerate()}), which a fork loses"
+
+
+_READS = EnvironmentReads()
+preload(_READS)
+_PRELOADED = set(sys.modules)
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _REPLIES = os.dup(1)
@@ -43,22 +186,21 @@ os.set_inheritable(_REQUESTS, False)
 # environment's site-packages.
 _ZYGOTE_PATH = set(os.environ.get("PYTHONPATH", "").split(os.pathsep))
 _BASE_PATH = [p for p in sys.path[1:] if p not in _ZYGOTE_PATH]
+# The interpreter's own descriptors, which no child keeps.
+_OWN_FDS = [_REPLIES, _REQUESTS]
 
 
 def reply(message):
     os.write(_REPLIES, (json.dumps(message) + "\n").encode())
 
 
-def requests():
-    pending = b""
-    while True:
-        while b"\n" not in pending:
-            chunk = os.read(_REQUESTS, 65536)
-            if not chunk:
-                return
-            pending += chunk
-        line, pending = pending.split(b"\n", 1)
-        yield json.loads(line)
+def agrees(env):
+    """Whether a run with `env` sees the values the imports read (see `EnvironmentReads`)."""
+    if _READS.unusable:
+        return False
+    if any(env.get(key) != value for key, value in _READS.keys.items()):
+        return False
+    return not any(key.startswith(tuple(_READS.prefixes)) for key in env)
 
 
 def take_stdio(request):
@@ -71,6 +213,11 @@ def take_stdio(request):
         os.dup2(opened, fd)
         if opened > 2:
             os.close(opened)
+    wrap_stdio()
+
+
+def wrap_stdio():
+    """New Python streams over fds 0, 1 and 2."""
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="strict")
     sys.stdout = io.TextIOWrapper(
         io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True
@@ -82,27 +229,94 @@ def take_stdio(request):
 
 
 def become_the_run(request):
+    """A run the harness sent: a new session, its namespace, streams, folder and environment."""
     os.setsid()
     if request.get("netns"):
         fd = os.open(request["netns"], os.O_RDONLY)
-        if _LIBC.setns(fd, CLONE_NEWNET) != 0:
-            raise OSError(ctypes.get_errno(), "setns into the scenario's network namespace")
+        enter_namespace(fd)
         os.close(fd)
-    os.close(_REPLIES)
-    os.close(_REQUESTS)
     take_stdio(request)
+    script = request["argv"][0]
+    take_environment(request, os.path.dirname(os.path.abspath(script)), request["argv"])
+
+
+def become_the_command(request, fds):
+    """A command a shell snippet ran (through `shim.py`): its process group, namespace, streams."""
+    try:
+        os.setpgid(0, request["pgid"])
+    except OSError:
+        os.setsid()
+    stdin, stdout, stderr, netns = fds
+    enter_namespace(netns)
+    for fd, passed in enumerate((stdin, stdout, stderr)):
+        os.dup2(passed, fd)
+    for passed in fds:
+        if passed > 2:
+            os.close(passed)
+    wrap_stdio()
+    # What a new interpreter puts first on `sys.path`: "" for -c, the folder for -m, else the
+    # script's folder.
+    kind, target = request["kind"], request["target"]
+    if kind == "code":
+        folder = ""
+    elif kind == "module":
+        folder = request["cwd"]
+    else:
+        folder = os.path.dirname(os.path.join(request["cwd"], target))
+    take_environment(request, folder, request["argv"])
+
+
+def enter_namespace(fd):
+    """Moves into the network namespace `fd` names, unless this process is already in it."""
+    if os.fstat(fd).st_ino == os.stat("/proc/self/ns/net").st_ino:
+        return
+    if _LIBC.setns(fd, CLONE_NEWNET) != 0:
+        raise OSError(ctypes.get_errno(), "setns into the scenario's network namespace")
+
+
+def take_environment(request, folder, argv):
+    """The run's folder, environment, `sys.path`, `sys.argv` and its own `sitecustomize`."""
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(dict(request["env"]))
-    script = request["argv"][0]
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    sys.path[:] = [os.path.dirname(os.path.abspath(script))] + extra + _BASE_PATH
-    sys.argv[:] = request["argv"]
+    sys.path[:] = [folder] + extra + _BASE_PATH
+    sys.argv[:] = argv
+    forget_home()
     sys.modules.pop("sitecustomize", None)
     try:
         import sitecustomize  # noqa: F401  the run's own start-up file, as a fresh interpreter runs it
     except ImportError:
         pass
+
+
+def forget_home():
+    """Computes again what imports took from the interpreter's environment, and the random state."""
+    import site
+    import sysconfig
+
+    if hasattr(sysconfig, "_CONFIG_VARS"):
+        sysconfig._CONFIG_VARS = None
+    if hasattr(sysconfig, "_CONFIG_VARS_INITIALIZED"):
+        sysconfig._CONFIG_VARS_INITIALIZED = False
+    site.USER_BASE = None
+    site.USER_SITE = None
+    import tempfile
+
+    tempfile.tempdir = None
+    for name in sorted(_READS.recomputed):
+        RECOMPUTED[name]()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
+def record_imports():
+    """Appends the modules this run imported to the record file (for `preload.txt`)."""
+    if not _RECORD:
+        return
+    new = sorted(m for m in sys.modules if m not in _PRELOADED and m.split(".")[0] not in MUST_NOT_BE_WARM)
+    with open(_RECORD, "a", encoding="utf-8") as out:
+        out.write("".join(f"{m}\n" for m in new if m != "__main__"))
 
 
 def exit_code(error):
@@ -115,26 +329,39 @@ def exit_code(error):
     return 1
 
 
-def run_child(request):
+def run_main(request):
+    """Runs what the request names as `__main__`: a script, `-c` code or `-m` module."""
+    import runpy
+
+    kind, target = request.get("kind", "script"), request.get("target") or request["argv"][0]
+    if kind == "code":
+        import __main__
+
+        exec(compile(target, "<string>", "exec"), __main__.__dict__)
+    elif kind == "module":
+        runpy.run_module(target, run_name="__main__", alter_sys=True)
+    else:
+        runpy.run_path(target, run_name="__main__")
+
+
+def run_child(become):
+    """The forked child: becomes the run, runs it, and exits with its status as Python would."""
     code = 1
     try:
-        become_the_run(request)
-        import runpy
-
+        become()
         try:
-            runpy.run_path(request["argv"][0], run_name="__main__")
+            run_main(_REQUEST)
             code = 0
         except SystemExit as error:
             code = exit_code(error)
         except BaseException:
             sys.excepthook(*sys.exc_info())
             code = 1
-        import threading
-
         threading._shutdown()
         import atexit
 
         atexit._run_exitfuncs()
+        record_imports()
     except SystemExit as error:
         code = exit_code(error)
     except BaseException:
@@ -148,20 +375,170 @@ def run_child(request):
         os._exit(code)
 
 
-def serve():
-    reply({"ready": True})
-    for request in requests():
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            run_child(request)
-        reply({"pid": pid})
-        _, status = os.waitpid(pid, 0)
-        if os.WIFSIGNALED(status):
-            reply({"signal": os.WTERMSIG(status)})
-        else:
-            reply({"exit": os.WEXITSTATUS(status)})
+_REQUEST = None
 
 
-serve()
+def fork(request, become):
+    """Forks a child that becomes the run; returns its pid."""
+    global _REQUEST
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _REQUEST = request
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for fd in _OWN_FDS:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        run_child(become)
+    return pid
+
+
+def status_of(status):
+    if os.WIFSIGNALED(status):
+        return {"signal": os.WTERMSIG(status)}
+    return {"exit": os.WEXITSTATUS(status)}
+
+
+class Server:
+    """Serves the harness's requests (stdin) and the shell snippets' commands (a Unix socket) at
+    once: forks a child per request and reports each child's end to whoever asked."""
+
+    def __init__(self, socket_path):
+        self.selector = selectors.DefaultSelector()
+        self.children = {}  # pid -> ("harness", id) or ("command", connection)
+        self.pending = b""
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_read, False)
+        os.set_blocking(wake_write, False)
+        _OWN_FDS.extend([wake_read, wake_write])
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.selector.register(wake_read, selectors.EVENT_READ, ("children", None))
+        self.selector.register(_REQUESTS, selectors.EVENT_READ, ("harness", None))
+        _OWN_FDS.append(self.selector.fileno())
+        if socket_path:
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(socket_path)
+            listener.listen(64)
+            _OWN_FDS.append(listener.fileno())
+            self.selector.register(listener, selectors.EVENT_READ, ("listener", None))
+
+    def serve(self):
+        reply({"ready": True, **_READS.report()})
+        while True:
+            for key, _ in self.selector.select():
+                kind, data = key.data
+                if kind == "children":
+                    self.reap(key.fileobj)
+                elif kind == "harness":
+                    if not self.harness_requests():
+                        return
+                elif kind == "listener":
+                    self.accept(key.fileobj)
+                else:
+                    self.connection_readable(key.fileobj, data)
+
+    def harness_requests(self):
+        chunk = os.read(_REQUESTS, 65536)
+        if not chunk:
+            return False
+        self.pending += chunk
+        while b"\n" in self.pending:
+            line, self.pending = self.pending.split(b"\n", 1)
+            request = json.loads(line)
+            pid = fork(request, lambda request=request: become_the_run(request))
+            self.children[pid] = ("harness", request["id"])
+            reply({"id": request["id"], "pid": pid})
+        return True
+
+    def accept(self, listener):
+        connection, _ = listener.accept()
+        try:
+            request, fds = receive_command(connection)
+        except (OSError, ValueError) as error:
+            sys.stderr.write(f"zygote: a command's request: {error}\n")
+            connection.close()
+            return
+        if not agrees(request["env"]):
+            send(connection, {"cold": True})
+            connection.close()
+            for fd in fds:
+                os.close(fd)
+            return
+        _OWN_FDS.append(connection.fileno())
+        pid = fork(request, lambda: become_the_command(request, fds))
+        for fd in fds:
+            os.close(fd)
+        self.children[pid] = ("command", connection)
+        send(connection, {"pid": pid})
+        self.selector.register(connection, selectors.EVENT_READ, ("connection", pid))
+
+    def connection_readable(self, connection, pid):
+        """The command's caller went away (killed): its run goes too."""
+        try:
+            data = connection.recv(1)
+        except OSError:
+            data = b""
+        if not data and pid in self.children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.selector.unregister(connection)
+
+    def reap(self, wake):
+        try:
+            while os.read(wake.fileno() if hasattr(wake, "fileno") else wake, 4096):
+                pass
+        except BlockingIOError:
+            pass
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            asker = self.children.pop(pid, None)
+            if asker is None:
+                continue
+            kind, who = asker
+            if kind == "harness":
+                reply({"id": who, **status_of(status)})
+            else:
+                try:
+                    self.selector.unregister(who)
+                except (KeyError, ValueError):
+                    pass
+                try:
+                    send(who, status_of(status))
+                except OSError:
+                    pass
+                _OWN_FDS.remove(who.fileno())
+                who.close()
+
+
+def send(connection, message):
+    connection.sendall((json.dumps(message) + "\n").encode())
+
+
+def receive_command(connection):
+    """A shim's request: one JSON line, with its stdin, stdout, stderr and network namespace."""
+    data, fds, _, _ = socket.recv_fds(connection, 1 << 20, 4)
+    while not data.endswith(b"\n"):
+        more = connection.recv(1 << 20)
+        if not more:
+            raise ValueError("the request ended early")
+        data += more
+    if len(fds) != 4:
+        for fd in fds:
+            os.close(fd)
+        raise ValueError(f"expected 4 descriptors, got {len(fds)}")
+    return json.loads(data), fds
+
+
+Server(sys.argv[1] if len(sys.argv) > 1 else None).serve()
