@@ -344,9 +344,14 @@ pub fn run_with(
     warm: Option<&super::warm::WarmPool>,
 ) -> Result<Outcome, ProcessError> {
     if let Some(pool) = warm {
-        if invocation.python_script && pool.takes(&invocation.env)? {
-            return pool.run(invocation);
+        if invocation.python_script {
+            match pool.run(invocation)? {
+                super::warm::Forked::Ran(outcome) => return Ok(outcome),
+                super::warm::Forked::Refused(refused) => invocation = refused,
+            }
         }
+        // The shims wait for the interpreter; waiting here keeps that out of the run's timeout.
+        pool.wait_ready()?;
         put_first_on_path(&mut invocation.env, &pool.shim_dir());
     }
     let (program, args) = command_line(&invocation);

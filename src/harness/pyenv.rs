@@ -783,8 +783,17 @@ fn install_with_uv(
         "Installing {packages} pinned packages with uv (first run downloads ~3 GB)..."
     ));
     let mut install = Command::new(uv);
+    // Byte-code compiled once here (as pip does by default): every run sets
+    // PYTHONDONTWRITEBYTECODE, so without it each run would parse huggingface_hub, transformers
+    // and torch from source again.
     install
-        .args(["pip", "install", "--no-deps", "--python"])
+        .args([
+            "pip",
+            "install",
+            "--no-deps",
+            "--compile-bytecode",
+            "--python",
+        ])
         .arg(bin_dir(root).join("python"))
         .arg("-r")
         .arg(&lock_copy);

@@ -9,13 +9,13 @@
 //! scenario's network namespace, its terminal or pipes, folder and environment built from nothing,
 //! `sys.path`, `sys.argv` and its own `sitecustomize`; it imports huggingface_hub and transformers
 //! itself, so they read the run's variables. The interpreter records which environment variables
-//! its imports read ([`EnvironmentReads`]); a run whose environment gives one of them another value
-//! starts as a new process instead. Shell snippets reach the same interpreter through small
+//! its imports read; a run whose environment gives one of them another value starts as a new
+//! process instead ([`Forked::Refused`]). Shell snippets reach the same interpreter through small
 //! `hf`, `python` and `python3` programs put first on their PATH (`python/warm/shim.py`), which
 //! hand it their command, streams, process group and namespace. Isolation is the same as with a
 //! new process; only the import time is gone. `mdbook-hubcheck test --cold` runs every process new.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -65,38 +65,13 @@ pub struct WarmPool {
     next_id: AtomicU64,
 }
 
-/// The environment variables a warm interpreter's imports read: a run may be forked from it only
-/// when its own environment gives each of them the same value, or it would not see what a new
-/// interpreter sees.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
-pub struct EnvironmentReads {
-    /// Each variable read, with the interpreter's value (`None`: not set).
-    #[serde(default)]
-    pub reads: BTreeMap<String, Option<String>>,
-    /// Prefixes of variables read by walking the whole environment (tqdm's `TQDM_` settings).
-    #[serde(default)]
-    pub prefixes: Vec<String>,
-    /// Why no run can be forked from it at all, if so.
-    #[serde(default)]
-    pub unusable: Option<String>,
-}
-
-impl EnvironmentReads {
-    /// Whether a run with environment `env` sees the same values as the imports did.
-    pub fn agree_with(&self, env: &[(String, String)]) -> bool {
-        if self.unusable.is_some() {
-            return false;
-        }
-        let value = |key: &str| env.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-        let same_values = self
-            .reads
-            .iter()
-            .all(|(key, seen)| value(key) == seen.as_deref());
-        let no_prefixed = env
-            .iter()
-            .all(|(key, _)| !self.prefixes.iter().any(|p| key.starts_with(p.as_str())));
-        same_values && no_prefixed
-    }
+/// What became of a run handed to the warm interpreter.
+pub enum Forked {
+    /// It ran: its outcome.
+    Ran(Outcome),
+    /// Its environment gives a variable the interpreter's imports read another value, so it
+    /// must start as a new process: the invocation, unchanged.
+    Refused(Invocation),
 }
 
 impl WarmPool {
@@ -126,15 +101,13 @@ impl WarmPool {
         self.dir.path().join("bin")
     }
 
-    /// Whether a run with environment `env` may be forked: its environment agrees with what the
-    /// interpreter's imports read. Waits for the interpreter to finish importing the first time.
-    pub fn takes(&self, env: &[(String, String)]) -> Result<bool, ProcessError> {
-        let zygote = self.ready_zygote()?;
-        Ok(zygote.reads().is_some_and(|reads| reads.agree_with(env)))
+    /// Waits until the interpreter has imported its list (started again if it has died).
+    pub fn wait_ready(&self) -> Result<(), ProcessError> {
+        self.ready_zygote().map(drop)
     }
 
-    /// Runs a Python script invocation on the warm interpreter.
-    pub fn run(&self, mut inv: Invocation) -> Result<Outcome, ProcessError> {
+    /// Runs a Python script invocation on the warm interpreter, unless the interpreter refuses it.
+    pub fn run(&self, mut inv: Invocation) -> Result<Forked, ProcessError> {
         let zygote = self.ready_zygote()?;
         let started = Instant::now();
         let answers = inv.terminal.take();
@@ -153,6 +126,11 @@ impl WarmPool {
         let replies = zygote.send(id, &request)?;
         let leader = match replies.recv_timeout(REPLY_WAIT) {
             Ok(Reply::Pid(pid)) => pid,
+            Ok(Reply::Cold) => {
+                zygote.forget(id);
+                inv.terminal = answers;
+                return Ok(Forked::Refused(inv));
+            }
             other => {
                 zygote.forget(id);
                 self.drop_if_gone(&zygote);
@@ -184,7 +162,7 @@ impl WarmPool {
             self.drop_if_gone(&zygote);
         }
         let (stdout, stderr, truncated) = stdio.finish(writer);
-        Ok(Outcome {
+        Ok(Forked::Ran(Outcome {
             status: match (timed_out, status) {
                 (false, Some(Ended::Code(code))) => Some(code),
                 _ => None,
@@ -196,7 +174,7 @@ impl WarmPool {
             unanswered: typist.as_mut().and_then(Typist::unanswered),
             duration: started.elapsed(),
             terminal: typist.is_some(),
-        })
+        }))
     }
 
     /// The interpreter, started again if it has died; waits until it has imported its modules.
@@ -312,8 +290,8 @@ struct Shared {
 
 #[derive(Default)]
 struct ReaderState {
-    /// What the imports read, once the interpreter said `ready`.
-    reads: Option<EnvironmentReads>,
+    /// The interpreter said `ready`: it takes requests.
+    ready: bool,
     /// The interpreter's replies have ended (it exited).
     gone: bool,
     /// Where the replies of each request in flight go.
@@ -355,14 +333,9 @@ impl Zygote {
         let (state, _) = self
             .shared
             .changed
-            .wait_timeout_while(state, wait, |s| s.reads.is_none() && !s.gone)
+            .wait_timeout_while(state, wait, |s| !s.ready && !s.gone)
             .unwrap_or_else(|p| p.into_inner());
-        state.reads.as_ref().map(|_| ())
-    }
-
-    fn reads(&self) -> Option<EnvironmentReads> {
-        let state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.reads.clone()
+        state.ready.then_some(())
     }
 
     fn alive(&self) -> bool {
@@ -403,6 +376,8 @@ impl Drop for Zygote {
 #[derive(Debug)]
 enum Reply {
     Pid(u32),
+    /// Not forked: the run's environment disagrees with what the imports read.
+    Cold,
     Ended(Ended),
 }
 
@@ -425,19 +400,15 @@ fn read_replies(stdout: std::process::ChildStdout, shared: Arc<Shared>) {
             };
             let mut state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
             if value.get("ready").is_some() {
-                state.reads =
-                    Some(
-                        serde_json::from_value(value).unwrap_or_else(|e| EnvironmentReads {
-                            unusable: Some(format!("its ready message: {e}")),
-                            ..EnvironmentReads::default()
-                        }),
-                    );
+                state.ready = true;
                 shared.changed.notify_all();
                 continue;
             }
             let number = |key: &str| value.get(key).and_then(serde_json::Value::as_i64);
             let reply = if let Some(pid) = number("pid") {
                 Reply::Pid(pid as u32)
+            } else if value.get("cold").is_some() {
+                Reply::Cold
             } else if let Some(code) = number("exit") {
                 Reply::Ended(Ended::Code(code as i32))
             } else if number("signal").is_some() {

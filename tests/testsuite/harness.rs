@@ -430,7 +430,47 @@ fn warm_and_new_interpreters_give_a_run_the_same_world() {
         let output = hubcheck_test_with(book.root(), &args, &[]);
         let all = text(&output);
         assert!(output.status.success(), "{args:?}:\n{all}");
-        assert!(all.contains("3 passed, 0 failed"), "{all}");
+        assert!(all.contains("4 passed, 0 failed"), "{all}");
         assert!(all.contains(python), "{all}");
+    }
+}
+
+/// The warm interpreter forks a run (a Python snippet, or a shell snippet's `python`) only when
+/// the run's environment agrees with what its imports read; a forked command that outlives its
+/// snippet's timeout dies with the shell's process group. `--cold` forks nothing.
+#[test]
+fn the_warm_interpreter_forks_only_runs_whose_environment_agrees() {
+    let book = BookFixture::copy("warm-paths-book");
+    let warm = hubcheck_test_with(book.root(), &["--jobs", "2"], &[]);
+    let all = text(&warm);
+    assert!(all.contains("5 passed, 1 failed"), "{all}");
+    let timeout = failure_of(&all, "shell-timeout");
+    assert!(
+        timeout.contains("did not finish before its timeout"),
+        "{timeout}"
+    );
+    let pid: u32 = timeout
+        .lines()
+        .find_map(|line| line.strip_prefix("pid: "))
+        .and_then(|pid| pid.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pid printed:\n{timeout}"));
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit(") ")
+        .next()
+        .and_then(|rest| rest.chars().next());
+    assert!(
+        matches!(state, None | Some('Z' | 'X')),
+        "the forked command {pid} outlived its timeout: {stat}"
+    );
+
+    let cold = hubcheck_test_with(book.root(), &["--jobs", "2", "--cold"], &[]);
+    let all = text(&cold);
+    assert!(all.contains("3 passed, 3 failed"), "{all}");
+    for forked_only in ["python-script default", "shell-python default"] {
+        assert!(
+            failure_of(&all, forked_only).contains("forked: False"),
+            "{all}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 """A warm interpreter: imports the heavy modules once, then forks one child per snippet run.
 
-The harness starts one of these per worker. It imports the modules listed in `preload.txt` (what
+The harness starts one of these per run of the book. It imports the modules listed in `preload.txt` (what
 the handbook's runs import besides huggingface_hub and transformers: torch and its compiler,
 numpy, tokenizers, the HTTP and CLI libraries), never huggingface_hub or transformers, which read
 HF_* variables when imported: every child imports those itself, after taking on its run's
@@ -13,13 +13,19 @@ what the standard library cached from the interpreter's HOME, runs its run's `si
 fresh interpreter would, and runs the script as `__main__`. So a run sees what `python script.py`
 would give it, minus the import time.
 
-Protocol, one JSON object per line: requests on stdin
-(`{"argv", "env", "cwd", "stdin", "stdout", "stderr", "netns"}`), replies on stdout:
-`{"ready": true, "reads": {...}, "prefixes": [...], "unusable": null}` once, then per request
-`{"pid": N}` when the child runs and `{"exit": code}` or `{"signal": n}` when it ended.
+Once it has imported its list, it takes requests from two sides at once, each forked at once:
+
+- the harness, on stdin, one JSON object per line (`{"id", "argv", "env", "cwd", "stdin",
+  "stdout", "stderr", "netns"}`); replies on stdout: `{"ready": true}` once, then per request
+  `{"id", "pid"}` when the child runs and `{"id", "exit"}` or `{"id", "signal"}` when it ended, or
+  `{"id", "cold": true}` when the run's environment disagrees with what the imports read;
+- shell snippets' `hf` and `python` commands, through `shim.py` on the Unix socket named by the
+  first argument: one JSON line with four descriptors (stdin, stdout, stderr, network namespace),
+  answered with `{"pid"}` then `{"exit"}` or `{"signal"}`, or `{"cold": true}`.
 """
 
 import ctypes
+import gc
 import io
 import json
 import os
@@ -37,7 +43,8 @@ MUST_NOT_BE_WARM = ("huggingface_hub", "transformers")
 CLONE_NEWNET = 0x40000000
 # Code that reads the environment by walking all of it, and the only variables it keeps.
 ITERATING_READERS = {os.path.join("tqdm", "utils.py"): "TQDM_"}
-# When set, each child appends the modules it imported to this file (scripts/warm-preload.sh).
+# When set, nothing is preloaded and each child appends the modules it has to this file
+# (scripts/warm-preload.sh).
 _RECORD = os.environ.get("HUBCHECK_WARM_RECORD")
 
 
@@ -119,9 +126,6 @@ class EnvironmentReads:
         where = " <- ".join(f"{f.filename}:{f.lineno}" for f in reversed(stack[-4:]))
         self.unusable = f"an import walks the whole environment ({where})"
 
-    def report(self):
-        return {"reads": self.keys, "prefixes": sorted(self.prefixes), "unusable": self.unusable}
-
 
 def _file_of(frame):
     """The frame's file name (`<frozen site>` counts as site.py)."""
@@ -148,34 +152,39 @@ def _raw_get(key):
     return None if value is None else os.environ.decodevalue(value)
 
 
-def preload(reads):
-    """Imports every module of `preload.txt` that this environment has."""
+def modules_to_preload():
+    """The modules of `preload.txt`, in order."""
     listed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "preload.txt")
     with open(listed, encoding="utf-8") as names:
-        modules = [n.strip() for n in names if n.strip() and not n.startswith("#")]
+        return [n.strip() for n in names if n.strip() and not n.startswith("#")]
+
+
+def preload_one(name, reads):
+    """Imports one module of the list, if this environment has it, recording what it reads."""
+    if name.split(".")[0] in MUST_NOT_BE_WARM or name in sys.modules:
+        return
+    recomputed = set(reads.recomputed)
     with reads:
-        for name in modules:
-            if name.split(".")[0] in MUST_NOT_BE_WARM or name in sys.modules:
-                continue
-            try:
-                __import__(name)
-            except Exception:  # a module of other client versions, or one that needs a GPU
-                continue
-            for warm in MUST_NOT_BE_WARM:
-                if warm in sys.modules and reads.unusable is None:
-                    reads.unusable = f"importing {name} imported {warm}"
-    for name in sorted(reads.recomputed):
         try:
-            RECOMPUTED[name]()
+            __import__(name)
+        except Exception:  # a module of other client versions, or one that needs a GPU
+            return
+    for warm in MUST_NOT_BE_WARM:
+        if warm in sys.modules and reads.unusable is None:
+            reads.unusable = f"importing {name} imported {warm}"
+    for module in sorted(reads.recomputed - recomputed):
+        try:
+            RECOMPUTED[module]()
         except Exception as error:  # another version of the module: its values cannot be redone
-            reads.unusable = f"cannot recompute what {name} read from the environment: {error!r}"
+            reads.unusable = f"cannot recompute what {module} read from the environment: {error!r}"
     if threading.active_count() != 1 and reads.unusable is None:
-        reads.unusable = f"the imports started threads ({threading.enumerate()}), which a fork loses"
+        reads.unusable = f"importing {name} started threads ({threading.enumerate()}), which a fork loses"
 
 
 _READS = EnvironmentReads()
-preload(_READS)
-_PRELOADED = set(sys.modules)
+# No collections in the interpreter, and everything it holds frozen before each fork: a child's
+# collections then never walk (and so never copy) the preloaded modules' objects.
+gc.disable()
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _REPLIES = os.dup(1)
@@ -311,12 +320,13 @@ def forget_home():
 
 
 def record_imports():
-    """Appends the modules this run imported to the record file (for `preload.txt`)."""
+    """Appends the modules this run has, in import order, as one line of the record file."""
     if not _RECORD:
         return
-    new = sorted(m for m in sys.modules if m not in _PRELOADED and m.split(".")[0] not in MUST_NOT_BE_WARM)
+    own = ("__main__", "sitecustomize", "_hubcheck_network", "_hubcheck_colab", "google")
+    kept = [m for m in sys.modules if m.split(".")[0] not in MUST_NOT_BE_WARM + own]
     with open(_RECORD, "a", encoding="utf-8") as out:
-        out.write("".join(f"{m}\n" for m in new if m != "__main__"))
+        out.write(" ".join(kept) + "\n")
 
 
 def exit_code(error):
@@ -383,8 +393,10 @@ def fork(request, become):
     global _REQUEST
     sys.stdout.flush()
     sys.stderr.flush()
+    gc.freeze()
     pid = os.fork()
     if pid == 0:
+        gc.enable()
         _REQUEST = request
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -428,9 +440,15 @@ class Server:
             self.selector.register(listener, selectors.EVENT_READ, ("listener", None))
 
     def serve(self):
-        reply({"ready": True, **_READS.report()})
+        """Imports the whole list, then answers requests as they come (commands that connected
+        meanwhile wait in the socket's backlog), so every forked run has the same modules."""
+        # Recording what runs import (scripts/warm-preload.sh) starts from nothing preloaded.
+        for name in [] if _RECORD else modules_to_preload():
+            preload_one(name, _READS)
+        reply({"ready": True})
         while True:
-            for key, _ in self.selector.select():
+            events = self.selector.select()
+            for key, _ in events:
                 kind, data = key.data
                 if kind == "children":
                     self.reap(key.fileobj)
@@ -450,6 +468,9 @@ class Server:
         while b"\n" in self.pending:
             line, self.pending = self.pending.split(b"\n", 1)
             request = json.loads(line)
+            if not agrees(dict(request["env"])):
+                reply({"id": request["id"], "cold": True})
+                continue
             pid = fork(request, lambda request=request: become_the_run(request))
             self.children[pid] = ("harness", request["id"])
             reply({"id": request["id"], "pid": pid})
