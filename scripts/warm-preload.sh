@@ -3,7 +3,8 @@
 # forks runs: runs the handbook with HUBCHECK_WARM_RECORD set (the interpreter then preloads
 # nothing and every forked run, Python snippet or shell command, writes the modules it has, in
 # import order), and lists every module any run had, most used first (parents before their
-# submodules, first-seen order within a count). huggingface_hub and transformers are never listed:
+# submodules, first-seen order within a count), with a mark after those that half of the runs or
+# more import: the interpreter takes runs once it has imported those. huggingface_hub and transformers are never listed:
 # they read HF_* variables when imported. Run it after changing python/requirements.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,11 @@ for run in runs:
         uses[name] += 1
         first_seen.setdefault(name, len(first_seen))
 print(f"# Made by scripts/warm-preload.sh from {len(runs)} runs of the handbook: most used first.")
-for name in sorted(uses, key=lambda n: (-uses[n], first_seen[n])):
-    print(name)
+ordered = sorted(uses, key=lambda n: (-uses[n], first_seen[n]))
+common = [n for n in ordered if 2 * uses[n] >= len(runs)]
+print("\n".join(common))
+print("# The interpreter takes runs from here on, importing the rest between them:")
+print("# modules fewer than half of the runs import (torch, numpy, ...).")
+print("\n".join(n for n in ordered if 2 * uses[n] < len(runs)))
 PY
 echo "$(grep -vc '^#' src/harness/python/warm/preload.txt) modules from $(wc -l < "$record") runs -> src/harness/python/warm/preload.txt" >&2

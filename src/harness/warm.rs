@@ -101,7 +101,8 @@ impl WarmPool {
         self.dir.path().join("bin")
     }
 
-    /// Waits until the interpreter has imported its list (started again if it has died).
+    /// Waits until the interpreter takes runs: it has imported the modules most runs import
+    /// (started again if it has died).
     pub fn wait_ready(&self) -> Result<(), ProcessError> {
         self.ready_zygote().map(drop)
     }

@@ -13,7 +13,10 @@ what the standard library cached from the interpreter's HOME, runs its run's `si
 fresh interpreter would, and runs the script as `__main__`. So a run sees what `python script.py`
 would give it, minus the import time.
 
-Once it has imported its list, it takes requests from two sides at once, each forked at once:
+Once it has imported the modules that most runs import (the first part of the list), it takes
+requests, and imports the rest of the list between them, one module at a time: a run forked
+early imports the rest itself, as a new process would. Requests come from two sides at once,
+each forked at once:
 
 - the harness, on stdin, one JSON object per line (`{"id", "argv", "env", "cwd", "stdin",
   "stdout", "stderr", "netns"}`); replies on stdout: `{"ready": true}` once, then per request
@@ -43,6 +46,8 @@ MUST_NOT_BE_WARM = ("huggingface_hub", "transformers")
 CLONE_NEWNET = 0x40000000
 # Code that reads the environment by walking all of it, and the only variables it keeps.
 ITERATING_READERS = {os.path.join("tqdm", "utils.py"): "TQDM_"}
+# The line of preload.txt after the modules that half of the runs or more import.
+COMMON_END = "# The interpreter takes runs from here on"
 # When set, nothing is preloaded and each child appends the modules it has to this file
 # (scripts/warm-preload.sh).
 _RECORD = os.environ.get("HUBCHECK_WARM_RECORD")
@@ -153,10 +158,13 @@ def _raw_get(key):
 
 
 def modules_to_preload():
-    """The modules of `preload.txt`, in order."""
+    """The modules of `preload.txt`, in order: those most runs import, and the rest."""
     listed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "preload.txt")
     with open(listed, encoding="utf-8") as names:
-        return [n.strip() for n in names if n.strip() and not n.startswith("#")]
+        lines = [n.strip() for n in names if n.strip()]
+    marker = next((i for i, n in enumerate(lines) if n.startswith(COMMON_END)), len(lines))
+    common = [n for n in lines[:marker] if not n.startswith("#")]
+    return common, [n for n in lines[marker:] if not n.startswith("#")]
 
 
 def preload_one(name, reads):
@@ -440,14 +448,23 @@ class Server:
             self.selector.register(listener, selectors.EVENT_READ, ("listener", None))
 
     def serve(self):
-        """Imports the whole list, then answers requests as they come (commands that connected
-        meanwhile wait in the socket's backlog), so every forked run has the same modules."""
+        """Imports the modules most runs import, then answers requests as they come (commands that
+        connected meanwhile wait in the socket's backlog) and imports the rest of the list one
+        module at a time whenever no request is waiting."""
         # Recording what runs import (scripts/warm-preload.sh) starts from nothing preloaded.
-        for name in [] if _RECORD else modules_to_preload():
+        common, rest = ([], []) if _RECORD else modules_to_preload()
+        for name in common:
             preload_one(name, _READS)
         reply({"ready": True})
+        rest = iter(rest)
+        importing = True
         while True:
-            events = self.selector.select()
+            events = self.selector.select(0 if importing else None)
+            if importing and not events:
+                name = next(rest, None)
+                importing = name is not None
+                if importing:
+                    preload_one(name, _READS)
             for key, _ in events:
                 kind, data = key.data
                 if kind == "children":
