@@ -262,7 +262,7 @@ def become_the_command(request, fds):
     try:
         os.setpgid(0, request["pgid"])
     except OSError:
-        os.setsid()
+        os._exit(1)  # the caller's process group is gone: its shell was killed
     stdin, stdout, stderr, netns = fds
     enter_namespace(netns)
     for fd, passed in enumerate((stdin, stdout, stderr)):
@@ -466,16 +466,23 @@ class Server:
                 if importing:
                     preload_one(name, _READS)
             for key, _ in events:
-                kind, data = key.data
-                if kind == "children":
-                    self.reap(key.fileobj)
-                elif kind == "harness":
-                    if not self.harness_requests():
-                        return
-                elif kind == "listener":
-                    self.accept(key.fileobj)
-                else:
-                    self.connection_readable(key.fileobj, data)
+                if not self.handle(*key.data, key.fileobj):
+                    return
+
+    def handle(self, kind, data, source):
+        """One ready source; False when the harness has gone (the interpreter then exits)."""
+        try:
+            if kind == "children":
+                self.reap(source)
+            elif kind == "harness":
+                return self.harness_requests()
+            elif kind == "listener":
+                self.accept(source)
+            else:
+                self.connection_readable(source, data)
+        except Exception:  # one bad request must not take the runs of the others with it
+            sys.stderr.write(f"zygote: handling {kind}:\n{traceback.format_exc()}")
+        return True
 
     def harness_requests(self):
         chunk = os.read(_REQUESTS, 65536)
@@ -501,8 +508,10 @@ class Server:
             sys.stderr.write(f"zygote: a command's request: {error}\n")
             connection.close()
             return
-        if not agrees(request["env"]):
-            send(connection, {"cold": True})
+        caller = caller_state(request["pgid"])
+        if caller != "same session" or not agrees(request["env"]):
+            if caller != "gone":
+                send_quietly(connection, {"cold": True})
             connection.close()
             for fd in fds:
                 os.close(fd)
@@ -512,7 +521,9 @@ class Server:
         for fd in fds:
             os.close(fd)
         self.children[pid] = ("command", connection)
-        send(connection, {"pid": pid})
+        # A caller that died meanwhile shows as the end of its connection: `connection_readable`
+        # then kills the child.
+        send_quietly(connection, {"pid": pid})
         self.selector.register(connection, selectors.EVENT_READ, ("connection", pid))
 
     def connection_readable(self, connection, pid):
@@ -552,16 +563,27 @@ class Server:
                     self.selector.unregister(who)
                 except (KeyError, ValueError):
                     pass
-                try:
-                    send(who, status_of(status))
-                except OSError:
-                    pass
+                send_quietly(who, status_of(status))
                 _OWN_FDS.remove(who.fileno())
                 who.close()
 
 
-def send(connection, message):
-    connection.sendall((json.dumps(message) + "\n").encode())
+def send_quietly(connection, message):
+    """Sends a reply; a caller that has gone away is not an error of the interpreter's."""
+    try:
+        connection.sendall((json.dumps(message) + "\n").encode())
+    except OSError:
+        pass
+
+
+def caller_state(pgid):
+    """Whether the calling command's process group still exists and is in this session (so a
+    child can join it): "same session", "other session" (e.g. `setsid hf ...`) or "gone"."""
+    try:
+        session = os.getsid(pgid)
+    except OSError:
+        return "gone"
+    return "same session" if session == os.getsid(0) else "other session"
 
 
 def receive_command(connection):
