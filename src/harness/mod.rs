@@ -10,7 +10,8 @@
 //!   pseudo-terminal that answers prompts;
 //! - [`check`]: compares what happened with what the book promises, including that the token the
 //!   scenario handed over reached the Hub;
-//! - [`warm`]: warm interpreters that have imported torch once and fork a child per run;
+//! - [`warm`]: the warm interpreter that has imported torch once and forks a child per run (and per
+//!   `hf`/`python` command of a shell snippet);
 //! - [`runner`]: runs many cases in any order, any number of times, prints progress, and gathers
 //!   the [`crate::report::Report`].
 //!

@@ -417,7 +417,7 @@ pub struct RunOptions {
     pub order: Order,
     /// How many times each runs.
     pub repeat: usize,
-    /// Start every process new, without warm interpreters.
+    /// Start every process new, without the warm interpreter.
     pub cold: bool,
 }
 
