@@ -353,9 +353,17 @@ def run_main(request):
 
     kind, target = request.get("kind", "script"), request.get("target") or request["argv"][0]
     if kind == "code":
-        import __main__
+        # A new `__main__`, as `python -c` has: not the interpreter's own module and its names.
+        import builtins
+        import importlib.machinery
+        import types
 
-        exec(compile(target, "<string>", "exec"), __main__.__dict__)
+        main = types.ModuleType("__main__")
+        main.__dict__.update(
+            __builtins__=builtins, __loader__=importlib.machinery.BuiltinImporter, __spec__=None
+        )
+        sys.modules["__main__"] = main
+        exec(compile(target, "<string>", "exec"), main.__dict__)
     elif kind == "module":
         runpy.run_module(target, run_name="__main__", alter_sys=True)
     else:
