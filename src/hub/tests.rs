@@ -63,7 +63,8 @@ async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
         .fullname = "Renamed Student".into();
     let (_, _, renamed) = send(&state, get("/api/whoami-v2", Some(&token))).await;
     assert_eq!(fullname(&renamed), "Renamed Student");
-    state.write().tokens.get_mut(&token).unwrap().display_name = "renamed-token".into();
+    std::sync::Arc::make_mut(state.write().tokens.get_mut(&token).unwrap()).display_name =
+        "renamed-token".into();
     let (_, _, body) = send(&state, get("/api/whoami-v2", Some(&token))).await;
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["auth"]["accessToken"]["displayName"], "renamed-token");
