@@ -5,12 +5,16 @@
 //! connections get a short grace period, then are dropped, so a test never hangs on a client that
 //! keeps a connection open.
 
+use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use axum::Router;
+use axum::extract::Request;
+use axum::response::Response;
+use axum::{Router, ServiceExt};
+use tower::Service;
 
 /// How long a stopping server waits for open connections before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -34,12 +38,17 @@ impl BackgroundServer {
         BackgroundServer::start_on_listener(app, std::net::TcpListener::bind(addr)?, workers)
     }
 
-    /// Serves `app` on a listener the caller bound (for example inside a network namespace).
-    pub fn start_on_listener(
-        app: Router,
+    /// Serves `app` (a [`Router`], or any service like it) on a listener the caller bound (for
+    /// example inside a network namespace).
+    pub fn start_on_listener<S>(
+        app: S,
         listener: std::net::TcpListener,
         workers: usize,
-    ) -> io::Result<BackgroundServer> {
+    ) -> io::Result<BackgroundServer>
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+        S::Future: Send,
+    {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -77,16 +86,20 @@ impl BackgroundServer {
 }
 
 /// Serves until `stop` turns true, then lets open connections finish for [`SHUTDOWN_GRACE`].
-async fn serve_until_stopped(
+async fn serve_until_stopped<S>(
     listener: tokio::net::TcpListener,
-    app: Router,
+    app: S,
     stop: tokio::sync::watch::Receiver<bool>,
-) {
+) where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+{
     let mut graceful = stop.clone();
     let mut hard = stop;
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        let _ = graceful.wait_for(|stop| *stop).await;
-    });
+    let server =
+        axum::serve(listener, app.into_make_service()).with_graceful_shutdown(async move {
+            let _ = graceful.wait_for(|stop| *stop).await;
+        });
     tokio::select! {
         _ = server => {}
         _ = async {

@@ -35,7 +35,7 @@ impl FromRequestParts<HubState> for Caller {
     type Rejection = HubError;
 
     async fn from_request_parts(parts: &mut Parts, state: &HubState) -> Result<Self, HubError> {
-        // The request-log middleware put it there; taken, not cloned (a second extraction in
+        // The request tracker (`track.rs`) put it there; taken, not cloned (a second extraction in
         // the same request works it out again).
         Ok(match parts.extensions.remove::<Caller>() {
             Some(caller) => caller,

@@ -9,8 +9,10 @@
 //!
 //! Layout: [`world`] is the data and the access rules, [`state`] the shared lockable state and its
 //! Rust admin API, [`error`] the one error enum; each endpoint group has its own file with its
-//! routes next to its handlers. [`router`] builds the app for `oneshot` tests, [`serve`] runs it
-//! on a listener, and [`MockHub`] runs it on a background thread for tests and the harness.
+//! routes next to its handlers; `track.rs` is the service in front of them all (CORS for browsers,
+//! the caller, early answers, `X-Request-Id`, the request log). [`router`] builds the app for
+//! `oneshot` tests, [`serve`] runs it on a listener, and [`MockHub`] runs it on a background thread
+//! for tests and the harness.
 
 pub mod error;
 pub mod fixtures;
@@ -27,6 +29,7 @@ mod oauth;
 mod refs;
 mod repos;
 mod resolve;
+mod track;
 mod whoami;
 
 #[cfg(test)]
@@ -43,27 +46,20 @@ mod request_id_tests {
             0x0123_4567_89ab_cdef_fedc_ba98_7654_3210,
         ] {
             assert_eq!(
-                super::request_id(id).to_str().unwrap(),
+                super::track::request_id(id).to_str().unwrap(),
                 format!("{id:032x}")
             );
         }
     }
 }
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::future::RouteFuture;
-use rand::RngExt;
+use axum::http::{HeaderName, Method, header};
+use axum::{Router, ServiceExt};
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use crate::server::BackgroundServer;
@@ -72,6 +68,7 @@ pub use error::HubError;
 pub use state::{
     Caller, HubState, LoggedRequest, NewFile, NewRepo, NewToken, RequestAuth, TokenInfo,
 };
+pub use track::{HubFuture, HubService, TrackFuture};
 pub use world::{SeededToken, TokenKind, World};
 
 use world::RepoType;
@@ -79,8 +76,9 @@ use world::RepoType;
 /// The header carrying a per-response request id, which the client quotes in error messages.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Builds the whole app: Hub endpoints, the `/__mock/` admin API, CORS and the request log.
-pub fn router(state: HubState) -> Router {
+/// Builds the whole app: Hub endpoints, the `/__mock/` admin API, CORS and the request log, as
+/// one tower service (for `oneshot` tests, [`serve`] and [`MockHub`]).
+pub fn router(state: HubState) -> HubService {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([
@@ -118,41 +116,8 @@ pub fn router(state: HubState) -> Router {
         .merge(listing::routes())
         .merge(admin::routes())
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(extract::SMALL_BODY_LIMIT))
-        .layer(middleware::from_fn_with_state(state.clone(), track))
-        .with_state(state);
-    Router::new().fallback_service(CorsForBrowsers {
-        cors: app.clone().layer(cors),
-        plain: app,
-    })
-}
-
-/// Sends requests that carry an `Origin` header (a browser: the token checker) through the CORS
-/// layer, and the others (the Python clients, `hf`, curl) straight to the app. CORS headers mean
-/// nothing without an `Origin`, and the layer cost every request a clone of its settings and three
-/// response headers.
-#[derive(Clone)]
-struct CorsForBrowsers {
-    cors: Router,
-    plain: Router,
-}
-
-impl tower::Service<Request> for CorsForBrowsers {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = RouteFuture<Infallible>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
-        if req.headers().contains_key(header::ORIGIN) {
-            self.cors.call(req)
-        } else {
-            self.plain.call(req)
-        }
-    }
+        .with_state(state.clone());
+    HubService::new(state, app, extract::SMALL_BODY_LIMIT, cors)
 }
 
 /// Any path the mock does not serve. A repository id without a namespace
@@ -196,72 +161,6 @@ fn names_repo_without_namespace(path: &str) -> bool {
     }
 }
 
-/// Answers a pending admin-requested fault for this request, if any.
-fn fault_answer(state: &HubState, method: &str, path: &str) -> Option<Response> {
-    if path.starts_with("/__mock") {
-        return None;
-    }
-    let fault = state.take_fault(method, path)?;
-    let error = match fault.status {
-        world::FaultStatus::TooManyRequests => HubError::RateLimited {
-            retry_after: fault.retry_after.unwrap_or(1),
-        },
-        world::FaultStatus::Unavailable => HubError::Unavailable {
-            retry_after: fault.retry_after,
-        },
-    };
-    Some(error.into_response())
-}
-
-/// Identifies the caller once, stamps `X-Request-Id` on the answer and logs the request
-/// (without token values; admin requests are not logged).
-async fn track(State(state): State<HubState>, mut req: Request, next: Next) -> Response {
-    let (caller, auth, early_checks) = state.arrival(req.headers());
-    let method = req.method().to_string();
-    let path = req.uri().path().to_string();
-    let query = req.uri().query().map(str::to_string);
-    let user_agent = req
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let early = if early_checks {
-        fault_answer(&state, &method, &path)
-            .or_else(|| manage::moved_redirect(&state, &caller, &path, query.as_deref()))
-    } else {
-        None
-    };
-    req.extensions_mut().insert(caller);
-    let mut response = match early {
-        Some(response) => response,
-        None => next.run(req).await,
-    };
-    response
-        .headers_mut()
-        .insert(X_REQUEST_ID, request_id(rand::rng().random()));
-    if !path.starts_with("/__mock") {
-        state.log_request(LoggedRequest {
-            method,
-            path,
-            query,
-            auth,
-            user_agent,
-            status: response.status().as_u16(),
-        });
-    }
-    response
-}
-
-/// `id` as 32 lowercase hex digits, the shape of the Hub's request ids.
-fn request_id(id: u128) -> HeaderValue {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut digits = [0u8; 32];
-    for (i, d) in digits.iter_mut().enumerate() {
-        *d = HEX[((id >> (4 * (31 - i))) & 0xf) as usize];
-    }
-    HeaderValue::from_bytes(&digits).expect("hex digits are a valid header value")
-}
-
 /// Serves the mock on `listener` until `shutdown` completes (then waits for open connections).
 /// Take the bound address from `listener.local_addr()` before calling.
 pub async fn serve(
@@ -269,7 +168,7 @@ pub async fn serve(
     state: HubState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(shutdown)
         .await
 }

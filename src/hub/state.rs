@@ -5,14 +5,14 @@
 //! same methods. Locks are never held across an `.await`, and a poisoned lock is recovered rather
 //! than turned into a panic.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, Method};
 use serde::{Deserialize, Serialize};
 
 use super::world::{
@@ -29,8 +29,8 @@ const REQUEST_LOG_CAPACITY: usize = 10_000;
 pub enum Caller {
     /// No `Authorization` header.
     Anonymous,
-    /// A known, active token.
-    Token(Token),
+    /// A known, active token (shared with the world: a caller costs a reference count).
+    Token(Arc<Token>),
     /// A header that is malformed, or names an unknown, expired or revoked token.
     Invalid,
 }
@@ -60,6 +60,33 @@ pub enum RequestAuth {
     },
     /// A malformed header or an unknown token.
     Invalid,
+}
+
+/// The token a request used, as the request log keeps it until it is read: the world's own copy
+/// of the token at arrival (a reference count; the world copies a token before changing one that
+/// is shared), described as a [`RequestAuth`] only when the log is read.
+#[derive(Clone, Debug)]
+pub(crate) enum SeenAuth {
+    /// No `Authorization` header.
+    Anonymous,
+    /// A token the Hub knows (possibly expired or revoked).
+    Token(Arc<Token>),
+    /// A malformed header or an unknown token.
+    Invalid,
+}
+
+impl SeenAuth {
+    /// How the log shows it.
+    fn describe(&self) -> RequestAuth {
+        match self {
+            SeenAuth::Anonymous => RequestAuth::Anonymous,
+            SeenAuth::Token(t) => RequestAuth::Token {
+                kind: t.kind(),
+                display_name: t.display_name.clone(),
+            },
+            SeenAuth::Invalid => RequestAuth::Invalid,
+        }
+    }
 }
 
 /// One request as the mock saw it. Never holds a token value.
@@ -189,12 +216,74 @@ pub struct HubState {
 struct Inner {
     world: RwLock<World>,
     seed: World,
-    log: Mutex<VecDeque<LoggedRequest>>,
+    log: Mutex<RequestLog>,
     /// Counts write locks taken on `world`: a body cached at one value is still right while the
     /// value is the same.
     generation: AtomicU64,
     /// Response bodies worked out from the world, by key, with the generation they were made at.
     bodies: Mutex<HashMap<String, (u64, Bytes)>>,
+}
+
+/// The request log: compact entries in a ring of at most [`REQUEST_LOG_CAPACITY`], sharing the
+/// strings they repeat (paths, queries, user agents). Once the ring is full, logging a request
+/// drops the oldest entry: with shared strings and tokens that frees nothing, where four `String`s
+/// per entry cost a `free` each (and the allocations that the next entry made).
+#[derive(Debug, Default)]
+struct RequestLog {
+    entries: VecDeque<LogEntry>,
+    /// The strings entries share; starts over at [`INTERNED_CAPACITY`] (entries keep theirs).
+    strings: HashSet<Arc<str>>,
+}
+
+/// How many distinct strings the request log shares before it starts a new set.
+const INTERNED_CAPACITY: usize = 4096;
+
+impl RequestLog {
+    /// The shared copy of `s`.
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.strings.get(s) {
+            return Arc::clone(shared);
+        }
+        if self.strings.len() >= INTERNED_CAPACITY {
+            self.strings.clear();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.strings.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// Appends `entry`, dropping the oldest one when the ring is full.
+    fn push(&mut self, entry: LogEntry) {
+        if self.entries.len() >= REQUEST_LOG_CAPACITY {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry);
+    }
+}
+
+/// One request in the [`RequestLog`]; a [`LoggedRequest`] when read.
+#[derive(Debug)]
+struct LogEntry {
+    method: Method,
+    path: Arc<str>,
+    query: Option<Arc<str>>,
+    auth: SeenAuth,
+    user_agent: Option<Arc<str>>,
+    status: u16,
+}
+
+impl LogEntry {
+    /// The entry as the Rust and HTTP admin APIs show it.
+    fn to_logged(&self) -> LoggedRequest {
+        LoggedRequest {
+            method: self.method.as_str().to_string(),
+            path: self.path.to_string(),
+            query: self.query.as_deref().map(str::to_string),
+            auth: self.auth.describe(),
+            user_agent: self.user_agent.as_deref().map(str::to_string),
+            status: self.status,
+        }
+    }
 }
 
 /// How many cached bodies are kept before the cache starts over.
@@ -219,7 +308,7 @@ impl HubState {
             inner: Arc::new(Inner {
                 world: RwLock::new(world.clone()),
                 seed: world,
-                log: Mutex::new(VecDeque::new()),
+                log: Mutex::new(RequestLog::default()),
                 generation: AtomicU64::new(0),
                 bodies: Mutex::new(HashMap::new()),
             }),
@@ -286,7 +375,7 @@ impl HubState {
             return Caller::Invalid;
         };
         match self.read().tokens.get(value) {
-            Some(t) if t.usable_at(unix_now()) => Caller::Token(t.clone()),
+            Some(t) if t.usable_at(unix_now()) => Caller::Token(Arc::clone(t)),
             _ => Caller::Invalid,
         }
     }
@@ -298,38 +387,30 @@ impl HubState {
         };
         let value = bearer_value(raw);
         match value.and_then(|v| self.read().tokens.get(v).cloned()) {
-            Some(t) => RequestAuth::Token {
-                kind: t.kind(),
-                display_name: t.display_name,
-            },
+            Some(t) => SeenAuth::Token(t).describe(),
             None => RequestAuth::Invalid,
         }
     }
 
-    /// [`HubState::identify`] and [`HubState::describe_auth`] under one read lock, plus whether
-    /// the world has pending faults or moved repositories (so the request may need an early
-    /// answer): what the request-log middleware needs for every request.
-    pub fn arrival(&self, headers: &HeaderMap) -> (Caller, RequestAuth, bool) {
+    /// [`HubState::identify`] and how the log records the token, under one read lock, plus
+    /// whether the world has pending faults or moved repositories (so the request may need an
+    /// early answer): what [`super::track::Track`] needs for every request.
+    pub(crate) fn arrival(&self, headers: &HeaderMap) -> (Caller, SeenAuth, bool) {
         let world = self.read();
         let early = !world.faults.is_empty() || !world.moved.is_empty();
         let Some(raw) = headers.get(AUTHORIZATION) else {
-            return (Caller::Anonymous, RequestAuth::Anonymous, early);
+            return (Caller::Anonymous, SeenAuth::Anonymous, early);
         };
-        let value = bearer_value(raw);
-        match value.and_then(|v| world.tokens.get(v)) {
+        match bearer_value(raw).and_then(|v| world.tokens.get(v)) {
             Some(t) => {
-                let auth = RequestAuth::Token {
-                    kind: t.kind(),
-                    display_name: t.display_name.clone(),
-                };
                 let caller = if t.usable_at(unix_now()) {
-                    Caller::Token(t.clone())
+                    Caller::Token(Arc::clone(t))
                 } else {
                     Caller::Invalid
                 };
-                (caller, auth, early)
+                (caller, SeenAuth::Token(Arc::clone(t)), early)
             }
-            None => (Caller::Invalid, RequestAuth::Invalid, early),
+            None => (Caller::Invalid, SeenAuth::Invalid, early),
         }
     }
 
@@ -347,7 +428,11 @@ impl HubState {
 
     /// Every token the Hub knows, with values.
     pub fn tokens(&self) -> Vec<TokenInfo> {
-        self.read().tokens.values().map(TokenInfo::from).collect()
+        self.read()
+            .tokens
+            .values()
+            .map(|t| TokenInfo::from(&**t))
+            .collect()
     }
 
     /// Adds a user; replaces one of the same name.
@@ -412,7 +497,7 @@ impl HubState {
         let mut w = self.write();
         let old = w.refresh_tokens.remove(refresh_token)?;
         if let Some(t) = w.tokens.get_mut(&old.access_token) {
-            t.status = TokenStatus::Revoked;
+            Arc::make_mut(t).status = TokenStatus::Revoked;
         }
         let lifetime = w.settings.oauth_expires_in_secs;
         Some(mint_oauth(&mut w, &old.user, lifetime))
@@ -426,7 +511,7 @@ impl HubState {
             .get_mut(value)
             .filter(|t| t.oauth)
             .ok_or_else(|| WorldError::Invalid("unknown OAuth token".into()))?;
-        token.expires_at = Some(unix_now() + in_secs);
+        Arc::make_mut(token).expires_at = Some(unix_now() + in_secs);
         Ok(())
     }
 
@@ -496,7 +581,7 @@ impl HubState {
         token.status = new.status;
         token.orgs = new.orgs;
         let info = TokenInfo::from(&token);
-        w.tokens.insert(value, token);
+        w.tokens.insert(value, Arc::new(token));
         Ok(info)
     }
 
@@ -507,7 +592,7 @@ impl HubState {
             .tokens
             .get_mut(value)
             .ok_or_else(|| WorldError::Invalid("unknown token".into()))?;
-        token.status = status;
+        Arc::make_mut(token).status = status;
         Ok(())
     }
 
@@ -607,37 +692,41 @@ impl HubState {
         Ok(())
     }
 
-    /// Records a request (called by the logging middleware).
-    pub fn log_request(&self, entry: LoggedRequest) {
-        let mut log = self
-            .inner
-            .log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if log.len() >= REQUEST_LOG_CAPACITY {
-            log.pop_front();
-        }
-        log.push_back(entry);
+    /// Records a request that [`super::track::Track`] saw, now that its status is known.
+    pub(crate) fn log_pending(&self, pending: super::track::Pending, status: u16) {
+        let user_agent = pending.user_agent.as_ref().and_then(|v| v.to_str().ok());
+        let mut log = self.lock_log();
+        let entry = LogEntry {
+            path: log.intern(pending.uri.path()),
+            query: pending.uri.query().map(|q| log.intern(q)),
+            user_agent: user_agent.map(|ua| log.intern(ua)),
+            method: pending.method,
+            auth: pending.auth,
+            status,
+        };
+        log.push(entry);
     }
 
-    /// Every logged request, oldest first (at most the last 10 000).
-    pub fn request_log(&self) -> Vec<LoggedRequest> {
+    /// The request log, locked.
+    fn lock_log(&self) -> MutexGuard<'_, RequestLog> {
         self.inner
             .log
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Every logged request, oldest first (at most the last 10 000).
+    pub fn request_log(&self) -> Vec<LoggedRequest> {
+        self.lock_log()
+            .entries
             .iter()
-            .cloned()
+            .map(LogEntry::to_logged)
             .collect()
     }
 
     /// Empties the request log.
     pub fn clear_request_log(&self) {
-        self.inner
-            .log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clear();
+        *self.lock_log() = RequestLog::default();
     }
 
     /// Names of all users (for the approval page).
@@ -661,7 +750,7 @@ pub(crate) fn mint_oauth(world: &mut World, user: &str, expires_in: u64) -> OAut
     );
     token.oauth = true;
     token.expires_at = Some(unix_now() + expires_in);
-    world.tokens.insert(access.clone(), token);
+    world.tokens.insert(access.clone(), Arc::new(token));
     world.refresh_tokens.insert(
         refresh.clone(),
         RefreshToken {

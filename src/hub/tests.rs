@@ -63,13 +63,66 @@ async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
         .fullname = "Renamed Student".into();
     let (_, _, renamed) = send(&state, get("/api/whoami-v2", Some(&token))).await;
     assert_eq!(fullname(&renamed), "Renamed Student");
-    state.write().tokens.get_mut(&token).unwrap().display_name = "renamed-token".into();
+    std::sync::Arc::make_mut(state.write().tokens.get_mut(&token).unwrap()).display_name =
+        "renamed-token".into();
     let (_, _, body) = send(&state, get("/api/whoami-v2", Some(&token))).await;
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["auth"]["accessToken"]["displayName"], "renamed-token");
     state.reset();
     let (_, _, reset) = send(&state, get("/api/whoami-v2", Some(&token))).await;
     assert_eq!(reset, first);
+}
+
+#[tokio::test]
+async fn the_log_keeps_each_token_as_it_was_when_its_request_arrived() {
+    let state = HubState::new(World::seeded());
+    let token = state
+        .read()
+        .seeded_token(TokenKind::Read)
+        .unwrap()
+        .value
+        .clone();
+    send(&state, get("/api/whoami-v2?a=1", Some(&token))).await;
+    state
+        .set_token_status(&token, world::TokenStatus::Revoked)
+        .unwrap();
+    send(&state, get("/api/whoami-v2?a=1", Some(&token))).await;
+    let log = state.request_log();
+    let kinds: Vec<_> = log
+        .iter()
+        .map(|r| match &r.auth {
+            RequestAuth::Token { kind, .. } => Some(*kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, [Some(TokenKind::Read), Some(TokenKind::Revoked)]);
+    assert_eq!(log.iter().map(|r| r.status).collect::<Vec<_>>(), [200, 401]);
+    for r in &log {
+        assert_eq!(
+            (r.method.as_str(), r.path.as_str(), r.query.as_deref()),
+            ("GET", "/api/whoami-v2", Some("a=1"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_log_keeps_the_last_ten_thousand_requests() {
+    let state = HubState::new(World::seeded());
+    let app = router(state.clone());
+    for i in 0..10_005 {
+        let req = get(&format!("/api/whoami-v2?n={i}"), None);
+        app.clone().oneshot(req).await.expect("infallible");
+    }
+    let log = state.request_log();
+    assert_eq!(log.len(), 10_000);
+    assert_eq!(log[0].query.as_deref(), Some("n=5"));
+    assert_eq!(log[9_999].query.as_deref(), Some("n=10004"));
+    assert!(
+        log.iter()
+            .all(|r| r.status == 401 && r.auth == RequestAuth::Anonymous)
+    );
+    state.clear_request_log();
+    assert!(state.request_log().is_empty());
 }
 
 #[tokio::test]

@@ -655,7 +655,7 @@ pub struct World {
     /// Organisations by name.
     pub orgs: BTreeMap<String, Org>,
     /// Tokens by value.
-    pub tokens: BTreeMap<String, Token>,
+    pub tokens: BTreeMap<String, Arc<Token>>,
     /// Repositories by type and id.
     pub repos: BTreeMap<(RepoType, String), Repo>,
     /// The tokens handed out by [`World::seeded`], in [`TokenKind::ALL`] order.
@@ -779,7 +779,7 @@ impl World {
                 display_name: token.display_name.clone(),
                 value: token.value.clone(),
             });
-            w.tokens.insert(token.value.clone(), token);
+            w.tokens.insert(token.value.clone(), Arc::new(token));
         }
         let files = fixtures::tiny_bert_files();
         for (id, private, gated) in [
