@@ -5,7 +5,7 @@ The harness puts this program first on a shell snippet's PATH as `hf`, `python` 
 It starts with `-I -S` (no site-packages, no environment variables read), so it costs a few
 milliseconds. When the command is one the interpreter can run (`hf ...`, `python script.py`,
 `python -c CODE`, `python -m MODULE`, with no terminal), it sends the interpreter its arguments,
-environment, folder and process group, and passes it its stdin, stdout, stderr and network
+environment, folder, umask and process group, and passes it its stdin, stdout, stderr and network
 namespace; the interpreter forks a child that becomes the command in this process group, and
 this program waits for it and exits with its status. Anything else (`python --version`, an
 interactive prompt, a terminal, no interpreter) starts the real program in its place.
@@ -48,7 +48,9 @@ def main():
         connection.connect(SOCKET)
     except OSError:
         start_real_program()
-    request.update(env=dict(os.environ), cwd=os.getcwd(), pgid=os.getpgrp())
+    umask = os.umask(0)
+    os.umask(umask)
+    request.update(env=dict(os.environ), cwd=os.getcwd(), pgid=os.getpgrp(), umask=umask)
     netns = os.open("/proc/self/ns/net", os.O_RDONLY)
     payload = (json.dumps(request) + "\n").encode()
     socket.send_fds(connection, [payload], [0, 1, 2, netns])

@@ -240,10 +240,11 @@ def take_stdio(request):
 
 
 def wrap_stdio():
-    """New Python streams over fds 0, 1 and 2."""
+    """New Python streams over fds 0, 1 and 2, as a new interpreter makes them under the runs'
+    UTF-8 locale and PYTHONUNBUFFERED: strict stdin and stdout, stderr with backslash escapes."""
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="strict")
     sys.stdout = io.TextIOWrapper(
-        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True
+        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="strict", write_through=True
     )
     sys.stderr = io.TextIOWrapper(
         io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True
@@ -277,6 +278,7 @@ def become_the_command(request, fds):
         if passed > 2:
             os.close(passed)
     wrap_stdio()
+    os.umask(request["umask"])
     # What a new interpreter puts first on `sys.path`: "" for -c, the folder for -m, else the
     # script's folder.
     kind, target = request["kind"], request["target"]
