@@ -4,8 +4,9 @@
 # nothing and every forked run, Python snippet or shell command, writes the modules it has, in
 # import order), and lists every module any run had, most used first (parents before their
 # submodules, first-seen order within a count), with a mark after those that half of the runs or
-# more import: the interpreter takes runs once it has imported those. huggingface_hub and transformers are never listed:
-# they read HF_* variables when imported. Run it after changing python/requirements.lock.
+# more import: the interpreter takes runs once it has imported those. huggingface_hub and
+# transformers are listed too; the interpreter imports them only when every run shares their
+# environment (see src/harness/warm.rs). Run it after changing python/requirements.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 record=$(mktemp)

@@ -62,7 +62,11 @@ impl Isolation {
         if std::env::var("HUBCHECK_ISOLATION").is_ok_and(|v| v == "proxy") {
             return Isolation::Proxy;
         }
-        if super::process::nsenter().is_some() && NetNamespace::create().is_ok() {
+        let probe = tempfile::tempdir();
+        let can_make = probe
+            .as_ref()
+            .is_ok_and(|dir| NetNamespace::create(dir.path()).is_ok());
+        if super::process::nsenter().is_some() && can_make {
             Isolation::Namespace
         } else {
             Isolation::Proxy
@@ -93,6 +97,16 @@ pub struct Attempt {
     pub via: String,
 }
 
+/// Where every case's sandbox appears to its own processes under the namespace isolation: each
+/// case has a mount namespace of its own in which its sandbox is bound at this one path, so every
+/// case's processes see the same HOME, HF_HOME and temporary folder (and the warm interpreter can
+/// import the clients once with those very paths).
+pub const SCENARIO_ROOT: &str = "/tmp/hubcheck-scenario";
+/// The port of a case's Hub inside its network namespace (the same in every case, for the same
+/// reason), and of its refusing proxy.
+pub const HUB_PORT: u16 = 18080;
+const PROXY_PORT: u16 = 18081;
+
 /// The network of one case: where its Hub listens, how its processes are started, and what they
 /// tried to reach.
 pub struct CaseNetwork {
@@ -113,11 +127,11 @@ impl CaseNetwork {
         fs::write(site.join("sitecustomize.py"), SITECUSTOMIZE)?;
         fs::write(site.join("_hubcheck_network.py"), NETWORK_HOOK)?;
         let namespace = match isolation {
-            Isolation::Namespace => Some(NetNamespace::create()?),
+            Isolation::Namespace => Some(NetNamespace::create(dir)?),
             Isolation::Proxy => None,
         };
         let proxy_listener = match &namespace {
-            Some(ns) => ns.bind_loopback()?,
+            Some(ns) => ns.bind_loopback(PROXY_PORT)?,
             None => TcpListener::bind(("127.0.0.1", 0))?,
         };
         Ok(CaseNetwork {
@@ -135,12 +149,24 @@ impl CaseNetwork {
         self.isolation
     }
 
-    /// A listener on a free loopback port that the case's processes can reach.
-    pub fn bind_loopback(&self) -> io::Result<TcpListener> {
+    /// A listener for the case's Hub that the case's processes can reach: on [`HUB_PORT`] inside
+    /// the namespace, on a free port without one.
+    pub fn bind_hub(&self) -> io::Result<TcpListener> {
         match &self.namespace {
-            Some(ns) => ns.bind_loopback(),
+            Some(ns) => ns.bind_loopback(HUB_PORT),
             None => TcpListener::bind(("127.0.0.1", 0)),
         }
+    }
+
+    /// Where the case's processes see `dir` (its sandbox): [`SCENARIO_ROOT`] in the namespace's
+    /// own mount namespace, `None` without one (they see it where it is).
+    pub fn sandbox_inside(&self) -> Option<&'static Path> {
+        self.namespace.as_ref().map(|_| Path::new(SCENARIO_ROOT))
+    }
+
+    /// The path through which the case's processes enter its mount namespace, if it has one.
+    pub fn mount_namespace_path(&self) -> Option<PathBuf> {
+        self.namespace.as_ref().map(NetNamespace::mount_path)
     }
 
     /// The URL under which the case's processes reach `url` (a loopback service of the harness):
@@ -156,7 +182,7 @@ impl CaseNetwork {
             .ok_or_else(|| {
                 io::Error::other(format!("{url}: not an http:// URL with a host and port"))
             })?;
-        let forwarder = Forwarder::start(self.bind_loopback()?, target)?;
+        let forwarder = Forwarder::start(self.bind_hub()?, target)?;
         let inside = format!("http://{}", forwarder.addr);
         self.forwarders
             .lock()
@@ -206,23 +232,30 @@ impl CaseNetwork {
     }
 }
 
-/// A network namespace, kept alive by an open handle to it.
+/// A network namespace and a mount namespace in which the case's sandbox is bound at
+/// [`SCENARIO_ROOT`], kept alive by open handles to them.
 struct NetNamespace {
     handle: File,
+    mounts: File,
 }
 
 impl NetNamespace {
-    /// Makes a namespace with its loopback interface up, on a thread of its own (a namespace
-    /// belongs to the thread that made it; the harness's threads stay where they are).
-    fn create() -> io::Result<NetNamespace> {
-        thread::spawn(|| -> io::Result<NetNamespace> {
+    /// Makes the namespaces, with the loopback interface up and `sandbox` bound at
+    /// [`SCENARIO_ROOT`], on a thread of its own (a namespace belongs to the thread that made it;
+    /// the harness's threads stay where they are).
+    fn create(sandbox: &Path) -> io::Result<NetNamespace> {
+        fs::create_dir_all(SCENARIO_ROOT)?;
+        let sandbox = sandbox.to_path_buf();
+        thread::spawn(move || -> io::Result<NetNamespace> {
             // SAFETY: plain system calls on this thread only; no memory is shared with them.
-            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+            if unsafe { libc::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWNS) } != 0 {
                 return Err(io::Error::last_os_error());
             }
             loopback_up()?;
+            bind_sandbox(&sandbox)?;
             Ok(NetNamespace {
                 handle: File::open("/proc/thread-self/ns/net")?,
+                mounts: File::open("/proc/thread-self/ns/mnt")?,
             })
         })
         .join()
@@ -231,16 +264,17 @@ impl NetNamespace {
 
     /// The path through which other processes enter the namespace (valid while `self` lives).
     fn path(&self) -> PathBuf {
-        PathBuf::from(format!(
-            "/proc/{}/fd/{}",
-            std::process::id(),
-            self.handle.as_raw_fd()
-        ))
+        fd_path(&self.handle)
     }
 
-    /// Binds a loopback listener inside the namespace; the socket stays there after the thread
-    /// that made it is gone.
-    fn bind_loopback(&self) -> io::Result<TcpListener> {
+    /// The path through which other processes enter the mount namespace.
+    fn mount_path(&self) -> PathBuf {
+        fd_path(&self.mounts)
+    }
+
+    /// Binds a loopback listener on `port` inside the namespace; the socket stays there after the
+    /// thread that made it is gone.
+    fn bind_loopback(&self, port: u16) -> io::Result<TcpListener> {
         let fd = self.handle.as_raw_fd();
         thread::scope(|scope| {
             scope
@@ -249,12 +283,57 @@ impl NetNamespace {
                     if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
                         return Err(io::Error::last_os_error());
                     }
-                    TcpListener::bind(("127.0.0.1", 0))
+                    TcpListener::bind(("127.0.0.1", port))
                 })
                 .join()
                 .map_err(|_| io::Error::other("the thread binding in a namespace panicked"))?
         })
     }
+}
+
+/// `/proc/<pid>/fd/<fd>` of an open file of this process.
+fn fd_path(file: &File) -> PathBuf {
+    PathBuf::from(format!(
+        "/proc/{}/fd/{}",
+        std::process::id(),
+        file.as_raw_fd()
+    ))
+}
+
+/// In the calling thread's new mount namespace: stops mounts from reaching the others, and binds
+/// `sandbox` at [`SCENARIO_ROOT`].
+fn bind_sandbox(sandbox: &Path) -> io::Result<()> {
+    let c = |p: &str| std::ffi::CString::new(p).map_err(io::Error::other);
+    let (root, source, target) = (
+        c("/")?,
+        c(&sandbox.display().to_string())?,
+        c(SCENARIO_ROOT)?,
+    );
+    // SAFETY: valid NUL-terminated paths; null file system type and data are allowed for these
+    // flags.
+    unsafe {
+        if libc::mount(
+            std::ptr::null(),
+            root.as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::mount(
+            source.as_ptr(),
+            target.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND | libc::MS_REC,
+            std::ptr::null(),
+        ) != 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Brings up `lo` in the calling thread's network namespace.
@@ -508,7 +587,7 @@ mod tests {
         assert_eq!(Isolation::detect(), Isolation::Namespace);
         let dir = tempfile::tempdir().unwrap();
         let network = CaseNetwork::new(Isolation::Namespace, dir.path()).unwrap();
-        let inside = network.bind_loopback().unwrap();
+        let inside = network.bind_hub().unwrap();
         let outside = TcpListener::bind(("127.0.0.1", 0)).unwrap();
         let script = format!(
             "exec 3<>/dev/tcp/127.0.0.1/{} && echo inside-ok; exec 4<>/dev/tcp/127.0.0.1/{} && echo outside-reached",

@@ -369,6 +369,7 @@ impl StepRun<'_> {
             terminal: terminal.then(|| self.answers()),
             observer: None,
             netns: self.setup.network.namespace_path(),
+            mounts: self.setup.network.mount_namespace_path(),
             python_script: style != Style::Shell,
         })
     }
@@ -427,6 +428,15 @@ impl StepRun<'_> {
         }
         env.extend(self.setup.network.environment(&python_path));
         env.extend(self.expanded(&self.scenario.env));
+        if let Some(inside) = self.setup.network.sandbox_inside() {
+            let (outside, inside) = (
+                self.sandbox.root().display().to_string(),
+                inside.display().to_string(),
+            );
+            for (_, value) in &mut env {
+                *value = value.replace(&outside, &inside);
+            }
+        }
         Ok(env)
     }
 

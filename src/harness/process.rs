@@ -47,6 +47,9 @@ pub struct Invocation {
     pub observer: Option<Observer>,
     /// The network namespace the process runs in (entered with `nsenter`), if any.
     pub netns: Option<PathBuf>,
+    /// The mount namespace the process runs in (entered with `nsenter` too: the case's sandbox
+    /// bound at one path for every case), if any.
+    pub mounts: Option<PathBuf>,
     /// Whether `program` is the pinned Python running the script `args[0]`: such a run may start
     /// from a warm interpreter ([`super::warm`]).
     pub python_script: bool,
@@ -374,7 +377,14 @@ fn put_first_on_path(env: &mut [(String, String)], dir: &std::path::Path) {
 fn command_line(inv: &Invocation) -> (PathBuf, Vec<String>) {
     match (&inv.netns, nsenter()) {
         (Some(netns), Some(nsenter)) => {
-            let mut args = vec![format!("--net={}", netns.display()), "--".into()];
+            let mut args = vec![format!("--net={}", netns.display())];
+            if let Some(mounts) = &inv.mounts {
+                // Entering a mount namespace moves to its root; --wd returns to the folder
+                // (opened before entering, so the sandbox's own path).
+                args.push(format!("--mount={}", mounts.display()));
+                args.push(format!("--wd={}", inv.cwd.display()));
+            }
+            args.push("--".into());
             args.push(inv.program.display().to_string());
             args.extend(inv.args.iter().cloned());
             (nsenter, args)
@@ -621,6 +631,7 @@ mod tests {
             terminal: None,
             observer: None,
             netns: None,
+            mounts: None,
             python_script: false,
         }
     }

@@ -174,7 +174,15 @@ impl Harness {
             .map(|s| s.scenarios.len())
             .sum::<usize>();
         if heavy > 0 {
-            let pool = WarmPool::new(&self.venv_bin.join("python")).map_err(Error::Warm)?;
+            let shared = (self.isolation == Isolation::Namespace).then(|| {
+                super::sandbox::environment_at(
+                    std::path::Path::new(super::network::SCENARIO_ROOT),
+                    &self.venv_bin,
+                    &format!("http://127.0.0.1:{}", super::network::HUB_PORT),
+                    false,
+                )
+            });
+            let pool = WarmPool::new(&self.venv_bin.join("python"), shared).map_err(Error::Warm)?;
             self.warm = Some(pool);
         }
         Ok(())

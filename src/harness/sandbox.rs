@@ -53,36 +53,7 @@ impl Sandbox {
         endpoint: &str,
         terminal: bool,
     ) -> Vec<(String, String)> {
-        let path = format!("{}:/usr/local/bin:/usr/bin:/bin", venv_bin.display());
-        let mut env = vec![
-            ("PATH", path),
-            ("HOME", self.home().display().to_string()),
-            ("HF_HOME", self.hf_home().display().to_string()),
-            (
-                "XDG_CACHE_HOME",
-                self.home().join(".cache").display().to_string(),
-            ),
-            ("TMPDIR", self.dir.path().join("tmp").display().to_string()),
-            ("HF_ENDPOINT", endpoint.to_string()),
-            ("HF_HUB_DISABLE_TELEMETRY", "1".into()),
-            ("HF_HUB_DISABLE_UPDATE_CHECK", "1".into()),
-            ("DO_NOT_TRACK", "1".into()),
-            ("DISABLE_SAFETENSORS_CONVERSION", "1".into()),
-            ("HF_HUB_DISABLE_PROGRESS_BARS", "1".into()),
-            ("LANG", "C.UTF-8".into()),
-            ("LC_ALL", "C.UTF-8".into()),
-            ("PYTHONUNBUFFERED", "1".into()),
-            ("PYTHONDONTWRITEBYTECODE", "1".into()),
-            (
-                "TERM",
-                if terminal { "xterm-256color" } else { "dumb" }.into(),
-            ),
-        ];
-        if terminal {
-            env.push(("COLUMNS", "200".into()));
-            env.push(("LINES", "40".into()));
-        }
-        env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+        environment_at(self.root(), venv_bin, endpoint, terminal)
     }
 
     /// Saves `token` as the active token, as `hf auth login` would have, under `name`.
@@ -114,6 +85,49 @@ impl Sandbox {
             ),
         )
     }
+}
+
+/// The environment of a run whose sandbox its processes see at `root` (its own folder, or the one
+/// path every case's sandbox is bound at in its mount namespace).
+pub fn environment_at(
+    root: &Path,
+    venv_bin: &Path,
+    endpoint: &str,
+    terminal: bool,
+) -> Vec<(String, String)> {
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", venv_bin.display());
+    let mut env = vec![
+        ("PATH", path),
+        ("HOME", root.join("home").display().to_string()),
+        (
+            "HF_HOME",
+            root.join("home/.cache/huggingface").display().to_string(),
+        ),
+        (
+            "XDG_CACHE_HOME",
+            root.join("home/.cache").display().to_string(),
+        ),
+        ("TMPDIR", root.join("tmp").display().to_string()),
+        ("HF_ENDPOINT", endpoint.to_string()),
+        ("HF_HUB_DISABLE_TELEMETRY", "1".into()),
+        ("HF_HUB_DISABLE_UPDATE_CHECK", "1".into()),
+        ("DO_NOT_TRACK", "1".into()),
+        ("DISABLE_SAFETENSORS_CONVERSION", "1".into()),
+        ("HF_HUB_DISABLE_PROGRESS_BARS", "1".into()),
+        ("LANG", "C.UTF-8".into()),
+        ("LC_ALL", "C.UTF-8".into()),
+        ("PYTHONUNBUFFERED", "1".into()),
+        ("PYTHONDONTWRITEBYTECODE", "1".into()),
+        (
+            "TERM",
+            if terminal { "xterm-256color" } else { "dumb" }.into(),
+        ),
+    ];
+    if terminal {
+        env.push(("COLUMNS", "200".into()));
+        env.push(("LINES", "40".into()));
+    }
+    env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 #[cfg(test)]

@@ -54,12 +54,18 @@ const NETWORK_HOOK: &str = include_str!("python/site/_hubcheck_network.py");
 /// When set in the harness's environment, every forked run appends the modules it imported to
 /// this file (how `scripts/warm-preload.sh` makes `preload.txt`).
 const RECORD_VARIABLE: &str = "HUBCHECK_WARM_RECORD";
+/// Tells the interpreter that it runs with the environment all runs share, so it may import the
+/// clients too.
+const CLIENTS_VARIABLE: &str = "HUBCHECK_WARM_CLIENTS";
 /// The commands of the Python environment that shell snippets reach through the interpreter.
 const SHIMMED: [&str; 3] = ["hf", "python", "python3"];
 
 /// The warm interpreter of one Python environment, shared by the workers of a run.
 pub struct WarmPool {
     python: PathBuf,
+    /// The environment every run of the book shares, when every case sees the same paths and
+    /// endpoint: the interpreter then imports the clients themselves with it.
+    shared: Option<Vec<(String, String)>>,
     dir: tempfile::TempDir,
     zygote: Mutex<Option<Arc<Zygote>>>,
     next_id: AtomicU64,
@@ -76,8 +82,11 @@ pub enum Forked {
 
 impl WarmPool {
     /// A pool for the interpreter `python`, whose interpreter starts importing at once, so that it
-    /// is ready by the time the first run needs it.
-    pub fn new(python: &Path) -> io::Result<WarmPool> {
+    /// is ready by the time the first run needs it. With `shared`, the environment that every
+    /// run has in common (the same sandbox path and endpoint in every case), the interpreter runs
+    /// with it and imports huggingface_hub and transformers too; a run whose variables differ
+    /// from it where the imports read them still starts as a new process.
+    pub fn new(python: &Path, shared: Option<Vec<(String, String)>>) -> io::Result<WarmPool> {
         let dir = tempfile::Builder::new()
             .prefix("hubcheck-warm-")
             .tempdir()?;
@@ -87,6 +96,7 @@ impl WarmPool {
         write_shims(dir.path(), python)?;
         let pool = WarmPool {
             python: python.to_path_buf(),
+            shared,
             dir,
             zygote: Mutex::new(None),
             next_id: AtomicU64::new(1),
@@ -120,6 +130,7 @@ impl WarmPool {
             "env": inv.env,
             "cwd": inv.cwd,
             "netns": inv.netns,
+            "mntns": inv.mounts,
             "stdin": stdio.paths[0],
             "stdout": stdio.paths[1],
             "stderr": stdio.paths[2],
@@ -241,6 +252,18 @@ impl WarmPool {
             .stderr(File::create(&log)?);
         if let Some(record) = std::env::var_os(RECORD_VARIABLE) {
             command.env(RECORD_VARIABLE, record);
+        }
+        if let Some(shared) = &self.shared {
+            // Its own PATH, PYTHONPATH and temporary folder (a child forgets the temporary folder
+            // and takes its run's); the rest as every run has it.
+            let own = ["PATH", "PYTHONPATH", "TMPDIR"];
+            command.envs(
+                shared
+                    .iter()
+                    .filter(|(k, _)| !own.contains(&k.as_str()))
+                    .cloned(),
+            );
+            command.env(CLIENTS_VARIABLE, "1");
         }
         let mut child = command.spawn()?;
         let requests = child.stdin.take().expect("piped");

@@ -71,7 +71,7 @@ impl HubSource {
     pub fn world_for_case(&self, network: &CaseNetwork) -> Result<Box<dyn HubWorld>, Error> {
         match self {
             HubSource::InProcess => {
-                let listener = network.bind_loopback().map_err(|e| Error::Hub {
+                let listener = network.bind_hub().map_err(|e| Error::Hub {
                     endpoint: "the mock Hub".into(),
                     message: format!("cannot listen in the case's network: {e}"),
                 })?;

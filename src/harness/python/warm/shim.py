@@ -5,8 +5,8 @@ The harness puts this program first on a shell snippet's PATH as `hf`, `python` 
 It starts with `-I -S` (no site-packages, no environment variables read), so it costs a few
 milliseconds. When the command is one the interpreter can run (`hf ...`, `python script.py`,
 `python -c CODE`, `python -m MODULE`, with no terminal), it sends the interpreter its arguments,
-environment, folder, umask and process group, and passes it its stdin, stdout, stderr and network
-namespace; the interpreter forks a child that becomes the command in this process group, and
+environment, folder, umask and process group, and passes it its stdin, stdout, stderr, network
+and mount namespaces; the interpreter forks a child that becomes the command in this process group, and
 this program waits for it and exits with its status. Anything else (`python --version`, an
 interactive prompt, a terminal, no interpreter) starts the real program in its place.
 """
@@ -51,10 +51,11 @@ def main():
     umask = os.umask(0)
     os.umask(umask)
     request.update(env=dict(os.environ), cwd=os.getcwd(), pgid=os.getpgrp(), umask=umask)
-    netns = os.open("/proc/self/ns/net", os.O_RDONLY)
+    namespaces = [os.open(f"/proc/self/ns/{kind}", os.O_RDONLY) for kind in ("net", "mnt")]
     payload = (json.dumps(request) + "\n").encode()
-    socket.send_fds(connection, [payload], [0, 1, 2, netns])
-    os.close(netns)
+    socket.send_fds(connection, [payload], [0, 1, 2] + namespaces)
+    for fd in namespaces:
+        os.close(fd)
     replies = connection.makefile("rb")
     first = json.loads(replies.readline() or b"{}")
     if "pid" not in first:

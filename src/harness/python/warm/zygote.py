@@ -42,10 +42,23 @@ import traceback
 # Refuses and records network attempts; it reads its log's path from each run's environment.
 import _hubcheck_network  # noqa: F401
 
-MUST_NOT_BE_WARM = ("huggingface_hub", "transformers")
+# The clients read HF_* variables into constants when imported: the interpreter imports them
+# only when it runs with the environment every run shares (HUBCHECK_WARM_CLIENTS, set by the
+# harness when every case sees its sandbox at one path and its Hub at one address).
+CLIENTS = ("huggingface_hub", "transformers")
+_WITH_CLIENTS = os.environ.pop("HUBCHECK_WARM_CLIENTS", "") == "1"
+MUST_NOT_BE_WARM = () if _WITH_CLIENTS else CLIENTS
+# Where every case's sandbox is bound (network.rs SCENARIO_ROOT): the imports must read no file
+# there, or a run would carry what the interpreter read instead of its own files.
+SCENARIO_ROOT = "/tmp/hubcheck-scenario"
 CLONE_NEWNET = 0x40000000
-# Code that reads the environment by walking all of it, and the only variables it keeps.
-ITERATING_READERS = {os.path.join("tqdm", "utils.py"): "TQDM_"}
+CLONE_NEWNS = 0x00020000
+# Code that reads the environment by walking all of it, and which variables it keeps: those
+# starting with a prefix, or ending with a suffix (any case).
+ITERATING_READERS = {
+    os.path.join("tqdm", "utils.py"): ("prefix", "TQDM_"),
+    os.path.join("urllib", "request.py"): ("suffix", "_proxy"),  # proxy settings (httpx)
+}
 # The line of preload.txt after the modules that half of the runs or more import.
 COMMON_END = "# The interpreter takes runs from here on"
 # When set, nothing is preloaded and each child appends the modules it has to this file
@@ -90,7 +103,7 @@ class EnvironmentReads:
 
     def __init__(self):
         self.keys = {}
-        self.prefixes = set()
+        self.prefixes = set()  # ("prefix" or "suffix", text)
         self.recomputed = set()
         self.unusable = None
         self._environ = type(os.environ)
@@ -130,9 +143,9 @@ class EnvironmentReads:
 
     def walk(self, stack):
         for frame in reversed(stack):
-            for reader, prefix in ITERATING_READERS.items():
+            for reader, rule in ITERATING_READERS.items():
                 if frame.filename.endswith(reader):
-                    self.prefixes.add(prefix)
+                    self.prefixes.add(rule)
                     return
         where = " <- ".join(f"{f.filename}:{f.lineno}" for f in reversed(stack[-4:]))
         self.unusable = f"an import walks the whole environment ({where})"
@@ -178,11 +191,14 @@ def preload_one(name, reads):
     if name.split(".")[0] in MUST_NOT_BE_WARM or name in sys.modules:
         return
     recomputed = set(reads.recomputed)
+    _PRELOADING[0] = name
     with reads:
         try:
             __import__(name)
         except Exception:  # a module of other client versions, or one that needs a GPU
             return
+        finally:
+            _PRELOADING[0] = None
     for warm in MUST_NOT_BE_WARM:
         if warm in sys.modules and reads.unusable is None:
             reads.unusable = f"importing {name} imported {warm}"
@@ -196,6 +212,21 @@ def preload_one(name, reads):
 
 
 _READS = EnvironmentReads()
+_PRELOADING = [None]  # the module being preloaded, while one is
+
+
+def _guard_scenario_files(event, args):
+    """While preloading: an import that opens or lists a file of the scenario root makes the
+    interpreter unusable (a run must read its own files)."""
+    if _PRELOADING[0] is None or event not in ("open", "os.listdir", "os.scandir"):
+        return
+    path = args[0] if args else None
+    if isinstance(path, (str, bytes, os.PathLike)) and os.fsdecode(path).startswith(SCENARIO_ROOT):
+        if _READS.unusable is None:
+            _READS.unusable = f"importing {_PRELOADING[0]} read {os.fsdecode(path)}"
+
+
+sys.addaudithook(_guard_scenario_files)
 # No collections in the interpreter, and everything it holds frozen before each fork: a child's
 # collections then never walk (and so never copy) the preloaded modules' objects.
 gc.disable()
@@ -217,13 +248,48 @@ def reply(message):
     os.write(_REPLIES, (json.dumps(message) + "\n").encode())
 
 
+# Variables with which a run's `sitecustomize` installs something that the clients inspect when
+# imported (the simulated Colab notebook: huggingface_hub keeps whether `get_ipython()` names
+# google.colab): with the clients preloaded, such a run is forked only when the child can compute
+# that again (`recompute_notebook_checks`), and otherwise starts as a new process.
+SITE_CHANGES = ("HUBCHECK_COLAB_SECRETS",)
+
+
+def recompute_notebook_checks(check_only=False):
+    """huggingface_hub's `_is_google_colab`, computed again after the run's `sitecustomize`.
+    Returns whether this version has it (if not, Colab runs start as new processes)."""
+    runtime = sys.modules.get("huggingface_hub.utils._runtime")
+    if runtime is None:
+        return True  # not preloaded: the run imports it itself
+    if not hasattr(runtime, "_is_google_colab"):
+        return False
+    if not check_only:
+        import builtins
+
+        ipython = getattr(builtins, "get_ipython", None)
+        runtime._is_google_colab = ipython is not None and "google.colab" in str(ipython())
+    return True
+
+
 def agrees(env):
-    """Whether a run with `env` sees the values the imports read (see `EnvironmentReads`)."""
+    """Whether a run with `env` sees the values the imports read (see `EnvironmentReads`). The
+    variables its `sitecustomize` removes before any code of the run (the proxy variables meant
+    for other programs) are not part of what it sees."""
     if _READS.unusable:
         return False
+    if _WITH_CLIENTS and any(key in env for key in SITE_CHANGES):
+        if not recompute_notebook_checks(check_only=True):
+            return False
+    removed = set(env.get("HUBCHECK_PROXY_VARS", "").split()) | {"HUBCHECK_PROXY_VARS"}
+    env = {k: v for k, v in env.items() if k not in removed}
     if any(env.get(key) != value for key, value in _READS.keys.items()):
         return False
-    return not any(key.startswith(tuple(_READS.prefixes)) for key in env)
+    return not any(kept(rule, key) for rule in _READS.prefixes for key in env)
+
+
+def kept(rule, key):
+    kind, text = rule
+    return key.startswith(text) if kind == "prefix" else key.lower().endswith(text)
 
 
 def take_stdio(request):
@@ -255,10 +321,11 @@ def wrap_stdio():
 def become_the_run(request):
     """A run the harness sent: a new session, its namespace, streams, folder and environment."""
     os.setsid()
-    if request.get("netns"):
-        fd = os.open(request["netns"], os.O_RDONLY)
-        enter_namespace(fd)
-        os.close(fd)
+    for key, kind in (("netns", CLONE_NEWNET), ("mntns", CLONE_NEWNS)):
+        if request.get(key):
+            fd = os.open(request[key], os.O_RDONLY)
+            enter_namespace(fd, kind)
+            os.close(fd)
     take_stdio(request)
     script = request["argv"][0]
     take_environment(request, os.path.dirname(os.path.abspath(script)), request["argv"])
@@ -270,8 +337,9 @@ def become_the_command(request, fds):
         os.setpgid(0, request["pgid"])
     except OSError:
         os._exit(1)  # the caller's process group is gone: its shell was killed
-    stdin, stdout, stderr, netns = fds
-    enter_namespace(netns)
+    stdin, stdout, stderr, netns, mntns = fds
+    enter_namespace(netns, CLONE_NEWNET)
+    enter_namespace(mntns, CLONE_NEWNS)
     for fd, passed in enumerate((stdin, stdout, stderr)):
         os.dup2(passed, fd)
     for passed in fds:
@@ -291,12 +359,13 @@ def become_the_command(request, fds):
     take_environment(request, folder, request["argv"])
 
 
-def enter_namespace(fd):
-    """Moves into the network namespace `fd` names, unless this process is already in it."""
-    if os.fstat(fd).st_ino == os.stat("/proc/self/ns/net").st_ino:
+def enter_namespace(fd, kind):
+    """Moves into the namespace `fd` names (network or mount), unless already in it."""
+    own = "/proc/self/ns/net" if kind == CLONE_NEWNET else "/proc/self/ns/mnt"
+    if os.fstat(fd).st_ino == os.stat(own).st_ino:
         return
-    if _LIBC.setns(fd, CLONE_NEWNET) != 0:
-        raise OSError(ctypes.get_errno(), "setns into the scenario's network namespace")
+    if _LIBC.setns(fd, kind) != 0:
+        raise OSError(ctypes.get_errno(), f"setns into the scenario's namespace {own}")
 
 
 def take_environment(request, folder, argv):
@@ -313,6 +382,8 @@ def take_environment(request, folder, argv):
         import sitecustomize  # noqa: F401  the run's own start-up file, as a fresh interpreter runs it
     except ImportError:
         pass
+    if _WITH_CLIENTS:
+        recompute_notebook_checks()
 
 
 def forget_home():
@@ -340,7 +411,7 @@ def record_imports():
     if not _RECORD:
         return
     own = ("__main__", "sitecustomize", "_hubcheck_network", "_hubcheck_colab", "google")
-    kept = [m for m in sys.modules if m.split(".")[0] not in MUST_NOT_BE_WARM + own]
+    kept = [m for m in sys.modules if m.split(".")[0] not in own]
     with open(_RECORD, "a", encoding="utf-8") as out:
         out.write(" ".join(kept) + "\n")
 
@@ -624,16 +695,16 @@ def caller_state(pgid):
 
 def receive_command(connection):
     """A shim's request: one JSON line, with its stdin, stdout, stderr and network namespace."""
-    data, fds, _, _ = socket.recv_fds(connection, 1 << 20, 4)
+    data, fds, _, _ = socket.recv_fds(connection, 1 << 20, 5)
     while not data.endswith(b"\n"):
         more = connection.recv(1 << 20)
         if not more:
             raise ValueError("the request ended early")
         data += more
-    if len(fds) != 4:
+    if len(fds) != 5:
         for fd in fds:
             os.close(fd)
-        raise ValueError(f"expected 4 descriptors, got {len(fds)}")
+        raise ValueError(f"expected 5 descriptors, got {len(fds)}")
     return json.loads(data), fds
 
 
