@@ -1,19 +1,20 @@
-//! Warm interpreters: Python runs that start without paying for `import torch` every time.
+//! Warm interpreters: Python runs that start without paying for their imports every time.
 //!
-//! Each transformers snippet used to spend seconds importing torch and numpy before doing anything.
-//! A [`WarmPool`] keeps one Python process (`python/warm/zygote.py`) that has imported once the
-//! modules the handbook's runs import besides huggingface_hub and transformers (`preload.txt`:
-//! torch and its compiler, numpy, tokenizers, the HTTP and command-line libraries), and forks one
-//! child per run, for every job at once. The child takes on everything the run would have had as
-//! a new process: a new session and process group (the timeout still kills the whole group), the
-//! scenario's network namespace, its terminal or pipes, folder and environment built from nothing,
-//! `sys.path`, `sys.argv` and its own `sitecustomize`; it imports huggingface_hub and transformers
-//! itself, so they read the run's variables. The interpreter records which environment variables
-//! its imports read; a run whose environment gives one of them another value starts as a new
-//! process instead ([`Forked::Refused`]). Shell snippets reach the same interpreter through small
-//! `hf`, `python` and `python3` programs put first on their PATH (`python/warm/shim.py`), which
-//! hand it their command, streams, process group and namespace. Isolation is the same as with a
-//! new process; only the import time is gone. `mdbook-hubcheck test --cold` runs every process new.
+//! Each transformers snippet used to spend seconds importing torch, numpy and the clients before
+//! doing anything. A [`WarmPool`] keeps one Python process (`python/warm/zygote.py`) that has
+//! imported once the modules the handbook's runs import (`preload.txt`: torch and its compiler,
+//! numpy, tokenizers, the HTTP and command-line libraries, and huggingface_hub and transformers
+//! when every case sees the same sandbox path and endpoint, which is so under the namespace
+//! isolation: see [`super::network::SCENARIO_ROOT`]), and forks one child per run, for every job
+//! at once. The child takes on everything the run would have had as a new process: a new session
+//! and process group (the timeout still kills the whole group), the scenario's network and mount
+//! namespaces, its terminal or pipes, folder and environment built from nothing, `sys.path`,
+//! `sys.argv` and its own `sitecustomize`. The interpreter records which environment variables its
+//! imports read; a run whose environment gives one of them another value starts as a new process
+//! instead ([`Forked::Refused`]). Shell snippets reach the same interpreter through small `hf`,
+//! `python` and `python3` programs put first on their PATH (`python/warm/shim.py`), which hand it
+//! their command, streams, process group and namespaces. Isolation is the same as with a new
+//! process; only the import time is gone. `mdbook-hubcheck test --cold` runs every process new.
 
 use std::collections::HashMap;
 use std::ffi::CString;

@@ -1,17 +1,19 @@
 """A warm interpreter: imports the heavy modules once, then forks one child per snippet run.
 
-The harness starts one of these per run of the book. It imports the modules listed in `preload.txt` (what
-the handbook's runs import besides huggingface_hub and transformers: torch and its compiler,
-numpy, tokenizers, the HTTP and CLI libraries), never huggingface_hub or transformers, which read
-HF_* variables when imported: every child imports those itself, after taking on its run's
-environment. While it imports, it records every environment variable the imports read, and
-reports them with `ready`: the harness forks a run only when the run's environment agrees with
-the interpreter's on each of them, and starts a new process otherwise. Each child is a new
-session (its own process group, for the timeout kill), enters its scenario's network
-namespace, takes its terminal or pipes, folder, environment, `sys.path` and `sys.argv`, forgets
-what the standard library cached from the interpreter's HOME, runs its run's `sitecustomize` as a
-fresh interpreter would, and runs the script as `__main__`. So a run sees what `python script.py`
-would give it, minus the import time.
+The harness starts one of these per run of the book. It imports the modules listed in
+`preload.txt` (what the handbook's runs import: torch and its compiler, numpy, tokenizers, the
+HTTP and CLI libraries, and huggingface_hub and transformers when HUBCHECK_WARM_CLIENTS says that
+it runs with the environment every run shares: the clients read HF_* variables, HOME and the
+endpoint into constants when imported; otherwise every child imports them itself). While it
+imports, it records every environment variable the imports read: it forks a run only when the
+run's environment agrees on each of them, and answers "cold" otherwise (the run then starts as a
+new process). Each child is a new session (its own process group, for the timeout kill), enters
+its scenario's network and mount namespaces, takes its terminal or pipes, folder, environment,
+`sys.path` and `sys.argv`, computes again what imports took from the interpreter's process (the
+standard library's user base and temporary folder, torch's and triton's folders), runs its run's
+`sitecustomize` as a fresh interpreter would (then huggingface_hub's Colab check again), and runs
+the script as `__main__`. So a run sees what `python script.py` would give it, minus the import
+time.
 
 Once it has imported the modules that most runs import (the first part of the list), it takes
 requests, and imports the rest of the list between them, one module at a time: a run forked
@@ -23,7 +25,8 @@ each forked at once:
   `{"id", "pid"}` when the child runs and `{"id", "exit"}` or `{"id", "signal"}` when it ended, or
   `{"id", "cold": true}` when the run's environment disagrees with what the imports read;
 - shell snippets' `hf` and `python` commands, through `shim.py` on the Unix socket named by the
-  first argument: one JSON line with four descriptors (stdin, stdout, stderr, network namespace),
+  first argument: one JSON line with five descriptors (stdin, stdout, stderr, network and mount
+  namespaces),
   answered with `{"pid"}` then `{"exit"}` or `{"signal"}`, or `{"cold": true}`.
 """
 
