@@ -127,6 +127,7 @@ impl WarmPool {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let request = serde_json::json!({
             "id": id,
+            "heavy": imports_heavy_modules(&inv.args),
             "argv": inv.args,
             "env": inv.env,
             "cwd": inv.cwd,
@@ -277,6 +278,15 @@ impl WarmPool {
             log,
         })
     }
+}
+
+/// Whether the files a run reads its code from mention transformers or torch: the interpreter then
+/// forks it only once it has imported those itself, rather than let the run import them again
+/// while it does.
+fn imports_heavy_modules(args: &[String]) -> bool {
+    args.iter()
+        .filter_map(|arg| std::fs::read_to_string(arg).ok())
+        .any(|code| code.contains("transformers") || code.contains("torch"))
 }
 
 /// Writes `bin/hf`, `bin/python` and `bin/python3`: the shim, told where the real programs and the

@@ -541,6 +541,10 @@ class Server:
         self.selector = selectors.DefaultSelector()
         self.children = {}  # pid -> ("harness", id) or ("command", connection)
         self.pending = b""
+        # Runs that import transformers or torch, waiting for the interpreter to have imported
+        # them (forking them earlier would have them import those again alongside it).
+        self.importing = True
+        self.deferred = []
         wake_read, wake_write = os.pipe()
         os.set_blocking(wake_read, False)
         os.set_blocking(wake_write, False)
@@ -575,6 +579,9 @@ class Server:
                 importing = name is not None
                 if importing:
                     preload_one(name, _READS)
+                else:
+                    self.importing = False
+                    self.start_deferred()
             for key, _ in events:
                 if not self.handle(*key.data, key.fileobj):
                     return
@@ -602,13 +609,27 @@ class Server:
         while b"\n" in self.pending:
             line, self.pending = self.pending.split(b"\n", 1)
             request = json.loads(line)
-            if not agrees(dict(request["env"])):
-                reply({"id": request["id"], "cold": True})
-                continue
-            pid = fork(request, lambda request=request: become_the_run(request))
-            self.children[pid] = ("harness", request["id"])
-            reply({"id": request["id"], "pid": pid})
+            if self.importing and request.get("heavy"):
+                self.deferred.append(lambda request=request: self.start_run(request))
+            else:
+                self.start_run(request)
         return True
+
+    def start_run(self, request):
+        if not agrees(dict(request["env"])):
+            reply({"id": request["id"], "cold": True})
+            return
+        pid = fork(request, lambda: become_the_run(request))
+        self.children[pid] = ("harness", request["id"])
+        reply({"id": request["id"], "pid": pid})
+
+    def start_deferred(self):
+        deferred, self.deferred = self.deferred, []
+        for start in deferred:
+            try:
+                start()
+            except Exception:
+                sys.stderr.write(f"zygote: a deferred run:\n{traceback.format_exc()}")
 
     def accept(self, listener):
         connection, _ = listener.accept()
@@ -618,6 +639,17 @@ class Server:
             sys.stderr.write(f"zygote: a command's request: {error}\n")
             connection.close()
             return
+        if self.importing and any(word in request["target"] for word in ("transformers", "torch")):
+            # Held until the imports are done; no child forked meanwhile may keep its descriptors.
+            held = [connection.fileno(), *fds]
+            _OWN_FDS.extend(held)
+            self.deferred.append(lambda: self.start_command(connection, request, fds, held))
+            return
+        self.start_command(connection, request, fds)
+
+    def start_command(self, connection, request, fds, held=()):
+        for fd in held:
+            _OWN_FDS.remove(fd)
         caller = caller_state(request["pgid"])
         if caller != "same session" or not agrees(request["env"]):
             if caller != "gone":
