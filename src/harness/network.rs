@@ -606,4 +606,36 @@ mod tests {
         assert!(stdout.contains("inside-ok"), "{output:?}");
         assert!(!stdout.contains("outside-reached"), "{output:?}");
     }
+
+    #[test]
+    fn each_case_sees_its_own_sandbox_at_the_scenario_root() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 || std::env::var_os("HUBCHECK_ISOLATION").is_some() {
+            assert_eq!(Isolation::detect(), Isolation::Proxy);
+            return;
+        }
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        fs::write(one.path().join("marker"), "case one").unwrap();
+        fs::write(two.path().join("marker"), "case two").unwrap();
+        let networks = [one.path(), two.path()]
+            .map(|dir| CaseNetwork::new(Isolation::Namespace, dir).unwrap());
+        for (network, expected) in networks.iter().zip(["case one", "case two"]) {
+            assert_eq!(network.sandbox_inside(), Some(Path::new(SCENARIO_ROOT)));
+            let output = std::process::Command::new(super::super::process::nsenter().unwrap())
+                .arg(format!(
+                    "--mount={}",
+                    network.mount_namespace_path().unwrap().display()
+                ))
+                .args(["--", "/bin/cat", &format!("{SCENARIO_ROOT}/marker")])
+                .output()
+                .unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&output.stdout),
+                expected,
+                "{output:?}"
+            );
+        }
+        // The harness's own view of the path is untouched.
+        assert!(!Path::new(SCENARIO_ROOT).join("marker").exists());
+    }
 }
