@@ -300,6 +300,30 @@ fn fd_path(file: &File) -> PathBuf {
     ))
 }
 
+/// mount(2) without a file system type or data, which these flags do not need.
+fn mount(
+    source: Option<&std::ffi::CStr>,
+    target: &std::ffi::CStr,
+    flags: libc::c_ulong,
+) -> io::Result<()> {
+    let source = source.map_or(std::ptr::null(), std::ffi::CStr::as_ptr);
+    // SAFETY: valid NUL-terminated paths (or null for no source); null type and data are allowed.
+    let done = unsafe {
+        libc::mount(
+            source,
+            target.as_ptr(),
+            std::ptr::null(),
+            flags,
+            std::ptr::null(),
+        )
+    };
+    if done == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// In the calling thread's new mount namespace: stops mounts from reaching the others, and binds
 /// `sandbox` at [`SCENARIO_ROOT`].
 fn bind_sandbox(sandbox: &Path) -> io::Result<()> {
@@ -309,30 +333,8 @@ fn bind_sandbox(sandbox: &Path) -> io::Result<()> {
         c(&sandbox.display().to_string())?,
         c(SCENARIO_ROOT)?,
     );
-    // SAFETY: valid NUL-terminated paths; null file system type and data are allowed for these
-    // flags.
-    unsafe {
-        if libc::mount(
-            std::ptr::null(),
-            root.as_ptr(),
-            std::ptr::null(),
-            libc::MS_REC | libc::MS_PRIVATE,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(io::Error::last_os_error());
-        }
-        if libc::mount(
-            source.as_ptr(),
-            target.as_ptr(),
-            std::ptr::null(),
-            libc::MS_BIND | libc::MS_REC,
-            std::ptr::null(),
-        ) != 0
-        {
-            return Err(io::Error::last_os_error());
-        }
-    }
+    mount(None, &root, libc::MS_REC | libc::MS_PRIVATE)?;
+    mount(Some(&source), &target, libc::MS_BIND | libc::MS_REC)?;
     Ok(())
 }
 

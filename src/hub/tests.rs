@@ -42,8 +42,8 @@ fn get(path: &str, token: Option<&str>) -> Request<Body> {
     b.body(Body::empty()).expect("request")
 }
 
-#[tokio::test]
-async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
+/// A seeded Hub's state and its read token.
+fn seeded_state_and_read_token() -> (HubState, String) {
     let state = HubState::new(World::seeded());
     let token = state
         .read()
@@ -51,6 +51,12 @@ async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
         .unwrap()
         .value
         .clone();
+    (state, token)
+}
+
+#[tokio::test]
+async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
+    let (state, token) = seeded_state_and_read_token();
     let fullname = |body: &[u8]| serde_json::from_slice::<Value>(body).unwrap()["fullname"].clone();
     let (_, _, first) = send(&state, get("/api/whoami-v2", Some(&token))).await;
     let (_, _, again) = send(&state, get("/api/whoami-v2", Some(&token))).await;
@@ -75,13 +81,7 @@ async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
 
 #[tokio::test]
 async fn the_log_keeps_each_token_as_it_was_when_its_request_arrived() {
-    let state = HubState::new(World::seeded());
-    let token = state
-        .read()
-        .seeded_token(TokenKind::Read)
-        .unwrap()
-        .value
-        .clone();
+    let (state, token) = seeded_state_and_read_token();
     send(&state, get("/api/whoami-v2?a=1", Some(&token))).await;
     state
         .set_token_status(&token, world::TokenStatus::Revoked)
