@@ -45,8 +45,8 @@ const REPLY_WAIT: Duration = Duration::from_secs(30);
 
 /// The warm interpreter's program.
 const ZYGOTE: &str = include_str!("python/warm/zygote.py");
-/// The modules it imports before forking: what the handbook's runs import besides huggingface_hub
-/// and transformers (made by `scripts/warm-preload.sh`).
+/// The modules it imports: what the handbook's runs import, most used first (made by
+/// `scripts/warm-preload.sh`; huggingface_hub and transformers only with the shared environment).
 const PRELOAD: &str = include_str!("python/warm/preload.txt");
 /// The program that hands a shell snippet's `hf` or `python` command to the interpreter.
 const SHIM: &str = include_str!("python/warm/shim.py");
