@@ -963,16 +963,24 @@ fn run_step(cmd: &mut Command, tool: &str, hint: &str, out: &Reporter) -> Result
     Ok(())
 }
 
+/// Phases that start, silently, when an installer's line ends the one before: uv compiles the
+/// byte-code (`--compile-bytecode`) after its `Installed ...` line and says so only at the end.
+const THEN: [(&str, &str); 1] = [(
+    "Installed ",
+    "compiling the byte-code once (about 20 s), so that runs need not parse the sources...",
+)];
+
 /// Which phases were announced already (stdout and stderr are read on two threads).
 #[derive(Default)]
 struct PhaseLines(std::sync::Mutex<Vec<&'static str>>);
 
 /// The installers' lines that start a phase, and the words we announce it with (`None`: the
 /// line itself, a summary such as uv's `Prepared 57 packages in 2m 03s`).
-const PHASES: [(&str, Option<&str>); 8] = [
+const PHASES: [(&str, Option<&str>); 9] = [
     ("Resolved ", None),
     ("Prepared ", None),
     ("Installed ", None),
+    ("Bytecode compiled ", None),
     ("Using CPython", None),
     (
         "Collecting ",
@@ -1010,6 +1018,11 @@ fn relay_phases(
                     announce(format!("{tool}: {words}"));
                 }
                 Some(_) => {}
+            }
+            if tool.starts_with("uv")
+                && let Some((_, then)) = THEN.iter().find(|(p, _)| trimmed.starts_with(p))
+            {
+                announce(format!("{tool}: {then}"));
             }
         }
         lines.push(line);
@@ -1221,7 +1234,7 @@ mod tests {
     fn an_installer_off_a_terminal_gets_one_line_per_phase() {
         let pip = "Collecting a==1\n  Downloading a-1.whl (3.0 MB)\nCollecting b==2\n\
                    Installing collected packages: a, b\nSuccessfully installed a-1 b-2\n";
-        let uv = "Resolved 57 packages in 1.2s\nPrepared 57 packages in 2m 03s\nInstalled 57 packages in 3.1s\n + torch==2\n";
+        let uv = "Resolved 57 packages in 1.2s\nPrepared 57 packages in 2m 03s\nInstalled 57 packages in 3.1s\n + torch==2\nBytecode compiled 9796 files in 15.2s\n";
         for (tool, text, expected) in [
             (
                 "pip install",
@@ -1239,6 +1252,8 @@ mod tests {
                     "uv pip install: Resolved 57 packages in 1.2s",
                     "uv pip install: Prepared 57 packages in 2m 03s",
                     "uv pip install: Installed 57 packages in 3.1s",
+                    "uv pip install: compiling the byte-code once (about 20 s), so that runs need not parse the sources...",
+                    "uv pip install: Bytecode compiled 9796 files in 15.2s",
                 ],
             ),
         ] {
