@@ -474,3 +474,68 @@ fn the_warm_interpreter_forks_only_runs_whose_environment_agrees() {
         );
     }
 }
+
+/// The warm interpreter's decisions, tested on its own functions: an import that reads a variable
+/// sends a run whose environment gives it another value to a new process; the proxy variables a
+/// run's `sitecustomize` removes do not count, unless a walk reads them; an import that lists or
+/// opens a file under the scenario path makes the interpreter refuse every run.
+#[test]
+fn the_warm_interpreter_refuses_runs_its_imports_would_mislead() {
+    let env = mdbook_hubcheck::harness::pyenv::ensure_default().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("zygote.py"),
+        include_str!("../../src/harness/python/warm/zygote.py"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("_hubcheck_network.py"),
+        include_str!("../../src/harness/python/site/_hubcheck_network.py"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("reads_a_setting.py"),
+        "import os\nSETTING = os.environ.get('HUBCHECK_TEST_SETTING')\n",
+    )
+    .unwrap();
+    let script = r#"
+import os
+import zygote
+
+print("fresh:", zygote.agrees({"PATH": "/usr/bin"}))
+zygote.preload_one("reads_a_setting", zygote._READS)
+print("same value:", zygote.agrees({"PATH": "/usr/bin"}))
+print("other value:", zygote.agrees({"HUBCHECK_TEST_SETTING": "1"}))
+zygote._READS.prefixes.add(("suffix", "_proxy"))
+print("proxy removed by sitecustomize:", zygote.agrees({"HTTP_PROXY": "x", "HUBCHECK_PROXY_VARS": "HTTP_PROXY"}))
+print("proxy kept:", zygote.agrees({"http_proxy": "x"}))
+os.makedirs(zygote.SCENARIO_ROOT, exist_ok=True)
+zygote._PRELOADING[0] = "a_module"
+os.listdir(zygote.SCENARIO_ROOT)
+zygote._PRELOADING[0] = None
+print("unusable:", zygote._READS.unusable)
+print("after the read:", zygote.agrees({"PATH": "/usr/bin"}))
+"#;
+    let output = std::process::Command::new(env.python())
+        .arg("-c")
+        .arg(script)
+        .env_clear()
+        .env("PYTHONPATH", dir.path())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let all = text(&output);
+    assert!(output.status.success(), "{all}");
+    for line in [
+        "fresh: True",
+        "same value: True",
+        "other value: False",
+        "proxy removed by sitecustomize: True",
+        "proxy kept: False",
+        "unusable: importing a_module read /tmp/hubcheck-scenario",
+        "after the read: False",
+    ] {
+        assert!(all.contains(line), "{line:?} missing:\n{all}");
+    }
+}

@@ -743,4 +743,5 @@ def receive_command(connection):
     return json.loads(data), fds
 
 
-Server(sys.argv[1] if len(sys.argv) > 1 else None).serve()
+if __name__ == "__main__":  # imported by the tests of its decisions (tests/testsuite/harness.rs)
+    Server(sys.argv[1] if len(sys.argv) > 1 else None).serve()
