@@ -170,7 +170,7 @@ impl Harness {
             .snippets
             .iter()
             .filter(|s| s.style.is_some_and(|style| style != Style::Shell))
-            .filter(|s| s.code.contains("transformers") || s.code.contains("torch"))
+            .filter(|s| super::warm::mentions_heavy_modules(&s.code))
             .map(|s| s.scenarios.len())
             .sum::<usize>();
         if heavy > 0 {

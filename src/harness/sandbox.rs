@@ -10,6 +10,15 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
+/// The sandbox's folders, under its root (the one place that names them, for the harness's own
+/// paths and for the environment its processes get): HOME, the cache folder (XDG_CACHE_HOME),
+/// HF_HOME, the working folder and the temporary folder.
+const HOME: &str = "home";
+const CACHE: &str = "home/.cache";
+const HF_HOME: &str = "home/.cache/huggingface";
+const WORK: &str = "work";
+const TMP: &str = "tmp";
+
 /// The folders of one run; removed when dropped.
 pub struct Sandbox {
     dir: TempDir,
@@ -19,7 +28,7 @@ impl Sandbox {
     /// Creates the folders under the system temp folder.
     pub fn new() -> io::Result<Sandbox> {
         let dir = tempfile::Builder::new().prefix("hubcheck-run-").tempdir()?;
-        for sub in ["home", "home/.cache/huggingface", "work", "tmp"] {
+        for sub in [HOME, HF_HOME, WORK, TMP] {
             fs::create_dir_all(dir.path().join(sub))?;
         }
         Ok(Sandbox { dir })
@@ -27,17 +36,17 @@ impl Sandbox {
 
     /// The run's HOME.
     pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
+        self.dir.path().join(HOME)
     }
 
     /// The run's HF_HOME: where the CLI stores the token, as on a fresh machine.
     pub fn hf_home(&self) -> PathBuf {
-        self.home().join(".cache/huggingface")
+        self.dir.path().join(HF_HOME)
     }
 
     /// The working folder the snippet runs in; its script files live here.
     pub fn work(&self) -> PathBuf {
-        self.dir.path().join("work")
+        self.dir.path().join(WORK)
     }
 
     /// A folder for the harness's own helper files (not the snippet's working folder).
@@ -98,16 +107,10 @@ pub fn environment_at(
     let path = format!("{}:/usr/local/bin:/usr/bin:/bin", venv_bin.display());
     let mut env = vec![
         ("PATH", path),
-        ("HOME", root.join("home").display().to_string()),
-        (
-            "HF_HOME",
-            root.join("home/.cache/huggingface").display().to_string(),
-        ),
-        (
-            "XDG_CACHE_HOME",
-            root.join("home/.cache").display().to_string(),
-        ),
-        ("TMPDIR", root.join("tmp").display().to_string()),
+        ("HOME", root.join(HOME).display().to_string()),
+        ("HF_HOME", root.join(HF_HOME).display().to_string()),
+        ("XDG_CACHE_HOME", root.join(CACHE).display().to_string()),
+        ("TMPDIR", root.join(TMP).display().to_string()),
         ("HF_ENDPOINT", endpoint.to_string()),
         ("HF_HUB_DISABLE_TELEMETRY", "1".into()),
         ("HF_HUB_DISABLE_UPDATE_CHECK", "1".into()),

@@ -286,7 +286,13 @@ impl WarmPool {
 fn imports_heavy_modules(args: &[String]) -> bool {
     args.iter()
         .filter_map(|arg| std::fs::read_to_string(arg).ok())
-        .any(|code| code.contains("transformers") || code.contains("torch"))
+        .any(|code| mentions_heavy_modules(&code))
+}
+
+/// Whether Python code mentions transformers or torch, the imports that take seconds: what the
+/// warm interpreter is for, and what it waits to have imported before forking such a run.
+pub fn mentions_heavy_modules(code: &str) -> bool {
+    code.contains("transformers") || code.contains("torch")
 }
 
 /// Writes `bin/hf`, `bin/python` and `bin/python3`: the shim, told where the real programs and the
