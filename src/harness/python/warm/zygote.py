@@ -20,14 +20,13 @@ requests, and imports the rest of the list between them, one module at a time: a
 early imports the rest itself, as a new process would. Requests come from two sides at once,
 each forked at once:
 
-- the harness, on stdin, one JSON object per line (`{"id", "argv", "env", "cwd", "stdin",
-  "stdout", "stderr", "netns"}`); replies on stdout: `{"ready": true}` once, then per request
+- the harness, on stdin, one JSON object per line (`{"id", "heavy", "argv", "env", "cwd",
+  "stdin", "stdout", "stderr", "netns", "mntns"}`); replies on stdout: `{"ready": true}` once, then per request
   `{"id", "pid"}` when the child runs and `{"id", "exit"}` or `{"id", "signal"}` when it ended, or
   `{"id", "cold": true}` when the run's environment disagrees with what the imports read;
 - shell snippets' `hf` and `python` commands, through `shim.py` on the Unix socket named by the
-  first argument: one JSON line with five descriptors (stdin, stdout, stderr, network and mount
-  namespaces),
-  answered with `{"pid"}` then `{"exit"}` or `{"signal"}`, or `{"cold": true}`.
+  first argument: one JSON line (`{"kind", "target", "argv", "env", "cwd", "pgid", "umask"}`) with
+  five descriptors (stdin, stdout, stderr, network and mount namespaces), answered with `{"pid"}` then `{"exit"}` or `{"signal"}`, or `{"cold": true}`.
 """
 
 import ctypes
@@ -62,6 +61,9 @@ ITERATING_READERS = {
     os.path.join("tqdm", "utils.py"): ("prefix", "TQDM_"),
     os.path.join("urllib", "request.py"): ("suffix", "_proxy"),  # proxy settings (httpx)
 }
+# What a run's code mentions when it needs the slow imports (as `mentions_heavy_modules` in
+# warm.rs): such a run waits until the interpreter has imported them.
+HEAVY_WORDS = ("transformers", "torch")
 # The line of preload.txt after the modules that half of the runs or more import.
 COMMON_END = "# The interpreter takes runs from here on"
 # When set, nothing is preloaded and each child appends the modules it has to this file
@@ -106,7 +108,7 @@ class EnvironmentReads:
 
     def __init__(self):
         self.keys = {}
-        self.prefixes = set()  # ("prefix" or "suffix", text)
+        self.walk_rules = set()  # ("prefix" or "suffix", text), see ITERATING_READERS
         self.recomputed = set()
         self.unusable = None
         self._environ = type(os.environ)
@@ -137,10 +139,10 @@ class EnvironmentReads:
             return  # one step of a walk over the environment, recorded by `walk`
         functions = {(_file_of(f), f.name) for f in stack}
         if ("sysconfig.py", "_getuserbase") in functions or ("site.py", "_getuserbase") in functions:
-            return  # the user base, which `forget_home` drops in every child
-        importing = _module_being_imported(stack)
-        if importing in RECOMPUTED:
-            self.recomputed.add(importing)
+            return  # the user base, which `recompute_what_imports_kept` drops in every child
+        keeper = _recomputed_module_importing(stack)
+        if keeper is not None:
+            self.recomputed.add(keeper)
             return
         self.keys[key] = _raw_get(key)
 
@@ -148,7 +150,7 @@ class EnvironmentReads:
         for frame in reversed(stack):
             for reader, rule in ITERATING_READERS.items():
                 if frame.filename.endswith(reader):
-                    self.prefixes.add(rule)
+                    self.walk_rules.add(rule)
                     return
         where = " <- ".join(f"{f.filename}:{f.lineno}" for f in reversed(stack[-4:]))
         self.unusable = f"an import walks the whole environment ({where})"
@@ -162,14 +164,16 @@ def _file_of(frame):
     return os.path.basename(name)
 
 
-def _module_being_imported(stack):
-    """The module whose top-level code is running, innermost first: who keeps what it reads."""
+def _recomputed_module_importing(stack):
+    """The module of `RECOMPUTED` whose top-level code (the innermost running) made this read,
+    if it is one: a child computes what it kept again."""
     for frame in reversed(stack):
         if frame.name == "<module>":
-            for name, module in list(sys.modules.items()):
-                if getattr(module, "__file__", None) == frame.filename:
+            for name in RECOMPUTED:
+                module = sys.modules.get(name)
+                if module is not None and getattr(module, "__file__", None) == frame.filename:
                     return name
-            return frame.filename
+            return None
     return None
 
 
@@ -287,7 +291,7 @@ def agrees(env):
     env = {k: v for k, v in env.items() if k not in removed}
     if any(env.get(key) != value for key, value in _READS.keys.items()):
         return False
-    return not any(kept(rule, key) for rule in _READS.prefixes for key in env)
+    return not any(kept(rule, key) for rule in _READS.walk_rules for key in env)
 
 
 def kept(rule, key):
@@ -379,7 +383,7 @@ def take_environment(request, folder, argv):
     extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:] = [folder] + extra + _BASE_PATH
     sys.argv[:] = argv
-    forget_home()
+    recompute_what_imports_kept()
     sys.modules.pop("sitecustomize", None)
     try:
         import sitecustomize  # noqa: F401  the run's own start-up file, as a fresh interpreter runs it
@@ -389,7 +393,7 @@ def take_environment(request, folder, argv):
         recompute_notebook_checks()
 
 
-def forget_home():
+def recompute_what_imports_kept():
     """Computes again what imports took from the interpreter's environment, and the random state."""
     import site
     import sysconfig
@@ -571,13 +575,11 @@ class Server:
             preload_one(name, _READS)
         reply({"ready": True})
         rest = iter(rest)
-        importing = True
         while True:
-            events = self.selector.select(0 if importing else None)
-            if importing and not events:
+            events = self.selector.select(0 if self.importing else None)
+            if self.importing and not events:
                 name = next(rest, None)
-                importing = name is not None
-                if importing:
+                if name is not None:
                     preload_one(name, _READS)
                 else:
                     self.importing = False
@@ -639,7 +641,7 @@ class Server:
             sys.stderr.write(f"zygote: a command's request: {error}\n")
             connection.close()
             return
-        if self.importing and any(word in request["target"] for word in ("transformers", "torch")):
+        if self.importing and command_is_heavy(request):
             # Held until the imports are done; no child forked meanwhile may keep its descriptors.
             held = [connection.fileno(), *fds]
             _OWN_FDS.extend(held)
@@ -683,7 +685,7 @@ class Server:
 
     def reap(self, wake):
         try:
-            while os.read(wake.fileno() if hasattr(wake, "fileno") else wake, 4096):
+            while os.read(wake, 4096):
                 pass
         except BlockingIOError:
             pass
@@ -710,6 +712,20 @@ class Server:
                 who.close()
 
 
+def command_is_heavy(request):
+    """Whether a command's code (its `-c` text, or its script) mentions `HEAVY_WORDS`."""
+    code = request["target"]
+    if request["kind"] == "script":
+        try:
+            with open(os.path.join(request["cwd"], code), encoding="utf-8", errors="replace") as script:
+                code = script.read()
+        except OSError:
+            return False
+    elif request["kind"] != "code":
+        return False
+    return any(word in code for word in HEAVY_WORDS)
+
+
 def send_quietly(connection, message):
     """Sends a reply; a caller that has gone away is not an error of the interpreter's."""
     try:
@@ -729,7 +745,8 @@ def caller_state(pgid):
 
 
 def receive_command(connection):
-    """A shim's request: one JSON line, with its stdin, stdout, stderr and network namespace."""
+    """A shim's request: one JSON line, with its stdin, stdout, stderr and network and mount
+    namespaces."""
     data, fds, _, _ = socket.recv_fds(connection, 1 << 20, 5)
     while not data.endswith(b"\n"):
         more = connection.recv(1 << 20)
