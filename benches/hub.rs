@@ -245,7 +245,12 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let hub = MockHub::start().expect("mock hub");
+    let world = mdbook_hubcheck::hub::world_file::load(
+        std::path::Path::new("tests/fixtures/worlds/unidive.toml"),
+        std::path::Path::new("tests/fixtures"),
+    )
+    .expect("the fixture world loads");
+    let hub = MockHub::start(world).expect("mock hub");
     let token = hub.token(TokenKind::Read);
     let hub_url = format!("{}/api/whoami-v2", hub.url());
 

@@ -85,6 +85,13 @@ pub enum Command {
     },
     /// Run the mock Hugging Face Hub; prints its URL and test tokens as JSON on stdout.
     MockHub {
+        /// Serve the world of the book at this folder (its `world` file, else `hub-world.toml`,
+        /// else the starter world).
+        #[arg(long, conflicts_with = "world")]
+        book: Option<PathBuf>,
+        /// Serve the world this file declares (docs/world-file.md).
+        #[arg(long)]
+        world: Option<PathBuf>,
         /// The port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         port: u16,
@@ -154,8 +161,14 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             crate::commands::install::run(&book, &mut std::io::stdout())?;
             Ok(0)
         }
-        Some(Command::MockHub { port, bind }) => {
-            crate::commands::mock_hub::run(std::net::SocketAddr::new(bind, port))?;
+        Some(Command::MockHub {
+            book,
+            world,
+            port,
+            bind,
+        }) => {
+            let world = crate::commands::mock_hub::world_of(book.as_deref(), world.as_deref())?;
+            crate::commands::mock_hub::run(std::net::SocketAddr::new(bind, port), world)?;
             Ok(0)
         }
         Some(Command::Serve {

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use mdbook_preprocessor::config::Config;
 use serde::Deserialize;
 
+use crate::hub::World;
+use crate::hub::world_file::{self, WorldFileError};
+
 /// The folder, relative to the book root, that holds everything the toolchain writes.
 pub const HUBCHECK_DIR: &str = hubcheck_dir!();
 
@@ -33,6 +36,9 @@ pub struct Settings {
     pub placeholders: BTreeMap<String, String>,
     /// The harness report: written by `test`, read by the badges; relative to the book root.
     pub report: PathBuf,
+    /// The world file the mock Hub serves to this book's snippets, relative to the book root
+    /// (default: `hub-world.toml` when the book has one, else the starter world).
+    pub world: Option<PathBuf>,
     /// Not a key: the page (relative to the book root) that shows students how to watch where the
     /// token goes, set by the preprocessor when the book has that chapter.
     #[serde(skip)]
@@ -51,6 +57,7 @@ impl Default for Settings {
             hub_endpoint: DEFAULT_HUB_ENDPOINT.to_string(),
             placeholders: BTreeMap::new(),
             report: PathBuf::from(DEFAULT_REPORT),
+            world: None,
             network_help: None,
             command: None,
             before: Vec::new(),
@@ -142,6 +149,23 @@ impl Settings {
         root.join(&self.report)
     }
 
+    /// The world file of the book at `root`: the `world` key's, else `hub-world.toml` when it
+    /// exists; `None` means the starter world.
+    pub fn world_path(&self, root: &Path) -> Option<PathBuf> {
+        match &self.world {
+            Some(file) => Some(root.join(file)),
+            None => Some(root.join(world_file::DEFAULT_FILE_NAME)).filter(|p| p.is_file()),
+        }
+    }
+
+    /// Builds the world the book at `root` declares (fresh token values each time).
+    pub fn load_world(&self, root: &Path) -> Result<World, WorldFileError> {
+        match self.world_path(root) {
+            Some(file) => world_file::load(&file, root),
+            None => Ok(world_file::starter()),
+        }
+    }
+
     /// Where the JUnit file goes: beside the report.
     pub fn junit_path(&self, root: &Path) -> PathBuf {
         self.report_path(root).with_file_name("junit.xml")
@@ -157,6 +181,22 @@ impl Settings {
     pub fn clients_junit_path(&self, root: &Path) -> PathBuf {
         self.report_path(root).with_file_name("clients-junit.xml")
     }
+}
+
+/// Why the world of a book could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum BookWorldError {
+    /// `book.toml` could not be read.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The world file is wrong.
+    #[error(transparent)]
+    World(#[from] WorldFileError),
+}
+
+/// The world of the book at `root`, as its `book.toml` declares it.
+pub fn load_book_world(root: &Path) -> Result<World, BookWorldError> {
+    Ok(Settings::load(root)?.load_world(root)?)
 }
 
 /// Loads `book.toml` of the book at `root`, with mdBook's environment overrides applied.

@@ -41,6 +41,9 @@ pub enum ServeError {
     /// The book did not build.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// The book's world file could not be read.
+    #[error(transparent)]
+    World(#[from] crate::settings::BookWorldError),
     /// The mock Hub did not start.
     #[error("cannot start the mock Hub: {0}")]
     MockHub(io::Error),
@@ -81,7 +84,8 @@ pub fn router(dir: &Path, csp: Option<&str>) -> Router {
 /// Builds and serves the book until Ctrl-C; prints the address (and the mock's tokens) first.
 pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let hub = if options.mock_hub {
-        Some(MockHub::start().map_err(ServeError::MockHub)?)
+        let world = crate::settings::load_book_world(&options.book)?;
+        Some(MockHub::start(world).map_err(ServeError::MockHub)?)
     } else {
         None
     };

@@ -20,9 +20,11 @@ use crate::harness::pyenv::{self, Clients};
 use crate::harness::runner::{CaseResult, Harness, RunOptions, cases, summarize};
 use crate::harness::world::HubSource;
 use crate::harness::{self, Error};
+use crate::hub::World;
 use crate::report::Status;
 use crate::settings::Settings;
-use crate::snippets::extract_book;
+use crate::snippets::annotation::TokenChoice;
+use crate::snippets::{Snippet, extract_book};
 
 /// What `mdbook-hubcheck test` was asked to do.
 #[derive(Debug, Clone)]
@@ -53,17 +55,24 @@ pub fn prepare_harness_with(
     clients: &Clients,
 ) -> Result<Harness, Error> {
     let snippets = extract_book(book)?;
-    let placeholders = Settings::load(book)?.placeholders;
+    let settings = Settings::load(book)?;
+    // The world first: a wrong world file stops the run before the Python environment is made.
+    let world = match hub_url {
+        Some(_) => None,
+        None => Some(settings.load_world(book)?),
+    };
+    let placeholders = settings.placeholders;
     let env = pyenv::ensure_clients(clients, &pyenv::EnsureOptions::default())?;
     let versions = env.versions()?;
     let clients = serde_json::to_value(versions)
         .ok()
         .and_then(|v| serde_json::from_value::<BTreeMap<String, String>>(v).ok())
         .unwrap_or_default();
-    let hubs = match hub_url {
-        Some(url) => HubSource::remote(url)?,
-        None => HubSource::InProcess,
+    let hubs = match (hub_url, world) {
+        (Some(url), _) => HubSource::remote(url)?,
+        (None, world) => HubSource::InProcess(Box::new(world.unwrap_or_else(World::empty))),
     };
+    check_token_names(&snippets, &hubs.token_names())?;
     let venv_bin = env
         .python()
         .parent()
@@ -78,6 +87,29 @@ pub fn prepare_harness_with(
         clients,
         warm: None,
     })
+}
+
+/// Every token a scenario names (`token`, `logged-in`) must be one the world declares, so a typo
+/// stops the run before anything starts instead of failing one case with a puzzling error.
+fn check_token_names(snippets: &[Snippet], known: &[String]) -> Result<(), Error> {
+    for snippet in snippets {
+        for scenario in &snippet.scenarios {
+            let named = [&scenario.token, &scenario.logged_in];
+            for choice in named.into_iter().flatten() {
+                if let TokenChoice::Named(name) = choice
+                    && !known.contains(name)
+                {
+                    return Err(Error::UnknownToken {
+                        location: format!("{}:{}", snippet.file.display(), snippet.line),
+                        scenario: scenario.name.clone(),
+                        name: name.clone(),
+                        known: known.join(", "),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Starts the warm interpreter, unless `--cold` asks for new processes.

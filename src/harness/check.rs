@@ -4,7 +4,6 @@
 use super::network::Attempt;
 use super::plan::Values;
 use super::process::Outcome;
-use super::world::seeded_kind;
 use crate::hub::{LoggedRequest, RequestAuth};
 use crate::secrets::mask_tokens;
 use crate::snippets::annotation::{Scenario, TokenChoice};
@@ -99,7 +98,7 @@ pub fn check_token_use(
     handed: Option<TokenChoice>,
     requests: &[LoggedRequest],
 ) -> Option<String> {
-    let seen = |choice: TokenChoice| requests.iter().any(|r| carries(&r.auth, choice));
+    let seen = |choice: &TokenChoice| requests.iter().any(|r| carries(&r.auth, choice));
     if scenario.token == Some(TokenChoice::None) {
         let tokens = requests
             .iter()
@@ -114,8 +113,8 @@ pub fn check_token_use(
         });
     }
     let choice = handed?;
-    let sent = seen(choice);
-    let wanted = describe_choice(choice);
+    let sent = seen(&choice);
+    let wanted = describe_choice(&choice);
     match (scenario.token_sent.unwrap_or(true), sent) {
         (true, false) => Some(format!(
             "the snippet was handed the {wanted}, but the Hub never saw it: {}. \
@@ -135,18 +134,23 @@ pub fn check_token_use(
 }
 
 /// Whether a logged request carried the token of `choice`.
-fn carries(auth: &RequestAuth, choice: TokenChoice) -> bool {
+fn carries(auth: &RequestAuth, choice: &TokenChoice) -> bool {
     match (auth, choice) {
         (RequestAuth::Invalid, TokenChoice::Invalid) => true,
-        (RequestAuth::Token { kind, .. }, choice) => seeded_kind(choice) == Some(*kind),
+        (
+            RequestAuth::Token {
+                name: Some(seen), ..
+            },
+            TokenChoice::Named(wanted),
+        ) => seen == wanted,
         _ => false,
     }
 }
 
-fn describe_choice(choice: TokenChoice) -> String {
-    match seeded_kind(choice) {
-        Some(kind) => format!("{kind} token"),
-        None => "unknown token (one the Hub does not know)".into(),
+fn describe_choice(choice: &TokenChoice) -> String {
+    match choice {
+        TokenChoice::Named(name) => format!("`{name}` token"),
+        _ => "unknown token (one the Hub does not know)".into(),
     }
 }
 
@@ -160,8 +164,13 @@ fn summarize_requests(requests: &[LoggedRequest]) -> String {
         let what = match &request.auth {
             RequestAuth::Anonymous => "anonymous (no token)".to_string(),
             RequestAuth::Invalid => "an unknown token".to_string(),
-            RequestAuth::Token { kind, display_name } => {
-                format!("the {kind} token ({display_name})")
+            RequestAuth::Token {
+                name, display_name, ..
+            } => {
+                format!(
+                    "the `{}` token ({display_name})",
+                    name.as_deref().unwrap_or("?")
+                )
             }
         };
         match counts.iter_mut().find(|(w, _)| *w == what) {

@@ -42,6 +42,24 @@ pub enum Error {
     /// `book.toml` could not be read.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// The book's world file is wrong: no run starts.
+    #[error(transparent)]
+    World(#[from] crate::hub::world_file::WorldFileError),
+    /// A scenario names a token the world does not declare: no run starts.
+    #[error(
+        "{location}: scenario `{scenario}` asks for the token `{name}`, which the Hub's world does not \
+         declare; declare [tokens.{name}] in the world file, or use one of: {known}, invalid, none"
+    )]
+    UnknownToken {
+        /// `file:line` of the snippet.
+        location: String,
+        /// The scenario's name.
+        scenario: String,
+        /// The name asked for.
+        name: String,
+        /// The names the world declares, comma-separated.
+        known: String,
+    },
     /// The Python environment (pinned, or another `--clients` set) could not be made or read. Not
     /// a `source`: the message already holds it, and `{:#}` would print it twice.
     #[error("preparing the Python environment: {0}")]

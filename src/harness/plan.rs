@@ -88,24 +88,24 @@ pub struct Values {
 impl Values {
     /// The values of `scenario` in `setup`'s world.
     pub fn new(setup: &Setup<'_>, scenario: &Scenario) -> Values {
-        let choice = scenario.token.unwrap_or(TokenChoice::Read);
-        let token = setup.hub.token(choice);
+        let choice = scenario
+            .token
+            .clone()
+            .unwrap_or_else(TokenChoice::default_read);
+        let token = setup.hub.token(&choice);
         let typed = match (&token, &scenario.token_text) {
             (Some(t), Some(template)) => template.replace("{token}", t),
             (Some(t), None) => t.clone(),
             (None, _) => String::new(),
         };
-        let kinds = [
-            ("read", TokenChoice::Read),
-            ("write", TokenChoice::Write),
-            ("fine-grained", TokenChoice::FineGrained),
-            ("expired", TokenChoice::Expired),
-            ("revoked", TokenChoice::Revoked),
-            ("invalid", TokenChoice::Invalid),
-        ]
-        .into_iter()
-        .filter_map(|(name, kind)| Some((format!("{{token:{name}}}"), setup.hub.token(kind)?)))
-        .collect();
+        let kinds = setup
+            .hub
+            .token_names()
+            .into_iter()
+            .map(TokenChoice::Named)
+            .chain([TokenChoice::Invalid])
+            .filter_map(|c| Some((format!("{{token:{}}}", c.as_str()), setup.hub.token(&c)?)))
+            .collect();
         Values {
             scenario: scenario.name.clone(),
             token,
@@ -292,15 +292,23 @@ fn handed_token(
     texts: &[String],
     is_target: bool,
 ) -> Option<TokenChoice> {
-    let choice = scenario.token.unwrap_or(TokenChoice::Read);
+    let choice = scenario
+        .token
+        .clone()
+        .unwrap_or_else(TokenChoice::default_read);
     let in_texts = setup
         .hub
-        .token(choice)
+        .token(&choice)
         .is_some_and(|token| texts.iter().any(|t| t.contains(&token)));
     if in_texts {
         Some(choice)
-    } else if is_target && scenario.logged_in.is_some_and(|c| c != TokenChoice::None) {
-        scenario.logged_in
+    } else if is_target
+        && scenario
+            .logged_in
+            .as_ref()
+            .is_some_and(|c| *c != TokenChoice::None)
+    {
+        scenario.logged_in.clone()
     } else {
         None
     }
@@ -313,10 +321,10 @@ fn prepare_state(
     sandbox: &Sandbox,
     scenario: &Scenario,
 ) -> Result<(), PlanError> {
-    if let Some(choice) = scenario.logged_in
+    if let Some(choice) = &scenario.logged_in
         && let Some(token) = setup.hub.token(choice)
     {
-        sandbox.save_login(&token, &format!("hubcheck-{choice:?}").to_lowercase())?;
+        sandbox.save_login(&token, &format!("hubcheck-{}", choice.as_str()))?;
     }
     for repo_id in &scenario.gated_access {
         setup
@@ -561,8 +569,11 @@ mod tests {
         fn user(&self) -> String {
             "ada".into()
         }
-        fn token(&self, _: TokenChoice) -> Option<String> {
+        fn token(&self, _: &TokenChoice) -> Option<String> {
             Some("hf_tok".into())
+        }
+        fn token_names(&self) -> Vec<String> {
+            vec!["read".into()]
         }
         fn answer_device_login(&self, _: &str, _: bool) -> Result<(), super::super::Error> {
             Ok(())

@@ -1,15 +1,13 @@
 //! The Hub a case runs against, fresh for every case.
 //!
 //! A [`HubSource`] gives each case its own [`HubWorld`]: with the in-process mock, a new mock Hub
-//! with the seeded world, listening where the case's network can reach it; with `--hub URL`, the
-//! running mock Hub put back to its seed through its reset endpoint (so such runs take one case at
-//! a time). Either way a case starts from the same known world, whatever ran before or beside it,
+//! with the world the book declares (read once per run, copied for each case), listening where the
+//! case's network can reach it; with `--hub URL`, the running mock Hub put back to its seed through
+//! its reset endpoint (so such runs take one case at a time). Either way a case starts from the same known world, whatever ran before or beside it,
 //! and the requests the Hub logged belong to that case alone.
 
-use std::collections::BTreeMap;
-
 use crate::hub::world::RepoType;
-use crate::hub::{LoggedRequest, MockHub, TokenInfo, TokenKind, World};
+use crate::hub::{LoggedRequest, MockHub, TokenInfo, World};
 use crate::snippets::annotation::TokenChoice;
 
 use super::Error;
@@ -22,8 +20,11 @@ pub trait HubWorld: Send + Sync {
     fn endpoint(&self) -> String;
     /// The account name the tokens belong to.
     fn user(&self) -> String;
-    /// The token value for a scenario's choice; `None` for [`TokenChoice::None`].
-    fn token(&self, choice: TokenChoice) -> Option<String>;
+    /// The token value for a scenario's choice; `None` for [`TokenChoice::None`] and for a name
+    /// the world does not declare.
+    fn token(&self, choice: &TokenChoice) -> Option<String>;
+    /// The names of the tokens the world declares, in its file's order.
+    fn token_names(&self) -> Vec<String>;
     /// Approves or denies a pending browser (device-code) login, as the person would on the page
     /// the CLI told them to open.
     fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error>;
@@ -39,8 +40,8 @@ pub trait HubWorld: Send + Sync {
 
 /// Where cases get their Hub from.
 pub enum HubSource {
-    /// A new in-process mock Hub per case.
-    InProcess,
+    /// A new in-process mock Hub per case, each with a copy of this world.
+    InProcess(Box<World>),
     /// A mock Hub running elsewhere (`--hub URL`), reset before every case.
     Remote(RemoteHub),
 }
@@ -54,33 +55,44 @@ impl HubSource {
     /// What the run's first line names: `mock` or the URL.
     pub fn label(&self) -> String {
         match self {
-            HubSource::InProcess => "mock".into(),
+            HubSource::InProcess(_) => "mock".into(),
             HubSource::Remote(remote) => remote.endpoint.clone(),
+        }
+    }
+
+    /// The names of the tokens the scenarios may ask for.
+    pub fn token_names(&self) -> Vec<String> {
+        match self {
+            HubSource::InProcess(world) => {
+                world.seeded_tokens.iter().map(|t| t.name.clone()).collect()
+            }
+            HubSource::Remote(remote) => remote.tokens.names(),
         }
     }
 
     /// The most cases that may run at once against this source: a remote Hub has one world.
     pub fn max_jobs(&self) -> Option<usize> {
         match self {
-            HubSource::InProcess => None,
+            HubSource::InProcess(_) => None,
             HubSource::Remote(_) => Some(1),
         }
     }
 
-    /// A Hub in its seeded state for one case, reachable from the case's `network`.
+    /// A Hub in the book's declared state for one case, reachable from the case's `network`.
     pub fn world_for_case(&self, network: &CaseNetwork) -> Result<Box<dyn HubWorld>, Error> {
         match self {
-            HubSource::InProcess => {
+            HubSource::InProcess(world) => {
                 let listener = network.bind_hub().map_err(|e| Error::Hub {
                     endpoint: "the mock Hub".into(),
                     message: format!("cannot listen in the case's network: {e}"),
                 })?;
-                let hub = MockHub::start_on_listener(World::seeded(), listener).map_err(|e| {
-                    Error::Hub {
-                        endpoint: "the mock Hub".into(),
-                        message: format!("cannot start: {e}"),
-                    }
-                })?;
+                let hub =
+                    MockHub::start_on_listener(World::clone(world), listener).map_err(|e| {
+                        Error::Hub {
+                            endpoint: "the mock Hub".into(),
+                            message: format!("cannot start: {e}"),
+                        }
+                    })?;
                 Ok(Box::new(LocalHub::new(hub)))
             }
             HubSource::Remote(remote) => {
@@ -98,50 +110,41 @@ impl HubSource {
     }
 }
 
-/// The seeded token kind a scenario's choice names, if it names one.
-pub fn seeded_kind(choice: TokenChoice) -> Option<TokenKind> {
-    match choice {
-        TokenChoice::Read => Some(TokenKind::Read),
-        TokenChoice::Write => Some(TokenKind::Write),
-        TokenChoice::FineGrained => Some(TokenKind::FineGrained),
-        TokenChoice::Expired => Some(TokenKind::Expired),
-        TokenChoice::Revoked => Some(TokenKind::Revoked),
-        TokenChoice::Invalid | TokenChoice::None => None,
-    }
-}
-
-/// The tokens a world hands out: its seeded ones by kind, and one unknown token per case, so every
-/// use of `{token}` in a scenario agrees.
+/// The tokens a world hands out: its declared ones by name, and one unknown token per case, so
+/// every use of `{token}` in a scenario agrees.
 #[derive(Clone)]
 struct Tokens {
     user: String,
-    by_kind: BTreeMap<String, String>,
+    by_name: Vec<(String, String)>,
     invalid: String,
 }
 
 impl Tokens {
-    fn from_list(list: Vec<TokenInfo>) -> Option<Tokens> {
-        let user = list
-            .iter()
-            .find(|t| t.kind == TokenKind::Read)?
-            .user
-            .clone();
-        Some(Tokens {
+    fn from_list(user: String, list: Vec<TokenInfo>) -> Tokens {
+        Tokens {
             user,
-            by_kind: list
+            by_name: list
                 .into_iter()
-                .map(|t| (t.kind.as_str().to_string(), t.value))
+                .filter_map(|t| Some((t.name?, t.value)))
                 .collect(),
             invalid: MockHub::invalid_token(),
-        })
+        }
     }
 
-    fn get(&self, choice: TokenChoice) -> Option<String> {
+    fn get(&self, choice: &TokenChoice) -> Option<String> {
         match choice {
             TokenChoice::None => None,
             TokenChoice::Invalid => Some(self.invalid.clone()),
-            other => seeded_kind(other).and_then(|k| self.by_kind.get(k.as_str()).cloned()),
+            TokenChoice::Named(name) => self
+                .by_name
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, value)| value.clone()),
         }
+    }
+
+    fn names(&self) -> Vec<String> {
+        self.by_name.iter().map(|(n, _)| n.clone()).collect()
     }
 }
 
@@ -153,11 +156,9 @@ struct LocalHub {
 
 impl LocalHub {
     fn new(hub: MockHub) -> LocalHub {
-        let tokens = Tokens::from_list(hub.state().tokens()).unwrap_or_else(|| Tokens {
-            user: String::new(),
-            by_kind: BTreeMap::new(),
-            invalid: MockHub::invalid_token(),
-        });
+        let state = hub.state();
+        let student = state.read().student.clone();
+        let tokens = Tokens::from_list(student, state.tokens());
         LocalHub { hub, tokens }
     }
 }
@@ -171,8 +172,12 @@ impl HubWorld for LocalHub {
         self.tokens.user.clone()
     }
 
-    fn token(&self, choice: TokenChoice) -> Option<String> {
+    fn token(&self, choice: &TokenChoice) -> Option<String> {
         self.tokens.get(choice)
+    }
+
+    fn token_names(&self) -> Vec<String> {
+        self.tokens.names()
     }
 
     fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error> {
@@ -240,8 +245,13 @@ impl RemoteHub {
                     "GET /__mock/tokens: {e}; --hub must be a mock Hub started with `mdbook-hubcheck mock-hub`"
                 ))
             })?;
-        let tokens =
-            Tokens::from_list(list).ok_or_else(|| fail("the mock Hub has no read token".into()))?;
+        let student: serde_json::Value =
+            reqwest::blocking::get(format!("{endpoint}/__mock/student"))
+                .and_then(|r| r.error_for_status())
+                .and_then(|r| r.json())
+                .map_err(|e| fail(format!("GET /__mock/student: {e}")))?;
+        let user = student["name"].as_str().unwrap_or_default().to_string();
+        let tokens = Tokens::from_list(user, list);
         Ok(RemoteHub { endpoint, tokens })
     }
 
@@ -300,8 +310,12 @@ impl HubWorld for RemoteWorld {
         self.remote.tokens.user.clone()
     }
 
-    fn token(&self, choice: TokenChoice) -> Option<String> {
+    fn token(&self, choice: &TokenChoice) -> Option<String> {
         self.remote.tokens.get(choice)
+    }
+
+    fn token_names(&self) -> Vec<String> {
+        self.remote.tokens.names()
     }
 
     fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error> {

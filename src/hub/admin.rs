@@ -34,6 +34,7 @@ pub(super) fn routes() -> Router<HubState> {
         .route("/__mock", get(index))
         .route("/__mock/reset", post(reset))
         .route("/__mock/tokens", get(list_tokens).post(add_token))
+        .route("/__mock/student", get(student))
         .route("/__mock/users", post(add_user))
         .route("/__mock/orgs", post(add_org))
         .route("/__mock/orgs/{org}/members", post(set_org_role))
@@ -67,6 +68,7 @@ async fn index() -> Json<Value> {
         "routes": [
             "POST /__mock/reset",
             "GET /__mock/tokens",
+            "GET /__mock/student",
             "POST /__mock/tokens {display_name, user, role?, value?, scope?, status?}",
             "POST /__mock/users {name, fullname?, email?}",
             "POST /__mock/orgs {name, fullname?, members?, roles?: {user: read|contributor|write|admin}, private_by_default?}",
@@ -97,6 +99,11 @@ async fn reset(State(state): State<HubState>) -> Json<Value> {
 /// Lists every token with its value.
 async fn list_tokens(State(state): State<HubState>) -> Json<Vec<TokenInfo>> {
     Json(state.tokens())
+}
+
+/// The account the scenarios act as (the world file's `student`).
+async fn student(State(state): State<HubState>) -> Json<Value> {
+    Json(json!({"name": state.read().student}))
 }
 
 /// Adds a token.
@@ -244,7 +251,8 @@ async fn mint_oauth_grant(
     State(state): State<HubState>,
     JsonBody(body): JsonBody<GrantBody>,
 ) -> Result<Json<OAuthGrant>, HubError> {
-    let user = body.user.as_deref().unwrap_or(super::world::SEED_USER);
+    let student = state.read().student.clone();
+    let user = body.user.as_deref().unwrap_or(&student);
     let lifetime = body
         .expires_in
         .unwrap_or_else(|| state.read().settings.oauth_expires_in_secs);

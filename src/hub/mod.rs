@@ -15,9 +15,10 @@
 //! for tests and the harness.
 
 pub mod error;
-pub mod fixtures;
+pub mod generate;
 pub mod state;
 pub mod world;
+pub mod world_file;
 
 mod admin;
 mod commit;
@@ -183,9 +184,9 @@ pub struct MockHub {
 }
 
 impl MockHub {
-    /// Starts the seeded world on `127.0.0.1` with a free port.
-    pub fn start() -> io::Result<MockHub> {
-        MockHub::start_with(World::seeded(), SocketAddr::from(([127, 0, 0, 1], 0)))
+    /// Starts `world` on `127.0.0.1` with a free port.
+    pub fn start(world: World) -> io::Result<MockHub> {
+        MockHub::start_with(world, SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     /// Starts `world` on `addr` (port 0 picks a free port).
@@ -214,19 +215,31 @@ impl MockHub {
         self.server.addr()
     }
 
-    /// The value of the seeded token of `kind`.
+    /// The value of the first declared token of `kind`.
     ///
     /// # Panics
     ///
-    /// If the world was not built by [`World::seeded`] and has no token of that kind.
+    /// If the world declares no token of that kind.
     pub fn token(&self, kind: TokenKind) -> String {
         match self.state.read().seeded_token(kind) {
             Some(t) => t.value.clone(),
-            None => panic!("this mock Hub's world has no seeded `{kind}` token"),
+            None => panic!("this mock Hub's world declares no `{kind}` token"),
         }
     }
 
-    /// The seeded tokens: kind, display name and value.
+    /// The value of the declared token a scenario names (`read`, `fine-grained-no-inference`).
+    ///
+    /// # Panics
+    ///
+    /// If the world declares no token of that name.
+    pub fn token_named(&self, name: &str) -> String {
+        match self.state.read().token_named(name) {
+            Some(t) => t.value.clone(),
+            None => panic!("this mock Hub's world declares no token named `{name}`"),
+        }
+    }
+
+    /// The declared tokens: name, kind, display name and value.
     pub fn tokens(&self) -> Vec<SeededToken> {
         self.state.seeded_tokens()
     }

@@ -53,6 +53,9 @@ pub enum RequestAuth {
     Anonymous,
     /// A token the Hub knows (possibly expired or revoked).
     Token {
+        /// The world file's name for it, when it declares it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
         /// Its kind.
         kind: TokenKind,
         /// Its display name.
@@ -81,6 +84,7 @@ impl SeenAuth {
         match self {
             SeenAuth::Anonymous => RequestAuth::Anonymous,
             SeenAuth::Token(t) => RequestAuth::Token {
+                name: t.name.clone(),
                 kind: t.kind(),
                 display_name: t.display_name.clone(),
             },
@@ -110,6 +114,9 @@ pub struct LoggedRequest {
 /// A token as listed by the admin API: its value plus who owns it and what it may do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenInfo {
+    /// The world file's name for it; absent for tokens made at run time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Its kind.
     pub kind: TokenKind,
     /// Display name.
@@ -127,6 +134,7 @@ pub struct TokenInfo {
 impl From<&Token> for TokenInfo {
     fn from(t: &Token) -> Self {
         TokenInfo {
+            name: t.name.clone(),
             kind: t.kind(),
             display_name: t.display_name.clone(),
             value: t.value.clone(),
@@ -421,7 +429,7 @@ impl HubState {
         self.clear_request_log();
     }
 
-    /// The seeded tokens, in [`TokenKind::ALL`] order.
+    /// The declared tokens, in the world file's order.
     pub fn seeded_tokens(&self) -> Vec<SeededToken> {
         self.read().seeded_tokens.clone()
     }
@@ -673,7 +681,10 @@ impl HubState {
         user_code: &str,
         user: Option<&str>,
     ) -> Result<(), WorldError> {
-        let user = user.unwrap_or(super::world::SEED_USER).to_string();
+        let user = match user {
+            Some(u) => u.to_string(),
+            None => self.read().student.clone(),
+        };
         let mut w = self.write();
         if !w.users.contains_key(&user) {
             return Err(WorldError::UnknownUser(user));

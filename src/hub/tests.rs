@@ -8,7 +8,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use super::commit::front_matter_errors;
-use super::fixtures::{bert_tensor_shapes, tiny_bert_safetensors};
+use super::generate::{bert_tensor_shapes, tiny_bert_safetensors};
 use super::resolve::parse_range;
 use super::world::{RepoType, validate_file_path, validate_repo_id};
 use super::*;
@@ -44,7 +44,7 @@ fn get(path: &str, token: Option<&str>) -> Request<Body> {
 
 /// A seeded Hub's state and its read token.
 fn seeded_state_and_read_token() -> (HubState, String) {
-    let state = HubState::new(World::seeded());
+    let state = HubState::new(world_file::starter());
     let token = state
         .read()
         .seeded_token(TokenKind::Read)
@@ -64,7 +64,7 @@ async fn whoami_follows_every_change_to_the_world_despite_its_cache() {
     state
         .write()
         .users
-        .get_mut("unidive-student")
+        .get_mut("course-student")
         .unwrap()
         .fullname = "Renamed Student".into();
     let (_, _, renamed) = send(&state, get("/api/whoami-v2", Some(&token))).await;
@@ -107,7 +107,7 @@ async fn the_log_keeps_each_token_as_it_was_when_its_request_arrived() {
 
 #[tokio::test]
 async fn the_log_keeps_the_last_ten_thousand_requests() {
-    let state = HubState::new(World::seeded());
+    let state = HubState::new(world_file::starter());
     let app = router(state.clone());
     for i in 0..10_005 {
         let req = get(&format!("/api/whoami-v2?n={i}"), None);
@@ -127,7 +127,7 @@ async fn the_log_keeps_the_last_ten_thousand_requests() {
 
 #[tokio::test]
 async fn whoami_with_the_write_token() {
-    let state = HubState::new(World::seeded());
+    let state = HubState::new(world_file::starter());
     let token = state
         .read()
         .seeded_token(TokenKind::Write)
@@ -138,15 +138,15 @@ async fn whoami_with_the_write_token() {
     assert_eq!(status, StatusCode::OK);
     assert!(headers.contains_key("x-request-id"));
     let body: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(body["name"], "unidive-student");
-    assert_eq!(body["auth"]["accessToken"]["displayName"], "unidive-write");
+    assert_eq!(body["name"], "course-student");
+    assert_eq!(body["auth"]["accessToken"]["displayName"], "course-write");
 }
 
 #[tokio::test]
 async fn private_repo_is_repo_not_found_for_anonymous_callers() {
-    let state = HubState::new(World::seeded());
+    let state = HubState::new(world_file::starter());
     let (status, headers, _) =
-        send(&state, get("/api/models/unidive/tiny-bert-private", None)).await;
+        send(&state, get("/api/models/my-course/tiny-bert-private", None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(headers["x-error-code"], "RepoNotFound");
     assert_eq!(headers["x-error-message"], "Repository not found");
@@ -154,15 +154,15 @@ async fn private_repo_is_repo_not_found_for_anonymous_callers() {
 
 #[tokio::test]
 async fn entry_not_found_carries_the_commit() {
-    let state = HubState::new(World::seeded());
+    let state = HubState::new(world_file::starter());
     let sha = state
         .read()
-        .repo(RepoType::Model, "unidive/tiny-bert")
+        .repo(RepoType::Model, "my-course/tiny-bert")
         .and_then(|r| r.head().map(|c| c.id.clone()))
         .unwrap();
     let (status, headers, _) = send(
         &state,
-        get("/unidive/tiny-bert/resolve/main/vocab.txt", None),
+        get("/my-course/tiny-bert/resolve/main/vocab.txt", None),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -172,7 +172,7 @@ async fn entry_not_found_carries_the_commit() {
 
 #[tokio::test]
 async fn reset_restores_the_seed_and_keeps_token_values() {
-    let state = HubState::new(World::seeded());
+    let state = HubState::new(world_file::starter());
     let before = state.seeded_tokens();
     state.write().repos.clear();
     state.reset();
@@ -180,7 +180,7 @@ async fn reset_restores_the_seed_and_keeps_token_values() {
     assert!(
         state
             .read()
-            .repo(RepoType::Model, "unidive/tiny-bert")
+            .repo(RepoType::Model, "my-course/tiny-bert")
             .is_some()
     );
 }
@@ -226,7 +226,7 @@ fn ranges() {
 
 #[test]
 fn repo_ids_and_paths() {
-    assert!(validate_repo_id("unidive/tiny-bert").is_ok());
+    assert!(validate_repo_id("my-course/tiny-bert").is_ok());
     for bad in [
         "tiny-bert",
         "a/b/c",

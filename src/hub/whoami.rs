@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::error::HubError;
 use super::state::{Caller, HubState};
-use super::world::{Token, TokenRole, World};
+use super::world::{Plan, Token, TokenRole, World};
 
 /// The routes of this file.
 pub(super) fn routes() -> Router<HubState> {
@@ -92,38 +92,22 @@ pub fn whoami_body<'a>(world: &'a World, token: &'a Token) -> WhoAmI<'a> {
         }
     } else {
         let fine_grained = match &token.role {
-            TokenRole::FineGrained(scope) => {
-                let scoped = scope
-                    .read_repos
+            TokenRole::FineGrained(scope) => Some(FineGrained {
+                can_read_gated_repos: scope.can_read_gated_repos,
+                global: &scope.global,
+                scoped: scope
+                    .scoped
                     .iter()
-                    .map(|r| (r, "model", &["repo.content.read"][..]))
-                    .chain(
-                        scope
-                            .write_repos
-                            .iter()
-                            .map(|r| (r, "model", &["repo.content.read", "repo.write"][..])),
-                    )
-                    .chain(
-                        scope
-                            .create_in
-                            .iter()
-                            .map(|ns| (ns, "user", &["repo.write"][..])),
-                    )
-                    .map(|(name, kind, permissions)| Scoped {
+                    .map(|s| Scoped {
                         entity: Entity {
-                            id: object_id(name),
-                            kind,
-                            name,
+                            id: object_id(&s.name),
+                            kind: &s.kind,
+                            name: &s.name,
                         },
-                        permissions,
+                        permissions: &s.permissions,
                     })
-                    .collect();
-                Some(FineGrained {
-                    can_read_gated_repos: scope.can_read_gated_repos,
-                    global: [],
-                    scoped,
-                })
-            }
+                    .collect(),
+            }),
             _ => None,
         };
         Auth::AccessToken {
@@ -145,7 +129,7 @@ pub fn whoami_body<'a>(world: &'a World, token: &'a Token) -> WhoAmI<'a> {
         email: user.map_or("", |u| u.email.as_str()),
         email_verified: true,
         can_pay: false,
-        is_pro: false,
+        is_pro: user.is_some_and(|u| u.plan == Plan::Pro),
         period_end: None,
         orgs,
         auth,
@@ -214,14 +198,14 @@ struct AccessToken<'a> {
 #[serde(rename_all = "camelCase")]
 struct FineGrained<'a> {
     can_read_gated_repos: bool,
-    global: [(); 0],
+    global: &'a [String],
     scoped: Vec<Scoped<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 struct Scoped<'a> {
     entity: Entity<'a>,
-    permissions: &'static [&'static str],
+    permissions: &'a [String],
 }
 
 #[derive(Debug, Serialize)]
@@ -229,6 +213,6 @@ struct Entity<'a> {
     #[serde(rename = "_id")]
     id: String,
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: &'a str,
     name: &'a str,
 }

@@ -2,8 +2,8 @@
 //! history, and pending OAuth device codes.
 //!
 //! The world is plain data with no locking and no HTTP in it, so the access rules (who may read or
-//! write what) can be read and tested on their own. [`World::seeded`] builds the fixed world the
-//! handbook is written against; token values in it are generated at start and never appear in
+//! write what) can be read and tested on their own. A book declares its world in a file
+//! ([`super::world_file`]); token values are generated when it is read and never appear in
 //! source.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
-use super::fixtures;
+use super::generate;
 
 /// Files with these extensions are reported as LFS files, as the real Hub's default
 /// `.gitattributes` would store them.
@@ -36,7 +36,7 @@ const LFS_EXTENSIONS: &[&str] = &[
 /// Files at least this large are reported as LFS files whatever their name.
 const LFS_MIN_SIZE: u64 = 10 * 1024 * 1024;
 
-/// The five kinds of token the seeded world holds, one of each.
+/// The five kinds of token a world can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TokenKind {
@@ -53,7 +53,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
-    /// Every kind, in the order the seeded world creates them.
+    /// Every kind.
     pub const ALL: [TokenKind; 5] = [
         TokenKind::Read,
         TokenKind::Write,
@@ -92,18 +92,84 @@ pub enum TokenRole {
     FineGrained(FineGrainedScope),
 }
 
-/// The permissions of a fine-grained token.
+/// The permissions of a fine-grained token, as whoami-v2 reports them under
+/// `auth.accessToken.fineGrained`: a flag for gated repositories, global permissions, and
+/// permissions scoped to an entity (the token's user, an organisation or one repository).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct FineGrainedScope {
+    /// "Read access to contents of all public gated repos you can access".
+    pub can_read_gated_repos: bool,
+    /// Permissions not tied to an entity (e.g. `discussion.write`, `post.write`).
+    pub global: Vec<String>,
+    /// Permissions on one entity each.
+    pub scoped: Vec<ScopedPermission>,
+}
+
+/// Permissions of a fine-grained token on one entity.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct FineGrainedScope {
-    /// Repository ids (`ns/name`) the token may read.
-    pub read_repos: Vec<String>,
-    /// Repository ids the token may read and commit to.
-    pub write_repos: Vec<String>,
-    /// Namespaces the token may create repositories in.
-    pub create_in: Vec<String>,
-    /// Whether the token may download from gated repositories its user was approved for.
-    pub can_read_gated_repos: bool,
+pub struct ScopedPermission {
+    /// `user`, `org`, `model`, `dataset` or `space`.
+    pub kind: String,
+    /// The user or organisation name, or the repository id (`ns/name`).
+    pub name: String,
+    /// Permission names such as `repo.content.read`, `repo.write`, `inference.serverless.write`.
+    pub permissions: Vec<String>,
+}
+
+impl FineGrainedScope {
+    /// Whether `permission` is granted on the namespace `namespace` (as its user or organisation
+    /// entity) or, when `repo` is given, on that repository itself.
+    fn grants(&self, permission: &str, namespace: &str, repo: Option<&Repo>) -> bool {
+        self.scoped.iter().any(|s| {
+            let entity_matches = match s.kind.as_str() {
+                "user" | "org" => s.name.eq_ignore_ascii_case(namespace),
+                kind => repo.is_some_and(|r| {
+                    kind == r.repo_type.singular() && s.name.eq_ignore_ascii_case(&r.id)
+                }),
+            };
+            entity_matches && s.permissions.iter().any(|p| p == permission)
+        })
+    }
+
+    /// Whether the token may read the files of `repo` (private ones included).
+    pub fn can_read(&self, repo: &Repo) -> bool {
+        self.grants("repo.content.read", repo.namespace(), Some(repo))
+            || self.grants("repo.write", repo.namespace(), Some(repo))
+    }
+
+    /// Whether the token may write to `repo`.
+    pub fn can_write(&self, repo: &Repo) -> bool {
+        self.grants("repo.write", repo.namespace(), Some(repo))
+    }
+
+    /// Whether the token may create repositories in `namespace`.
+    pub fn can_create_in(&self, namespace: &str) -> bool {
+        self.grants("repo.write", namespace, None)
+    }
+
+    /// Whether the token reads `repo` because it names that very repository (which lets it past
+    /// the gate once its user is approved, even without `can_read_gated_repos`).
+    pub fn names_repo(&self, repo: &Repo) -> bool {
+        self.scoped.iter().any(|s| {
+            s.kind == repo.repo_type.singular()
+                && s.name.eq_ignore_ascii_case(&repo.id)
+                && s.permissions
+                    .iter()
+                    .any(|p| p == "repo.content.read" || p == "repo.write")
+        })
+    }
+
+    /// Whether `permission` is granted globally or on the token's own user `user`.
+    pub fn grants_user_permission(&self, user: &str, permission: &str) -> bool {
+        self.global.iter().any(|p| p == permission)
+            || self.scoped.iter().any(|s| {
+                s.kind == "user"
+                    && s.name.eq_ignore_ascii_case(user)
+                    && s.permissions.iter().any(|p| p == permission)
+            })
+    }
 }
 
 /// Whether a token is usable.
@@ -124,6 +190,9 @@ pub enum TokenStatus {
 pub struct Token {
     /// The secret itself. Never logged.
     pub value: String,
+    /// The name the world file gives it, by which scenarios ask for it (`read`, `write`, ...);
+    /// `None` for tokens made at run time (admin API, browser logins).
+    pub name: Option<String>,
     /// The name shown by whoami-v2 and used by `hf auth login` to store the token.
     pub display_name: String,
     /// The user the token belongs to.
@@ -146,6 +215,7 @@ impl Token {
     pub fn new(value: String, display_name: String, user: String, role: TokenRole) -> Token {
         Token {
             value,
+            name: None,
             display_name,
             user,
             role,
@@ -193,10 +263,12 @@ impl Token {
     }
 }
 
-/// A seeded token as handed to tests and printed by the standalone server.
+/// A token the world file declares, as handed to tests and printed by the standalone server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeededToken {
-    /// Which of the five seeded kinds it is.
+    /// The world file's name for it, which scenarios use (`token = "read"`).
+    pub name: String,
+    /// Which of the five kinds it is.
     pub kind: TokenKind,
     /// Its display name, e.g. `unidive-read`.
     pub display_name: String,
@@ -213,8 +285,29 @@ pub fn generate_token_value() -> String {
     format!("{}{tail}", crate::secrets::TOKEN_PREFIX)
 }
 
+/// An account's plan, which sets whoami-v2's `isPro` and the monthly Inference Providers credits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    /// A free account: US$0.10 of Inference Providers credits a month.
+    #[default]
+    Free,
+    /// A PRO account: US$2.00 a month.
+    Pro,
+}
+
+impl Plan {
+    /// The monthly included Inference Providers credits, in US dollars (the Hub's pricing page).
+    pub fn monthly_credits(self) -> f64 {
+        match self {
+            Plan::Free => 0.10,
+            Plan::Pro => 2.00,
+        }
+    }
+}
+
 /// A Hub user account.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// The user name (the namespace of their repositories).
     pub name: String,
@@ -224,6 +317,28 @@ pub struct User {
     /// The e-mail address shown by whoami-v2.
     #[serde(default)]
     pub email: String,
+    /// Free or PRO.
+    #[serde(default)]
+    pub plan: Plan,
+    /// Inference Providers credits left this month, in US dollars.
+    #[serde(default = "free_monthly_credits")]
+    pub inference_credits: f64,
+}
+
+fn free_monthly_credits() -> f64 {
+    Plan::Free.monthly_credits()
+}
+
+impl Default for User {
+    fn default() -> User {
+        User {
+            name: String::new(),
+            fullname: String::new(),
+            email: String::new(),
+            plan: Plan::Free,
+            inference_credits: free_monthly_credits(),
+        }
+    }
 }
 
 /// A member's role in an organisation, as on the Hub's organisation pages.
@@ -658,7 +773,9 @@ pub struct World {
     pub tokens: BTreeMap<String, Arc<Token>>,
     /// Repositories by type and id.
     pub repos: BTreeMap<(RepoType, String), Repo>,
-    /// The tokens handed out by [`World::seeded`], in [`TokenKind::ALL`] order.
+    /// The account scenarios act as: `{user}` in a book, the browser login, gated approvals.
+    pub student: String,
+    /// The tokens the world file declares, in the file's order.
     pub seeded_tokens: Vec<SeededToken>,
     /// OAuth device codes issued so far.
     pub device_codes: Vec<DeviceCode>,
@@ -712,100 +829,20 @@ pub struct Fault {
     pub retry_after: Option<u64>,
 }
 
-/// The seeded user.
-pub const SEED_USER: &str = "unidive-student";
-/// The seeded organisation.
-pub const SEED_ORG: &str = "unidive";
-/// The public seeded model.
-pub const SEED_PUBLIC_REPO: &str = "unidive/tiny-bert";
-/// The private seeded model, readable by the fine-grained token.
-pub const SEED_PRIVATE_REPO: &str = "unidive/tiny-bert-private";
-/// The gated seeded model (nobody is approved).
-pub const SEED_GATED_REPO: &str = "unidive/tiny-bert-gated";
-/// A fixed timestamp for seeded objects, so repo info is reproducible.
-const SEED_DATE: &str = "2025-01-01T00:00:00.000Z";
-
 impl World {
     /// An empty world: no users, no tokens, no repositories.
     pub fn empty() -> World {
         World::default()
     }
 
-    /// The world the handbook is written against: user `unidive-student` in org `unidive`, one
-    /// token of each [`TokenKind`] (values generated now), and the three tiny-bert repositories.
-    pub fn seeded() -> World {
-        let mut w = World::empty();
-        w.users.insert(
-            SEED_USER.to_string(),
-            User {
-                name: SEED_USER.into(),
-                fullname: "UniDive Student".into(),
-                email: "student@unidive.example".into(),
-            },
-        );
-        w.orgs.insert(
-            SEED_ORG.to_string(),
-            Org {
-                name: SEED_ORG.into(),
-                fullname: "UniDive".into(),
-                members: BTreeSet::from([SEED_USER.to_string()]),
-                roles: BTreeMap::new(),
-                private_by_default: false,
-            },
-        );
-        for kind in TokenKind::ALL {
-            let (role, status) = match kind {
-                TokenKind::Read => (TokenRole::Read, TokenStatus::Active),
-                TokenKind::Write => (TokenRole::Write, TokenStatus::Active),
-                TokenKind::FineGrained => (
-                    TokenRole::FineGrained(FineGrainedScope {
-                        read_repos: vec![SEED_PRIVATE_REPO.to_string()],
-                        ..FineGrainedScope::default()
-                    }),
-                    TokenStatus::Active,
-                ),
-                TokenKind::Expired => (TokenRole::Write, TokenStatus::Expired),
-                TokenKind::Revoked => (TokenRole::Write, TokenStatus::Revoked),
-            };
-            let mut token = Token::new(
-                generate_token_value(),
-                format!("unidive-{kind}"),
-                SEED_USER.into(),
-                role,
-            );
-            token.status = status;
-            w.seeded_tokens.push(SeededToken {
-                kind,
-                display_name: token.display_name.clone(),
-                value: token.value.clone(),
-            });
-            w.tokens.insert(token.value.clone(), Arc::new(token));
-        }
-        let files = fixtures::tiny_bert_files();
-        for (id, private, gated) in [
-            (SEED_PUBLIC_REPO, false, false),
-            (SEED_PRIVATE_REPO, true, false),
-            (SEED_GATED_REPO, false, true),
-        ] {
-            let mut repo_files = files.clone();
-            if gated {
-                repo_files.push((
-                    "README.md".into(),
-                    FileContent::Bytes(Bytes::from(fixtures::gated_readme())),
-                ));
-            }
-            // Seeded repos cannot fail validation; fall back to skipping rather than panicking.
-            if let Ok(repo) = w.create_repo(RepoType::Model, id, private, SEED_DATE) {
-                repo.gated = gated;
-            }
-            let _ = w.commit_files(RepoType::Model, id, "Add tiny BERT", repo_files, SEED_DATE);
-        }
-        w
-    }
-
-    /// The seeded token of `kind`, if this world has one.
+    /// The first declared token of `kind`, if this world has one.
     pub fn seeded_token(&self, kind: TokenKind) -> Option<&SeededToken> {
         self.seeded_tokens.iter().find(|t| t.kind == kind)
+    }
+
+    /// The declared token a scenario names (`token = "read"`).
+    pub fn token_named(&self, name: &str) -> Option<&SeededToken> {
+        self.seeded_tokens.iter().find(|t| t.name == name)
     }
 
     /// The organisations `user` belongs to.
@@ -863,9 +900,7 @@ impl World {
         }
         match &token.role {
             TokenRole::Read | TokenRole::Write => true,
-            TokenRole::FineGrained(scope) => {
-                scope.read_repos.contains(&repo.id) || scope.write_repos.contains(&repo.id)
-            }
+            TokenRole::FineGrained(scope) => scope.can_read(repo),
         }
     }
 
@@ -879,7 +914,7 @@ impl World {
         match &token.role {
             TokenRole::Read => false,
             TokenRole::Write => true,
-            TokenRole::FineGrained(scope) => scope.write_repos.contains(&repo.id),
+            TokenRole::FineGrained(scope) => scope.can_write(repo),
         }
     }
 
@@ -894,21 +929,18 @@ impl World {
         match &token.role {
             TokenRole::Read => false,
             TokenRole::Write => true,
-            TokenRole::FineGrained(scope) => scope
-                .create_in
-                .iter()
-                .any(|n| n.eq_ignore_ascii_case(namespace)),
+            TokenRole::FineGrained(scope) => scope.can_create_in(namespace),
         }
     }
 
     /// Whether `token` may download files from the gated `repo`.
     pub fn token_passes_gate(&self, token: &Token, repo: &Repo) -> bool {
-        // Only the approval list counts, even for the repository's own organisation: the seeded
-        // student belongs to `unidive` and must still meet the gate.
+        // Only the approval list counts, even for members of the repository's own organisation:
+        // the real Hub gates them too.
         let approved = repo.gated_approved.contains(&token.user);
         match &token.role {
             TokenRole::FineGrained(scope) => {
-                approved && (scope.can_read_gated_repos || scope.read_repos.contains(&repo.id))
+                approved && (scope.can_read_gated_repos || scope.names_repo(repo))
             }
             _ => approved,
         }
@@ -992,7 +1024,7 @@ impl World {
         self.moved.remove(&(repo_type, id.to_ascii_lowercase()));
         let attributes = Arc::new(RepoFile::new(
             ".gitattributes",
-            FileContent::Bytes(Bytes::from_static(fixtures::GITATTRIBUTES.as_bytes())),
+            FileContent::Bytes(Bytes::from_static(generate::GITATTRIBUTES.as_bytes())),
         ));
         let files = BTreeMap::from([(".gitattributes".to_string(), attributes)]);
         let commit = self.make_commit(id, None, "initial commit", date, files);

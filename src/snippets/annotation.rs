@@ -59,7 +59,7 @@ pub enum Continues {
 pub struct Scenario {
     /// kebab-case, unique within the snippet.
     pub name: String,
-    /// Which token of the mock Hub's world replaces the token placeholder.
+    /// Which token of the book's world replaces the token placeholder (default `read`).
     pub token: Option<TokenChoice>,
     /// How the token is typed or pasted, `{token}` standing for the value.
     pub token_text: Option<String>,
@@ -69,7 +69,7 @@ pub struct Scenario {
     pub secrets: BTreeMap<String, String>,
     /// `false` when the notebook was not granted access to its secrets.
     pub secret_access: Option<bool>,
-    /// A token kind saved to `$HF_HOME/token` before the run.
+    /// A token of the world saved to `$HF_HOME/token` before the run.
     pub logged_in: Option<TokenChoice>,
     /// What a person types at each prompt.
     pub input: Vec<Input>,
@@ -96,29 +96,60 @@ pub struct Scenario {
     /// Hosts other than the Hub that the snippet is expected to try to reach (the attempts are
     /// still refused); an attempt to reach any other host fails the scenario.
     pub network_attempts: Vec<String>,
-    /// Gated repositories (model ids such as `unidive/tiny-bert-gated`) whose access the Hub
+    /// Gated repositories (model ids such as `meta-llama/Llama-3.2-1B`) whose access the Hub
     /// granted to the scenario's account before the run, as if the access request was approved.
     pub gated_access: Vec<String>,
 }
 
-/// The tokens a scenario can ask for: the mock Hub's seeded kinds, an unknown one, or none.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// The tokens a scenario can ask for: one the book's world file declares (by its name there:
+/// `read`, `write`, `fine-grained`, ...), an unknown one, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub enum TokenChoice {
-    /// A token with the read role.
-    Read,
-    /// A token with the write role.
-    Write,
-    /// A fine-grained token scoped to one private repo.
-    FineGrained,
-    /// A token past its expiry date.
-    Expired,
-    /// A token its owner revoked.
-    Revoked,
-    /// A token-shaped string the Hub does not know.
+    /// The token the world file declares under this name.
+    Named(String),
+    /// A token-shaped string the Hub does not know (`invalid`).
     Invalid,
-    /// No token at all.
+    /// No token at all (`none`).
     None,
+}
+
+impl TryFrom<String> for TokenChoice {
+    type Error = String;
+
+    /// `invalid`, `none`, or a kebab-case name of the world file's `[tokens]` (whether the world
+    /// declares it is checked when a run starts, against the book's world).
+    fn try_from(name: String) -> Result<TokenChoice, String> {
+        let kebab = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        match name.as_str() {
+            "invalid" => Ok(TokenChoice::Invalid),
+            "none" => Ok(TokenChoice::None),
+            _ if kebab => Ok(TokenChoice::Named(name)),
+            _ => Err(format!(
+                "`{name}` is not a token name: write a name from the world file's [tokens] \
+                 (kebab-case, e.g. `read`, `write`, `fine-grained`), `invalid` or `none`"
+            )),
+        }
+    }
+}
+
+impl TokenChoice {
+    /// The token a scenario gets when it names none: the world's `read` token.
+    pub fn default_read() -> TokenChoice {
+        TokenChoice::Named("read".into())
+    }
+
+    /// The word a scenario writes for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            TokenChoice::Named(name) => name,
+            TokenChoice::Invalid => "invalid",
+            TokenChoice::None => "none",
+        }
+    }
 }
 
 /// A prompt and what a person types at it.

@@ -274,7 +274,7 @@ fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
     snippet.scenarios = if snippet.annotation.scenario.is_empty() {
         vec![Scenario {
             name: "default".into(),
-            token: Some(TokenChoice::Read),
+            token: Some(TokenChoice::default_read()),
             ..Scenario::default()
         }]
     } else {

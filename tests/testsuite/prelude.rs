@@ -23,6 +23,19 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_mdbook-hubcheck"))
 }
 
+/// The world most fixture books and the mock Hub's tests run against
+/// (`tests/fixtures/worlds/unidive.toml`), read anew (fresh token values) for each call.
+pub fn unidive_world() -> mdbook_hubcheck::hub::World {
+    let file = fixtures().join("worlds/unidive.toml");
+    mdbook_hubcheck::hub::world_file::load(&file, &fixtures())
+        .unwrap_or_else(|e| panic!("the fixture world does not load: {e}"))
+}
+
+/// A mock Hub with [`unidive_world`] on a free loopback port.
+pub fn unidive_hub() -> mdbook_hubcheck::hub::MockHub {
+    mdbook_hubcheck::hub::MockHub::start(unidive_world()).expect("mock Hub starts")
+}
+
 /// A copy of a fixture book in its own temporary folder, so tests can change and build it.
 pub struct BookFixture {
     dir: tempfile::TempDir,
@@ -143,7 +156,8 @@ impl StandaloneHub {
     pub fn start() -> StandaloneHub {
         use std::io::BufRead;
         let mut child = std::process::Command::new(binary())
-            .args(["mock-hub", "--port", "0"])
+            .args(["mock-hub", "--port", "0", "--world"])
+            .arg(fixtures().join("worlds/unidive.toml"))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()

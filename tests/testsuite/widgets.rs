@@ -117,7 +117,7 @@ impl Site {
         write_report(book.root());
         let (hub, stub, endpoint) = match hub_kind {
             Hub::Mock => {
-                let hub = MockHub::start().expect("mock Hub starts");
+                let hub = crate::prelude::unidive_hub();
                 let url = hub.url().to_string();
                 (Some(hub), None, url)
             }
@@ -623,6 +623,7 @@ fn hub_text_is_shown_as_text_and_never_runs() {
             name: "xss-student".into(),
             fullname: XSS.into(),
             email: "xss@example.org".into(),
+            ..User::default()
         })
         .unwrap();
     let token = state
@@ -939,7 +940,7 @@ fn guarded_site() -> (BookFixture, MockHub, BackgroundServer) {
             .replace("(keeping-your-token-safe.md)", "(write.md)"),
     )
     .unwrap();
-    let hub = MockHub::start().expect("mock Hub starts");
+    let hub = crate::prelude::unidive_hub();
     let out = build(&BuildOptions {
         book: book.root().to_path_buf(),
         dest: Some(book.root().join("out")),
@@ -973,7 +974,7 @@ async fn violations(driver: &WebDriver) -> Vec<String> {
 fn the_pages_policy_refuses_other_origins_and_lets_the_checker_reach_the_hub() {
     let (_book, hub, server) = guarded_site();
     // Another origin that would answer (CORS open): only the port differs.
-    let elsewhere = MockHub::start().expect("second mock Hub starts");
+    let elsewhere = crate::prelude::unidive_hub();
     let token = hub.token(TokenKind::Read);
     let (url, elsewhere_url) = (
         format!("{}/read.html", server.url()),

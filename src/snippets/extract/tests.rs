@@ -62,13 +62,13 @@ fn an_unrunnable_language_is_a_problem_not_a_skip() {
 
 #[test]
 fn annotation_errors_name_file_and_line() {
-    let text = "x\n\n<!-- hubcheck\n[[scenario]]\nname = \"a\"\ntoken = \"admin\"\n-->\n```bash\nls\n```\n";
+    let text = "x\n\n<!-- hubcheck\n[[scenario]]\nname = \"a\"\ntoken = \"Admin Token\"\n-->\n```bash\nls\n```\n";
     let problem = chapter(text)[0].problem.clone().unwrap();
     assert!(
         problem.starts_with("book/page.md:6: invalid hubcheck annotation"),
         "{problem}"
     );
-    assert!(problem.contains("admin"), "{problem}");
+    assert!(problem.contains("Admin Token"), "{problem}");
 }
 
 #[test]

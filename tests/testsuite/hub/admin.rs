@@ -15,6 +15,7 @@ fn request_log_names_tokens_but_never_values() {
     assert_eq!(
         log[0].auth,
         RequestAuth::Token {
+            name: Some("read".into()),
             kind: TokenKind::Read,
             display_name: "unidive-read".into()
         }
@@ -34,8 +35,8 @@ fn request_log_names_tokens_but_never_values() {
 
 #[test]
 fn seeded_tokens_are_generated_and_distinct() {
-    let a = MockHub::start().unwrap();
-    let b = MockHub::start().unwrap();
+    let a = crate::prelude::unidive_hub();
+    let b = crate::prelude::unidive_hub();
     let tokens = a.tokens();
     assert_eq!(tokens.len(), 5);
     let names: Vec<&str> = tokens.iter().map(|t| t.display_name.as_str()).collect();
@@ -178,7 +179,11 @@ fn rust_admin_api_token_status_and_fine_grained_scopes() {
             user: "unidive-student".into(),
             role: Some("fineGrained".into()),
             scope: mdbook_hubcheck::hub::world::FineGrainedScope {
-                write_repos: vec!["unidive/tiny-bert".into()],
+                scoped: vec![mdbook_hubcheck::hub::world::ScopedPermission {
+                    kind: "model".into(),
+                    name: "unidive/tiny-bert".into(),
+                    permissions: vec!["repo.write".into()],
+                }],
                 ..Default::default()
             },
             ..Default::default()

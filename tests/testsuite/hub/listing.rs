@@ -85,7 +85,7 @@ fn paths_info_describes_files_and_folders_with_last_commits() {
     let weights = by_path("model.safetensors");
     assert_eq!(weights["type"], "file");
     assert!(weights["lfs"]["oid"].as_str().unwrap().len() == 64);
-    assert_eq!(weights["lastCommit"]["title"], "Add tiny BERT");
+    assert_eq!(weights["lastCommit"]["title"], "Add files");
     assert_eq!(by_path("notes.txt")["lastCommit"]["id"], second.as_str());
     // Without expand there is no lastCommit; at an older commit the new file is absent.
     let plain: Value = hub

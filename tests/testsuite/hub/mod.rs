@@ -1,5 +1,5 @@
 //! The mock Hub over real HTTP: every endpoint and error case the clients rely on, checked with
-//! reqwest against `MockHub::start()`, one file per endpoint group (mirroring `src/hub/`), plus
+//! reqwest against a mock Hub with the fixture world `tests/fixtures/worlds/unidive.toml`, one file per endpoint group (mirroring `src/hub/`), plus
 //! a deterministic fuzz run here.
 
 mod admin;
@@ -40,7 +40,7 @@ struct Hub {
 impl Hub {
     fn start() -> Hub {
         Hub {
-            hub: MockHub::start().expect("mock hub starts"),
+            hub: crate::prelude::unidive_hub(),
             http: client(),
         }
     }
@@ -337,12 +337,12 @@ fn fuzz_request(rng: &mut Rng, auths: &[Option<String>]) -> axum::http::Request<
 
 #[test]
 fn fuzz_random_requests_never_5xx() {
-    use mdbook_hubcheck::hub::world::{Fault, FaultStatus, World};
+    use mdbook_hubcheck::hub::world::{Fault, FaultStatus};
     use mdbook_hubcheck::hub::{HubState, router};
     use tower::ServiceExt;
 
     const REQUESTS: u32 = 100_000;
-    let state = HubState::new(World::seeded());
+    let state = HubState::new(crate::prelude::unidive_world());
     let app = router(state.clone());
     let token = |kind| {
         state

@@ -207,7 +207,7 @@ fn commits_are_listed_newest_first_and_paged() {
     assert!(h(r.headers(), "link").is_empty());
     let rest: Value = r.json().unwrap();
     let rest = rest.as_array().unwrap();
-    // 55 new commits + "Add tiny BERT" + "initial commit".
+    // 55 new commits + "Add files" + "initial commit".
     assert_eq!(rest.len(), 7);
     assert_eq!(rest[6]["title"], "initial commit");
     assert_eq!(rest[6]["authors"][0]["user"], "system");
