@@ -20,6 +20,9 @@ pub const HUBCHECK_DIR: &str = hubcheck_dir!();
 /// The default of `report`: where `test` writes the report and the badges read it.
 pub const DEFAULT_REPORT: &str = concat!(hubcheck_dir!(), "/report.json");
 
+/// The file name of a book's Python lock when `python-requirements` is not set.
+pub const DEFAULT_REQUIREMENTS_FILE: &str = "hub-requirements.txt";
+
 /// The Hub the token checker asks when `hub-endpoint` is not set.
 pub const DEFAULT_HUB_ENDPOINT: &str = "https://huggingface.co";
 
@@ -39,6 +42,10 @@ pub struct Settings {
     /// The world file the mock Hub serves to this book's snippets, relative to the book root
     /// (default: `hub-world.toml` when the book has one, else the starter world).
     pub world: Option<PathBuf>,
+    /// The lock of the Python packages the snippets run with, relative to the book root
+    /// (default: `hub-requirements.txt` beside the world file when it exists, else the built-in
+    /// lock).
+    pub python_requirements: Option<PathBuf>,
     /// Not a key: the page (relative to the book root) that shows students how to watch where the
     /// token goes, set by the preprocessor when the book has that chapter.
     #[serde(skip)]
@@ -58,6 +65,7 @@ impl Default for Settings {
             placeholders: BTreeMap::new(),
             report: PathBuf::from(DEFAULT_REPORT),
             world: None,
+            python_requirements: None,
             network_help: None,
             command: None,
             before: Vec::new(),
@@ -156,6 +164,20 @@ impl Settings {
             Some(file) => Some(root.join(file)),
             None => Some(root.join(world_file::DEFAULT_FILE_NAME)).filter(|p| p.is_file()),
         }
+    }
+
+    /// The lock of the book at `root`: the `python-requirements` key's, else
+    /// `hub-requirements.txt` beside the world file (or at the root) when it exists; `None` means
+    /// the built-in lock.
+    pub fn requirements_path(&self, root: &Path) -> Option<PathBuf> {
+        if let Some(file) = &self.python_requirements {
+            return Some(root.join(file));
+        }
+        let folder = self
+            .world_path(root)
+            .and_then(|w| w.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| root.to_path_buf());
+        Some(folder.join(DEFAULT_REQUIREMENTS_FILE)).filter(|p| p.is_file())
     }
 
     /// Builds the world the book at `root` declares (fresh token values each time).

@@ -8,6 +8,9 @@
 //!   Content-Security-Policy block of [`crate::widgets::csp`] for the book's `hub-endpoint`. A
 //!   `head.hbs` of the book's own is never overwritten: the command prints what to add to it.
 //!
+//! - a starter world file (`hub-world.toml`) and the built-in Python requirements
+//!   (`hub-requirements.in` and `.txt`) are written where the book has none.
+//!
 //! A second run changes nothing (a changed `hub-endpoint` brings our block up to date). What it
 //! did is printed, one line per change.
 
@@ -17,7 +20,9 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
-use crate::settings::{Settings, SettingsError};
+use crate::harness::pyenv;
+use crate::hub::world_file;
+use crate::settings::{DEFAULT_REQUIREMENTS_FILE, Settings, SettingsError};
 use crate::widgets::{assets, csp};
 
 /// Why `install` stopped.
@@ -106,10 +111,62 @@ pub fn install(root: &Path) -> Result<Installed, InstallError> {
     }
 
     let settings = Settings::load(root)?;
+    write_starters(root, &settings, &mut done)?;
     if html_rendered(&doc) {
         write_theme_head(root, &doc, &settings.hub_endpoint, &mut done)?;
     }
     Ok(done)
+}
+
+/// Writes the starter world file and the built-in Python requirements where the book has none,
+/// so `mdbook-hubcheck test` runs at once and the staff can see what to change.
+fn write_starters(
+    root: &Path,
+    settings: &Settings,
+    done: &mut Installed,
+) -> Result<(), InstallError> {
+    let world = settings.world.as_ref().map_or_else(
+        || root.join(world_file::DEFAULT_FILE_NAME),
+        |w| root.join(w),
+    );
+    let lock = settings
+        .python_requirements
+        .as_ref()
+        .map_or_else(|| root.join(DEFAULT_REQUIREMENTS_FILE), |r| root.join(r));
+    let starters = [
+        (
+            world,
+            world_file::STARTER,
+            "the Hub world the snippets run against (docs/world-file.md)",
+        ),
+        (
+            lock.with_extension("in"),
+            pyenv::TOP_LEVEL_REQUIREMENTS,
+            "the top-level Python packages",
+        ),
+        (
+            lock,
+            pyenv::LOCKED_REQUIREMENTS,
+            "their pinned versions with hashes",
+        ),
+    ];
+    for (path, text, what) in starters {
+        if path.exists() {
+            continue;
+        }
+        let io = |source| InstallError::Io {
+            path: path.clone(),
+            source,
+        };
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(io)?;
+        }
+        fs::write(&path, text).map_err(io)?;
+        let shown = path.strip_prefix(root).unwrap_or(&path);
+        done.changes
+            .push(format!("{}: written, {what}", shown.display()));
+    }
+    Ok(())
 }
 
 /// Whether the book renders html: no `[output]` at all (mdBook's default), or `[output.html]`.

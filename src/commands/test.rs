@@ -61,8 +61,15 @@ pub fn prepare_harness_with(
         Some(_) => None,
         None => Some(settings.load_world(book)?),
     };
+    let options = pyenv::EnsureOptions {
+        requirements: match settings.requirements_path(book) {
+            Some(lock) => pyenv::Requirements::load(&lock).map_err(Error::PyEnv)?,
+            None => pyenv::Requirements::builtin(),
+        },
+        ..pyenv::EnsureOptions::default()
+    };
     let placeholders = settings.placeholders;
-    let env = pyenv::ensure_clients(clients, &pyenv::EnsureOptions::default())?;
+    let env = pyenv::ensure_clients(clients, &options)?;
     let versions = env.versions()?;
     let clients = serde_json::to_value(versions)
         .ok()

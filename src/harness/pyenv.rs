@@ -1,9 +1,10 @@
 //! The pinned Python environment in which the harness runs the handbook's snippets.
 //!
 //! The snippets use the real Hugging Face clients (`huggingface_hub` and its `hf` CLI,
-//! `transformers`, `tokenizers`, `safetensors`, `torch`). Their exact versions are pinned in
-//! `python/requirements.lock`, which is compiled into this crate. [`ensure`] creates a virtual
-//! environment from that lock once and reuses it on every later run:
+//! `transformers`, `tokenizers`, `safetensors`, `torch`). Their exact versions, with hashes, are
+//! pinned per book in a lock beside its world file ([`Requirements`]; the handbook's is
+//! `hub-requirements.txt`, which is also compiled into this crate for books that bring none).
+//! [`ensure`] creates a virtual environment from that lock once and reuses it on every later run:
 //!
 //! - **Where:** `$HUBCHECK_PYENV_DIR` if set, else
 //!   `$XDG_CACHE_HOME/mdbook-hubcheck/pyenv/<key>`, else `~/.cache/mdbook-hubcheck/pyenv/<key>`.
@@ -31,8 +32,63 @@ use sha2::{Digest, Sha256};
 mod clients;
 pub use clients::{CLIENT_PACKAGES, Clients, ensure_clients, resolved_clients};
 
-/// The content of `python/requirements.lock`, the full pinned package list.
-pub const LOCKED_REQUIREMENTS: &str = include_str!("../../python/requirements.lock");
+/// The built-in lock (the handbook's `hub-requirements.txt`): every package pinned with its
+/// hashes, for books that bring no requirements of their own.
+pub const LOCKED_REQUIREMENTS: &str = include_str!("../../hub-requirements.txt");
+
+/// The top-level packages the built-in lock was compiled from (`hub-requirements.in`).
+pub const TOP_LEVEL_REQUIREMENTS: &str = include_str!("../../hub-requirements.in");
+
+/// The Python packages a book's snippets run with: a full lock and the top-level packages it was
+/// compiled from (which `--clients` needs to resolve other versions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirements {
+    /// Every package as `name==version` (with `--hash` lines), installed with `--no-deps`.
+    pub lock: std::sync::Arc<str>,
+    /// The top-level packages (`NAME.in` beside the lock).
+    pub top_level: std::sync::Arc<str>,
+    /// Where they come from, for messages: the lock's path, or `built-in`.
+    pub origin: String,
+}
+
+impl Default for Requirements {
+    fn default() -> Requirements {
+        Requirements::builtin()
+    }
+}
+
+impl Requirements {
+    /// The built-in lock and its input.
+    pub fn builtin() -> Requirements {
+        Requirements {
+            lock: LOCKED_REQUIREMENTS.into(),
+            top_level: TOP_LEVEL_REQUIREMENTS.into(),
+            origin: "built-in".into(),
+        }
+    }
+
+    /// Reads the lock at `lock` and its input beside it (`x.txt` → `x.in`). The lock must pin
+    /// every package with `==`; its input may be missing (then `--clients` cannot be used).
+    pub fn load(lock: &Path) -> Result<Requirements, PyEnvError> {
+        let text = fs::read_to_string(lock).map_err(PyEnvError::io("read", lock))?;
+        if let Some((number, line)) = requirement_lines_numbered(&text)
+            .find(|(_, l)| !l.starts_with("--") && !l.contains("=="))
+        {
+            return Err(PyEnvError::UnpinnedRequirement {
+                file: lock.to_path_buf(),
+                line: number,
+                text: line.to_string(),
+            });
+        }
+        let input = lock.with_extension("in");
+        let top_level = fs::read_to_string(&input).unwrap_or_default();
+        Ok(Requirements {
+            lock: text.into(),
+            top_level: top_level.into(),
+            origin: lock.display().to_string(),
+        })
+    }
+}
 
 /// Environment variable naming the directory of the environment (overrides the cache location).
 pub const ENV_DIR_VAR: &str = "HUBCHECK_PYENV_DIR";
@@ -82,6 +138,20 @@ print(json.dumps({
 /// What can go wrong while creating or reading the environment.
 #[derive(Debug, thiserror::Error)]
 pub enum PyEnvError {
+    /// A book's lock has a line that pins no exact version.
+    #[error(
+        "{}:{line}: `{text}` is not pinned; a lock must pin every package with `==` and hashes: \
+         compile it with `uv pip compile hub-requirements.in -o hub-requirements.txt --generate-hashes`",
+        file.display()
+    )]
+    UnpinnedRequirement {
+        /// The lock.
+        file: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// The line.
+        text: String,
+    },
     /// No base interpreter could be found or run.
     #[error(
         "no usable Python interpreter found (searched: {searched}).\n  \
@@ -180,6 +250,8 @@ pub struct EnsureOptions {
     pub installer: Installer,
     /// How much to print.
     pub progress: Progress,
+    /// The packages to install (default: the built-in lock).
+    pub requirements: Requirements,
 }
 
 /// The versions of the clients inside the environment.
@@ -288,13 +360,13 @@ pub fn ensure_default() -> Result<PythonEnv, PyEnvError> {
 /// taken wait for that build and then reuse its result.
 pub fn ensure(options: &EnsureOptions) -> Result<PythonEnv, PyEnvError> {
     let base = find_python(options.python.as_deref(), &|name| std::env::var_os(name))?;
-    let key = cache_key(LOCKED_REQUIREMENTS, &base.version_id());
+    let key = cache_key(&options.requirements.lock, &base.version_id());
     let dir = match &options.dir {
         Some(dir) => dir.clone(),
         None => env_location(&key, &|name| std::env::var_os(name))?,
     };
     let lock = LockText {
-        text: LOCKED_REQUIREMENTS,
+        text: &options.requirements.lock,
         require_hf: true,
     };
     ensure_lock(&base, &lock, &key, dir, options)
@@ -394,7 +466,8 @@ pub fn pinned_packages(lock: &str) -> Vec<(String, String)> {
         .filter_map(|line| {
             let spec = line.split(';').next().unwrap_or(line).trim();
             let (name, version) = spec.split_once("==")?;
-            Some((name.trim().to_string(), version.trim().to_string()))
+            let version = version.trim().trim_end_matches('\\').trim();
+            Some((name.trim().to_string(), version.to_string()))
         })
         .collect()
 }
@@ -413,9 +486,20 @@ fn normalize_name(name: &str) -> String {
 }
 
 fn requirement_lines(lock: &str) -> impl Iterator<Item = &str> {
+    requirement_lines_numbered(lock).map(|(_, line)| line)
+}
+
+/// [`requirement_lines`] with each line's 1-based number.
+fn requirement_lines_numbered(lock: &str) -> impl Iterator<Item = (usize, &str)> {
     lock.lines()
-        .map(|line| line.split_once('#').map_or(line, |(code, _)| code).trim())
-        .filter(|line| !line.is_empty())
+        .enumerate()
+        .map(|(i, line)| {
+            (
+                i + 1,
+                line.split_once('#').map_or(line, |(code, _)| code).trim(),
+            )
+        })
+        .filter(|(_, line)| !line.is_empty())
 }
 
 /// Where the environment with this key lives when no directory is given.

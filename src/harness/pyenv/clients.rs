@@ -2,7 +2,7 @@
 //!
 //! A variant environment starts from the pinned lock: the named client packages are overridden
 //! (pinned to the given versions, or left free and upgraded to their newest releases for
-//! `latest`), the other top-level packages of `python/requirements.in` are left free, and uv's
+//! `latest`), the other top-level packages of the book's `hub-requirements.in` are left free, and uv's
 //! resolver (`uv pip compile`, run against the package registry at every call) finds a
 //! consistent set, keeping every other package at its locked version when it can (the lock is
 //! given as its preferences). So an old `huggingface_hub` gets a `transformers` that accepts it,
@@ -21,13 +21,10 @@ use std::process::Command;
 use std::str::FromStr;
 
 use super::{
-    BasePython, EnsureOptions, LOCKED_REQUIREMENTS, LockText, PyEnvError, PythonEnv, cache_key,
-    combined_tail, ensure, ensure_lock, env_location, find_or_fetch_uv, find_python,
-    normalize_name, pinned_packages, quiet_uv, requirement_lines,
+    BasePython, EnsureOptions, LockText, PyEnvError, PythonEnv, cache_key, combined_tail, ensure,
+    ensure_lock, env_location, find_or_fetch_uv, find_python, normalize_name, pinned_packages,
+    quiet_uv, requirement_lines,
 };
-
-/// The top-level packages of the pinned environment, `python/requirements.in`.
-pub const TOP_LEVEL_REQUIREMENTS: &str = include_str!("../../../python/requirements.in");
 
 /// The Hugging Face client packages that `latest` moves to their newest releases. `torch` is not
 /// one: it moves only when a client's release requires it.
@@ -41,7 +38,7 @@ pub const CLIENT_PACKAGES: [&str; 4] = [
 /// Which client versions the harness runs the snippets with.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Clients {
-    /// The lock, `python/requirements.lock`.
+    /// The book's lock (`hub-requirements.txt`).
     #[default]
     Pinned,
     /// The newest release of each of [`CLIENT_PACKAGES`], resolved when the command runs.
@@ -116,8 +113,8 @@ pub fn ensure_clients(clients: &Clients, options: &EnsureOptions) -> Result<Pyth
         return ensure(options);
     }
     let base = find_python(options.python.as_deref(), &|name| std::env::var_os(name))?;
-    let lock = resolve(clients, &base)?;
-    if same_pins(&lock, LOCKED_REQUIREMENTS) {
+    let lock = resolve(clients, &base, &options.requirements)?;
+    if same_pins(&lock, &options.requirements.lock) {
         // e.g. `latest` while the lock is up to date: the pinned environment is this one.
         return ensure(options);
     }
@@ -144,7 +141,20 @@ fn same_pins(a: &str, b: &str) -> bool {
 }
 
 /// Resolves `clients` against the lock with `uv pip compile`; returns the full resolved lock.
-pub(super) fn resolve(clients: &Clients, base: &BasePython) -> Result<String, PyEnvError> {
+pub(super) fn resolve(
+    clients: &Clients,
+    base: &BasePython,
+    requirements: &super::Requirements,
+) -> Result<String, PyEnvError> {
+    if requirements.top_level.trim().is_empty() {
+        return Err(unresolvable(
+            clients,
+            format!(
+                "{} has no top-level input beside it (the `.in` file it was compiled from)",
+                requirements.origin
+            ),
+        ));
+    }
     let uv = find_or_fetch_uv(base, &|line| eprintln!("hubcheck: {line}")).ok_or_else(|| {
         PyEnvError::InstallFailed {
             tool: "uv".into(),
@@ -162,9 +172,9 @@ pub(super) fn resolve(clients: &Clients, base: &BasePython) -> Result<String, Py
         ))?;
     let input = work.path().join("requirements.in");
     let output = work.path().join("requirements.lock");
-    super::write_file(&input, &variant_input(clients))?;
+    super::write_file(&input, &variant_input(clients, &requirements.top_level))?;
     // The lock as uv's preferences: every package not forced to move stays where it is.
-    super::write_file(&output, LOCKED_REQUIREMENTS)?;
+    super::write_file(&output, &requirements.lock)?;
     let mut compile = Command::new(uv);
     compile
         .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
@@ -205,13 +215,13 @@ fn unresolvable(clients: &Clients, reason: String) -> PyEnvError {
 
 /// The top-level requirements of a variant: `requirements.in` with its pins dropped (the lock
 /// steers the resolver instead), the named packages pinned to the given versions.
-fn variant_input(clients: &Clients) -> String {
+fn variant_input(clients: &Clients, top_level: &str) -> String {
     let pins: &[(String, String)] = match clients {
         Clients::Spec(pins) => pins,
         _ => &[],
     };
     let mut lines: Vec<String> = Vec::new();
-    for line in requirement_lines(TOP_LEVEL_REQUIREMENTS) {
+    for line in requirement_lines(top_level) {
         let name = line
             .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
             .next()
@@ -271,6 +281,7 @@ pub fn resolved_clients(lock: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::harness::pyenv::LOCKED_REQUIREMENTS;
 
     #[test]
     fn clients_parse_pinned_latest_and_specs() {
@@ -315,12 +326,14 @@ mod tests {
     #[test]
     fn a_variant_keeps_top_level_names_and_pins_only_the_named_ones() {
         let spec: Clients = "huggingface-hub==0.20.3".parse().unwrap();
-        let input = variant_input(&spec);
+        let input = variant_input(&spec, super::super::TOP_LEVEL_REQUIREMENTS);
         let lines: Vec<&str> = input.lines().collect();
         assert!(lines.contains(&"huggingface-hub==0.20.3"), "{input}");
         assert!(lines.contains(&"transformers"), "{input}");
         assert!(lines.contains(&"torch"), "{input}");
         assert!(!input.contains("huggingface_hub"), "{input}");
-        assert!(!variant_input(&Clients::Latest).contains("=="));
+        assert!(
+            !variant_input(&Clients::Latest, super::super::TOP_LEVEL_REQUIREMENTS).contains("==")
+        );
     }
 }
