@@ -270,7 +270,7 @@ pub struct SeededToken {
     pub name: String,
     /// Which of the five kinds it is.
     pub kind: TokenKind,
-    /// Its display name, e.g. `unidive-read`.
+    /// Its display name, e.g. `course-read`.
     pub display_name: String,
     /// The secret value.
     pub value: String,

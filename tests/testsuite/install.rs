@@ -67,6 +67,23 @@ fn install_adds_the_table_once_keeps_comments_and_order_and_a_second_run_changes
         head.contains("connect-src 'self' https://huggingface.co"),
         "{head}"
     );
+    // A starter world and the pinned Python packages, so `test` runs at once.
+    for (file, text) in [
+        ("hub-world.toml", mdbook_hubcheck::hub::world_file::STARTER),
+        (
+            "hub-requirements.in",
+            mdbook_hubcheck::harness::pyenv::TOP_LEVEL_REQUIREMENTS,
+        ),
+        (
+            "hub-requirements.txt",
+            mdbook_hubcheck::harness::pyenv::LOCKED_REQUIREMENTS,
+        ),
+    ] {
+        assert!(said.contains(&format!("{file}: written")), "{said}");
+        assert_eq!(fs::read_to_string(book.root().join(file)).unwrap(), text);
+    }
+    let world = mdbook_hubcheck::settings::load_book_world(book.root()).expect("starter world");
+    assert!(world.token_named("read").is_some());
 
     let (ok, said) = install(&book);
     assert!(ok, "{said}");
@@ -151,18 +168,20 @@ fn serve_with_a_mock_hub_gives_its_pages_the_mocks_origin() {
         .expect("the mock Hub's URL")
         .trim_end_matches('/')
         .to_string();
-    let response = reqwest::blocking::get(format!("{site}/check.html"));
+    // The whole answer is read before the server is stopped: a body still streaming when the
+    // server dies arrives cut short.
+    let answer = reqwest::blocking::get(format!("{site}/check.html")).and_then(|response| {
+        let header = response.headers().get("content-security-policy").cloned();
+        Ok((header, response.text()?))
+    });
     let _ = child.kill();
     let _ = child.wait();
-    let response = response.unwrap();
-    let header = response
-        .headers()
-        .get("content-security-policy")
+    let (header, page) = answer.unwrap();
+    let header = header
         .expect("a policy header")
         .to_str()
         .unwrap()
         .to_string();
-    let page = response.text().unwrap();
     let connect = format!("connect-src 'self' {hub};");
     assert!(header.contains(&connect), "{header} / {hub}");
     assert!(page.contains(&connect), "{page}");

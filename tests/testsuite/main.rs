@@ -26,6 +26,12 @@ mod clients;
 /// `install` into another book, and `serve`'s page policy.
 mod install;
 
+/// Another course's book through the packaged, installed binary.
+mod package;
+
+/// The world file: its errors before any run, and the handbook's names kept out of the code.
+mod world;
+
 /// The GitHub workflows: jobs and README commands.
 mod workflows;
 

@@ -1,0 +1,153 @@
+//! Another course's book, run the way its staff would: the crate packaged (`cargo package`),
+//! installed from the package into a folder of its own (`cargo install --path`), then that binary's
+//! `install` and `test` on a copy of `tests/fixtures/other-course-book`, from a folder outside this
+//! repository. The book brings its own world (another organisation, a dataset from its own files, a
+//! causal language model, a gated model with automatic approval) and its own Python requirements
+//! (tabulate added to the clients), so a pass shows that nothing of the handbook is needed.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::prelude::{BookFixture, repo_root, text};
+
+/// Where the unpacked package and its installed binary are kept between runs, so that an
+/// unchanged package is not compiled again.
+fn package_dir() -> PathBuf {
+    repo_root().join("target/hubcheck-package")
+}
+
+/// `cargo package`, then the `.crate` unpacked into [`package_dir`]; files whose content did not
+/// change keep their modification time (cargo then finds the build fresh).
+fn packaged_source() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["package", "--allow-dirty", "--no-verify", "--quiet"])
+        .current_dir(repo_root())
+        .status()
+        .expect("run cargo package");
+    assert!(status.success(), "cargo package failed");
+    let version = env!("CARGO_PKG_VERSION");
+    let crate_file = repo_root().join(format!("target/package/mdbook-hubcheck-{version}.crate"));
+    let unpacked = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let status = Command::new("tar")
+        .arg("xzf")
+        .arg(&crate_file)
+        .arg("-C")
+        .arg(unpacked.path())
+        .status()
+        .expect("run tar");
+    assert!(status.success(), "cannot unpack {}", crate_file.display());
+    let source = package_dir().join("source");
+    sync_tree(
+        &unpacked.path().join(format!("mdbook-hubcheck-{version}")),
+        &source,
+    );
+    source
+}
+
+/// Makes `to` hold exactly the files of `from`, rewriting only those that differ.
+fn sync_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    let wanted: Vec<_> = fs::read_dir(from).unwrap().map(|e| e.unwrap()).collect();
+    for existing in fs::read_dir(to).unwrap().map(|e| e.unwrap()) {
+        if !wanted.iter().any(|w| w.file_name() == existing.file_name()) {
+            let path = existing.path();
+            if path.is_dir() {
+                fs::remove_dir_all(&path).unwrap();
+            } else {
+                fs::remove_file(&path).unwrap();
+            }
+        }
+    }
+    for entry in wanted {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            sync_tree(&entry.path(), &target);
+        } else {
+            let new = fs::read(entry.path()).unwrap();
+            if fs::read(&target).ok().as_ref() != Some(&new) {
+                fs::write(&target, new).unwrap();
+            }
+        }
+    }
+}
+
+/// Installs the packaged crate into `target/hubcheck-package/root` and returns its binary. The
+/// dependencies' builds are shared with the test build (same target folder and profile).
+fn installed_binary() -> PathBuf {
+    let source = packaged_source();
+    let root = package_dir().join("root");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(&cargo)
+        .args([
+            "install", "--debug", "--locked", "--force", "--quiet", "--path",
+        ])
+        .arg(&source)
+        .arg("--root")
+        .arg(&root)
+        .arg("--target-dir")
+        .arg(repo_root().join("target"))
+        .output()
+        .expect("run cargo install");
+    assert!(
+        output.status.success(),
+        "cargo install failed:\n{}",
+        text(&output)
+    );
+    root.join("bin/mdbook-hubcheck")
+}
+
+#[test]
+fn another_course_runs_its_book_with_the_packaged_binary_and_its_own_world() {
+    let package = fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    assert!(
+        package.contains("license = "),
+        "the package names its licence"
+    );
+    let binary = installed_binary();
+    let book = BookFixture::copy("other-course-book");
+    // Run from a folder outside the repository, as another course's staff would.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(&binary)
+            .args(args)
+            .arg("--book")
+            .arg(book.root())
+            .current_dir(elsewhere.path())
+            .output()
+            .expect("run the installed binary")
+    };
+
+    let installed = run(&["install"]);
+    assert!(installed.status.success(), "{}", text(&installed));
+    let said = text(&installed);
+    assert!(said.contains("added [preprocessor.hubcheck]"), "{said}");
+    assert!(
+        !said.contains("hub-world.toml: written"),
+        "the book's own world is kept: {said}"
+    );
+
+    let tested = run(&["test", "--jobs", "2"]);
+    let out = text(&tested);
+    assert!(tested.status.success(), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
+    for line in [
+        "src/token.md:19 bash token-19 read-token",
+        "src/data-and-models.md:14 python greetings read-token",
+        "src/data-and-models.md:39 python tiny-lm read-token",
+        "src/data-and-models.md:72 python gated-lm not-asked-yet",
+    ] {
+        assert!(out.contains(&format!("ok     {line}")), "{line} in:\n{out}");
+    }
+    // The greetings snippet imports tabulate, which only the lab's own requirements bring.
+    let report: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(book.root().join("target/hubcheck/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        report["results"].as_array().map(Vec::len),
+        Some(6),
+        "{report}"
+    );
+}
