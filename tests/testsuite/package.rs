@@ -122,7 +122,7 @@ fn another_course_runs_its_book_with_the_packaged_binary_and_its_own_world() {
     let installed = run(&["install"]);
     assert!(installed.status.success(), "{}", text(&installed));
     let said = text(&installed);
-    assert!(said.contains("added [preprocessor.hubcheck]"), "{said}");
+    assert!(said.contains("to output.html.additional-js"), "{said}");
     assert!(
         !said.contains("hub-world.toml: written"),
         "the book's own world is kept: {said}"

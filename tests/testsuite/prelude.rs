@@ -39,22 +39,26 @@ pub fn unidive_hub() -> mdbook_hubcheck::hub::MockHub {
 /// A copy of a fixture book in its own temporary folder, so tests can change and build it.
 pub struct BookFixture {
     dir: tempfile::TempDir,
+    root: PathBuf,
 }
 
 impl BookFixture {
-    /// Copies `tests/fixtures/<name>` into a fresh temporary folder.
+    /// Copies `tests/fixtures/<name>` into a fresh temporary folder, with the shared fixture
+    /// worlds beside it (`../worlds/`), where the fixture books' `world` keys find them.
     pub fn copy(name: &str) -> BookFixture {
         let dir = tempfile::Builder::new()
             .prefix(&format!("hubcheck-{name}-"))
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("temp dir");
-        copy_dir(&fixtures().join(name), dir.path());
-        BookFixture { dir }
+        let root = dir.path().join(name);
+        copy_dir(&fixtures().join(name), &root);
+        copy_dir(&fixtures().join("worlds"), &dir.path().join("worlds"));
+        BookFixture { dir, root }
     }
 
     /// The book's root folder.
     pub fn root(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     /// Appends text to a file of the book.
