@@ -17,6 +17,9 @@ mod pyenv;
 /// The snippet harness on fixture books.
 mod harness;
 
+/// Lines after and inside `{{#include}}`, in every place that names one.
+mod lines;
+
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 
