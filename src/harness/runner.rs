@@ -366,10 +366,14 @@ impl Harness {
         std::thread::scope(|scope| {
             for _ in 0..run.jobs.max(1) {
                 scope.spawn(|| {
-                    loop {
+                    // An interrupted run starts no case, and reports none that it cut short.
+                    while super::interrupt::received().is_none() {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(case) = queue.get(i) else { break };
                         let result = self.run_case(case);
+                        if super::interrupt::received().is_some() {
+                            break;
+                        }
                         let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
                         let mut out = printer.lock().expect("printer lock");
                         if tty {
