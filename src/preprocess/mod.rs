@@ -28,7 +28,7 @@ pub use chapter::{ChapterError, ChapterErrorKind, Processed, Target, process_cha
 pub use protocol::{BUILT_AGAINST, ProtocolError, run as run_protocol, version_warning};
 
 use crate::settings::Settings;
-use crate::snippets::includes::{SourceMap, map_chapter};
+use crate::snippets::includes::{SourceMap, map_chapter, unmapped_warning};
 
 use crate::report::Report;
 use crate::widgets::assets::{self, AssetError};
@@ -146,7 +146,13 @@ impl BookSettings {
         source_path: Option<&Path>,
     ) -> Result<String, ChapterError> {
         let map = match source_path {
-            Some(path) => map_chapter(&self.root, &self.src, path, content).0,
+            Some(path) => {
+                let (map, exact) = map_chapter(&self.root, &self.src, path, content);
+                if !exact {
+                    eprintln!("{}", unmapped_warning(map.chapter()));
+                }
+                map
+            }
             None => SourceMap::identity(Path::new("<generated chapter>")),
         };
         let processed = chapter::process_mapped(

@@ -14,7 +14,7 @@ use mdbook_preprocessor::book::BookItem;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use super::annotation::{self, Annotation, Continues, Scenario, Style, TokenChoice};
-use super::includes::{Origin, SourceMap, map_chapter};
+use super::includes::{Origin, SourceMap, map_chapter, unmapped_warning};
 use super::scan::{CodeBlock, line_of, scan};
 
 /// Languages whose blocks show output rather than code to run.
@@ -138,7 +138,10 @@ pub fn extract_book(root: &Path) -> Result<Vec<Snippet>, ExtractError> {
         if let BookItem::Chapter(chapter) = item
             && let Some(path) = &chapter.source_path
         {
-            let (map, _) = map_chapter(root, &src, path, &chapter.content);
+            let (map, exact) = map_chapter(root, &src, path, &chapter.content);
+            if !exact {
+                eprintln!("{}", unmapped_warning(map.chapter()));
+            }
             snippets.extend(extract_mapped(&chapter.content, &map));
         }
     }

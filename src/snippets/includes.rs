@@ -111,6 +111,16 @@ pub fn map_chapter(
     SourceMap::for_expanded(expanded, &source, &chapter, &dir, root)
 }
 
+/// The warning for a chapter whose lines could not be mapped ([`map_chapter`] gave `false`): its
+/// locations are counted in the expanded text and may be off after an include.
+pub fn unmapped_warning(chapter: &Path) -> String {
+    format!(
+        "warning: {}: its text is not what expanding its includes gives here (another \
+         preprocessor changed it?), so lines after an include may be off",
+        chapter.display()
+    )
+}
+
 /// A text together with the origin of each of its lines (`text.split('\n')`).
 #[derive(Debug, Clone, Default)]
 struct Traced {

@@ -139,3 +139,46 @@ fn a_bad_annotation_after_an_include_is_named_at_its_line_in_the_chapter() {
         "{all}"
     );
 }
+
+#[test]
+fn under_a_stock_mdbook_the_preprocessor_names_the_included_file_and_line_too() {
+    use mdbook_driver::MDBook;
+    use mdbook_driver::builtin_preprocessors::LinkPreprocessor;
+    use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
+
+    let book = BookFixture::copy("include-errors-book");
+    let md = MDBook::load(book.root()).unwrap();
+    let ctx = PreprocessorContext::new(book.root().to_path_buf(), md.config.clone(), "html".into());
+    // What mdBook hands the command: the chapters after its `links` preprocessor.
+    let expanded = LinkPreprocessor::new().run(&ctx, md.book.clone()).unwrap();
+    let input = serde_json::to_vec(&(&ctx, &expanded)).unwrap();
+    let output = run_binary(&[], &input);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(output.stdout.is_empty());
+    assert!(
+        err.contains("src/parts/bad.md:5: invalid hubcheck annotation: unknown field `tokn`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_chapter_whose_text_is_not_its_expanded_source_is_named_in_a_warning() {
+    use mdbook_driver::MDBook;
+    use mdbook_preprocessor::PreprocessorContext;
+
+    let book = BookFixture::copy("includes-book");
+    let md = MDBook::load(book.root()).unwrap();
+    let ctx = PreprocessorContext::new(book.root().to_path_buf(), md.config.clone(), "html".into());
+    // The chapters as written, not expanded: not what expanding their includes gives.
+    let input = serde_json::to_vec(&(&ctx, &md.book)).unwrap();
+    let output = run_binary(&[], &input);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains(
+            "warning: src/chapter.md: its text is not what expanding its includes gives here"
+        ),
+        "{err}"
+    );
+}
