@@ -154,8 +154,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 hub,
                 clients,
             };
-            let passed = crate::commands::test::run(&options, &mut std::io::stdout())?;
-            Ok(if passed { 0 } else { 1 })
+            let verdict = crate::commands::test::run(&options, &mut std::io::stdout())?;
+            Ok(verdict.exit_code())
         }
         Some(Command::Install { book }) => {
             crate::commands::install::run(&book, &mut std::io::stdout())?;

@@ -42,11 +42,16 @@ pub struct Report {
 /// The outcome of one scenario of one code block.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportResult {
-    /// The chapter file, relative to the book root, with `/` separators (e.g. `book/setup.md`).
+    /// The file the block is written in, relative to the book root, with `/` separators (e.g.
+    /// `book/setup.md`): its chapter, or the file an `{{#include}}` of the chapter brought in.
     pub file: String,
-    /// 1-based line of the opening fence.
+    /// 1-based line of the opening fence in `file`.
     #[serde(default)]
     pub line: usize,
+    /// The chapter whose page shows the block, when that is not `file` (a block written in an
+    /// included file). See [`ReportResult::chapter`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chapter: Option<String>,
     /// The block's position among the fenced code blocks of its chapter, 0-based.
     pub index: usize,
     /// The fence language, e.g. `python`.
@@ -74,6 +79,14 @@ pub struct ReportResult {
     /// The client versions this result was made with.
     #[serde(default)]
     pub clients: BTreeMap<String, String>,
+}
+
+impl ReportResult {
+    /// The chapter whose page shows the block: with `index`, the key that ties a block of a page
+    /// to its results (the badges, a filtered run's merge).
+    pub fn chapter(&self) -> &str {
+        self.chapter.as_deref().unwrap_or(&self.file)
+    }
 }
 
 /// Whether a scenario kept the book's promise.
@@ -168,26 +181,27 @@ impl Report {
         Ok(report)
     }
 
-    /// The results of one block of one chapter file, whatever their hash.
+    /// The results of one block of one chapter, whatever their hash.
     pub fn results_at<'a>(
         &'a self,
-        file: &'a str,
+        chapter: &'a str,
         index: usize,
     ) -> impl Iterator<Item = &'a ReportResult> + 'a {
         self.results
             .iter()
-            .filter(move |r| r.file == file && r.index == index)
+            .filter(move |r| r.chapter() == chapter && r.index == index)
     }
 
     /// Replaces the results of the blocks and scenarios in `newer`, keeping the others, so a
     /// filtered run does not make the rest of the book look unverified.
     pub fn merge(mut self, newer: Report) -> Report {
-        let key = |r: &ReportResult| (r.file.clone(), r.index, r.scenario.clone());
+        let key = |r: &ReportResult| (r.chapter().to_string(), r.index, r.scenario.clone());
         let replaced: std::collections::BTreeSet<_> = newer.results.iter().map(key).collect();
         self.results.retain(|r| !replaced.contains(&key(r)));
         self.results.extend(newer.results);
-        self.results
-            .sort_by(|a, b| (&a.file, a.index, &a.scenario).cmp(&(&b.file, b.index, &b.scenario)));
+        self.results.sort_by(|a, b| {
+            (a.chapter(), a.index, &a.scenario).cmp(&(b.chapter(), b.index, &b.scenario))
+        });
         Report {
             results: self.results,
             ..newer
@@ -245,7 +259,7 @@ impl Report {
                 ),
                 status,
             );
-            case.set_classname(result.file.clone());
+            case.set_classname(result.chapter().to_string());
             case.set_time(Duration::from_millis(result.duration_ms));
             suite.add_test_case(case);
         }
@@ -338,6 +352,7 @@ mod tests {
         ReportResult {
             file: file.into(),
             line: 1,
+            chapter: None,
             index,
             language: "bash".into(),
             id: "x".into(),

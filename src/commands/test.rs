@@ -10,11 +10,16 @@
 //! `clients-report.json` / `clients-junit.xml` beside the report (the pinned run still writes the
 //! report the badges read), and a closing `drift:` summary names each case that passes on the
 //! lock and fails with the other clients, with its first broken promise and first line of output.
+//!
+//! SIGINT (Ctrl-C) and SIGTERM stop the run ([`crate::harness::interrupt`]): every process of it
+//! ends, its folders are removed, no report is written (the last complete run's stays as it was),
+//! the closing line says the run was interrupted, and the exit status is 130 (143 for SIGTERM).
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::harness::interrupt;
 use crate::harness::network::Isolation;
 use crate::harness::pyenv::{self, Clients};
 use crate::harness::runner::{CaseResult, Harness, RunOptions, cases, summarize};
@@ -128,8 +133,63 @@ fn warm_up(harness: &mut Harness, options: &TestOptions) -> Result<(), Error> {
     }
 }
 
-/// Runs the command; `Ok(true)` when every case passed.
-pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<bool> {
+/// How a run of `mdbook-hubcheck test` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every case passed.
+    Passed,
+    /// A case failed or was flaky (or none passed).
+    Failed,
+    /// SIGINT or SIGTERM stopped it (the signal's number).
+    Interrupted(i32),
+}
+
+impl Verdict {
+    /// The exit status: 0, 1, or 128 + the signal's number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Passed => 0,
+            Verdict::Failed => 1,
+            Verdict::Interrupted(signal) => interrupt::exit_status(signal),
+        }
+    }
+}
+
+/// Runs the command, stopping when SIGINT or SIGTERM arrives.
+pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<Verdict> {
+    let catcher = interrupt::catch()?;
+    let result = run_to_the_end(options, out);
+    let Some(signal) = interrupt::received() else {
+        drop(catcher);
+        return result.map(|passed| match passed {
+            true => Verdict::Passed,
+            false => Verdict::Failed,
+        });
+    };
+    // The harness (and its warm interpreter) is gone by now; anything started in the instant
+    // before the signal goes too.
+    interrupt::end_descendants();
+    interrupt::reap_orphans();
+    let kept = Settings::load(&options.book)
+        .map(|s| s.report_path(&options.book).display().to_string())
+        .unwrap_or_else(|_| "the report".into());
+    writeln!(
+        out,
+        "\ninterrupted by {}: the run stopped before its end; no report was written, so {kept} is \
+         still the last complete run's",
+        interrupt::signal_name(signal)
+    )?;
+    Ok(Verdict::Interrupted(signal))
+}
+
+/// Whether SIGINT or SIGTERM has told the run to stop.
+fn interrupted() -> bool {
+    interrupt::received().is_some()
+}
+
+/// Runs the command to its end; `Ok(true)` when every case passed. An interrupted run returns
+/// early and writes no report.
+fn run_to_the_end(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<bool> {
     if !options.clients.is_pinned() {
         return run_with_other_clients(options, out);
     }
@@ -138,6 +198,9 @@ pub fn run(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow::Resul
     warm_up(&mut harness, options)?;
     let selected = selected_cases(&harness, options);
     let results = run_cases(&harness, &selected, options, out)?;
+    if interrupted() {
+        return Ok(false);
+    }
     let settings = Settings::load(&options.book)?;
     let (json, junit) = (
         settings.report_path(&options.book),
@@ -201,6 +264,9 @@ fn run_cases(
         },
     )?;
     let results = harness.run_all(selected, &options.run, out);
+    if interrupted() {
+        return Ok(results);
+    }
     let github = std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true");
     summarize(&results, github, out)?;
     Ok(results)
@@ -249,6 +315,9 @@ fn run_with_other_clients(
         versions_line(&pinned.clients)
     )?;
     let pinned_results = run_cases(&pinned, &selected, options, out)?;
+    if interrupted() {
+        return Ok(false);
+    }
     let settings = Settings::load(&options.book)?;
     write_report(
         &pinned,
@@ -260,6 +329,9 @@ fn run_with_other_clients(
     )?;
     writeln!(out, "\nnow with clients {}:", options.clients)?;
     let results = run_cases(&other, &selected, options, out)?;
+    if interrupted() {
+        return Ok(false);
+    }
     write_report(
         &other,
         &results,

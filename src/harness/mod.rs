@@ -18,6 +18,7 @@
 //! `mdbook-hubcheck test` ([`crate::commands::test`]) and `tests/snippets.rs` drive it.
 
 pub mod check;
+pub mod interrupt;
 pub mod network;
 pub mod plan;
 pub mod process;

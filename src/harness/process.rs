@@ -139,6 +139,18 @@ pub enum ProcessError {
     /// The warm interpreter could not run it.
     #[error("the warm Python interpreter failed: {0}")]
     Warm(String),
+    /// The run was interrupted (SIGINT or SIGTERM, [`super::interrupt`]): the process was not
+    /// started, or was killed before its end.
+    #[error("the run was interrupted by {}", super::interrupt::signal_name(*.0))]
+    Interrupted(i32),
+}
+
+/// [`ProcessError::Interrupted`] when the run has been told to stop.
+pub(super) fn stop_if_interrupted() -> Result<(), ProcessError> {
+    match super::interrupt::received() {
+        Some(signal) => Err(ProcessError::Interrupted(signal)),
+        None => Ok(()),
+    }
 }
 
 /// Output kept up to a cap.
@@ -326,7 +338,7 @@ pub(super) fn supervise<W: Waitable>(
         if let Some(status) = child.poll() {
             return (Some(status), false);
         }
-        if started.elapsed() >= timeout {
+        if started.elapsed() >= timeout || super::interrupt::received().is_some() {
             kill_group(leader);
             return (child.reap(), true);
         }
@@ -343,6 +355,17 @@ pub fn run(invocation: Invocation) -> Result<Outcome, ProcessError> {
 /// run's environment agrees with it), anything else as a new process, whose `hf` and `python`
 /// commands reach the warm interpreter through the pool's shims.
 pub fn run_with(
+    invocation: Invocation,
+    warm: Option<&super::warm::WarmPool>,
+) -> Result<Outcome, ProcessError> {
+    stop_if_interrupted()?;
+    let outcome = start_and_supervise(invocation, warm)?;
+    // A run killed because the whole run was told to stop did not show what it would print.
+    stop_if_interrupted()?;
+    Ok(outcome)
+}
+
+fn start_and_supervise(
     mut invocation: Invocation,
     warm: Option<&super::warm::WarmPool>,
 ) -> Result<Outcome, ProcessError> {

@@ -206,9 +206,11 @@ impl Harness {
             (None, Some(_)) => "not-run".into(),
             (None, None) => "default".into(),
         };
+        let chapter = slashed(&snippet.chapter);
         let mut results = vec![ReportResult {
-            file: snippet.file.to_string_lossy().replace('\\', "/"),
+            file: slashed(&snippet.file),
             line: snippet.line,
+            chapter: (snippet.chapter != snippet.file).then_some(chapter.clone()),
             index: snippet.index,
             language: snippet.language.clone(),
             id: snippet.id.clone(),
@@ -226,7 +228,9 @@ impl Harness {
             && output.index != snippet.index
         {
             results.push(ReportResult {
+                file: slashed(&output.file),
                 line: output.line,
+                chapter: (output.file != snippet.chapter).then_some(chapter),
                 index: output.index,
                 language: "text".into(),
                 hash: output.hash.clone(),
@@ -362,10 +366,14 @@ impl Harness {
         std::thread::scope(|scope| {
             for _ in 0..run.jobs.max(1) {
                 scope.spawn(|| {
-                    loop {
+                    // An interrupted run starts no case, and reports none that it cut short.
+                    while super::interrupt::received().is_none() {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(case) = queue.get(i) else { break };
                         let result = self.run_case(case);
+                        if super::interrupt::received().is_some() {
+                            break;
+                        }
                         let finished = done.fetch_add(1, Ordering::SeqCst) + 1;
                         let mut out = printer.lock().expect("printer lock");
                         if tty {
@@ -474,6 +482,11 @@ fn combine(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
     })
 }
 
+/// A path as the report writes it: with `/` separators.
+fn slashed(path: &std::path::Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
 /// A failed case as a GitHub Actions annotation: `::error file=...,line=...::message`, shown on the
 /// pull request's diff at the snippet's line.
 pub fn github_annotation(result: &CaseResult) -> String {
@@ -553,6 +566,7 @@ mod tests {
             results: vec![ReportResult {
                 file: "a.md".into(),
                 line: 1,
+                chapter: None,
                 index: 0,
                 language: "bash".into(),
                 id: "x".into(),

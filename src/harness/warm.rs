@@ -35,13 +35,15 @@ use portable_pty::{PtySize, native_pty_system};
 
 use super::process::{
     Invocation, Outcome, ProcessError, Typist, Waitable, clean_terminal_text, drain, kill_group,
-    shared, supervise, text_of,
+    shared, stop_if_interrupted, supervise, text_of,
 };
 
 /// How long a new warm interpreter may take to import its modules on a busy machine.
 const READY_WAIT: Duration = Duration::from_secs(300);
 /// How long the interpreter may take to fork a run, and to report a killed run's end.
 const REPLY_WAIT: Duration = Duration::from_secs(30);
+/// How often a wait for the interpreter looks whether the run was interrupted.
+const INTERRUPT_LOOK: Duration = Duration::from_millis(50);
 
 /// The warm interpreter's program.
 const ZYGOTE: &str = include_str!("python/warm/zygote.py");
@@ -193,6 +195,8 @@ impl WarmPool {
 
     /// The interpreter, started again if it has died; waits until it has imported its modules.
     fn ready_zygote(&self) -> Result<Arc<Zygote>, ProcessError> {
+        // An interrupted run starts no interpreter again, and waits for none.
+        stop_if_interrupted()?;
         let zygote = {
             let mut slot = self.zygote.lock().unwrap_or_else(|p| p.into_inner());
             match slot.as_ref() {
@@ -208,6 +212,7 @@ impl WarmPool {
             }
         };
         if zygote.wait_ready(READY_WAIT).is_none() {
+            stop_if_interrupted()?;
             self.drop_if_gone(&zygote);
             return Err(zygote.failure("it did not finish importing its modules"));
         }
@@ -368,14 +373,23 @@ impl Zygote {
             .remove(&id);
     }
 
-    /// Waits until the interpreter is ready; `None` if it exited first or took too long.
+    /// Waits until the interpreter is ready; `None` if it exited first, took too long, or the
+    /// run was interrupted meanwhile (looked at every [`INTERRUPT_LOOK`]).
     fn wait_ready(&self, wait: Duration) -> Option<()> {
-        let state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (state, _) = self
-            .shared
-            .changed
-            .wait_timeout_while(state, wait, |s| !s.ready && !s.gone)
-            .unwrap_or_else(|p| p.into_inner());
+        let deadline = Instant::now() + wait;
+        let mut state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        while !state.ready && !state.gone {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || super::interrupt::received().is_some() {
+                return None;
+            }
+            state = self
+                .shared
+                .changed
+                .wait_timeout(state, left.min(INTERRUPT_LOOK))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
         state.ready.then_some(())
     }
 

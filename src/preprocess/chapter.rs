@@ -14,6 +14,7 @@ use crate::report::Report;
 use crate::secrets;
 use crate::settings::Settings;
 use crate::snippets::annotation;
+use crate::snippets::includes::SourceMap;
 use crate::snippets::scan::{ScanError, line_of, scan};
 use crate::widgets;
 use crate::widgets::badge;
@@ -31,7 +32,7 @@ pub enum Target {
 #[derive(Debug, thiserror::Error)]
 #[error("{}:{line}: {kind}", file.display())]
 pub struct ChapterError {
-    /// The chapter's source file, relative to the book's source folder.
+    /// The file to fix, relative to the book root: the chapter, or a file it includes.
     pub file: PathBuf,
     /// 1-based line in that file.
     pub line: usize,
@@ -94,10 +95,25 @@ pub fn process_chapter(
     target: Target,
     report: Option<&Report>,
 ) -> Result<Processed, ChapterError> {
-    let fail = |line: usize, kind: ChapterErrorKind| ChapterError {
-        file: file.to_path_buf(),
-        line,
-        kind,
+    process_mapped(text, &SourceMap::identity(file), settings, target, report)
+}
+
+/// [`process_chapter`] for a chapter whose includes mdBook has expanded: `map` names the
+/// chapter and tells, for an error, the file and line each line of `text` was written at.
+pub fn process_mapped(
+    text: &str,
+    map: &SourceMap,
+    settings: &Settings,
+    target: Target,
+    report: Option<&Report>,
+) -> Result<Processed, ChapterError> {
+    let fail = |line: usize, kind: ChapterErrorKind| {
+        let at = map.origin(line);
+        ChapterError {
+            file: at.file.to_path_buf(),
+            line: at.line,
+            kind,
+        }
     };
 
     if let Some(hit) = secrets::find_tokens(text, |s| settings.is_declared_placeholder(s))
@@ -129,7 +145,7 @@ pub fn process_chapter(
     }
 
     if let (Target::Html, Some(report)) = (target, report) {
-        let key = file.to_string_lossy().replace('\\', "/");
+        let key = map.chapter().to_string_lossy().replace('\\', "/");
         for (index, block) in scanned.blocks.iter().enumerate() {
             let chosen = badge::select(report, &key, index, &block.hash());
             let html = badge::badge_html(&chosen, report, &block.code);

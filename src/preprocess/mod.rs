@@ -28,6 +28,7 @@ pub use chapter::{ChapterError, ChapterErrorKind, Processed, Target, process_cha
 pub use protocol::{BUILT_AGAINST, ProtocolError, run as run_protocol, version_warning};
 
 use crate::settings::Settings;
+use crate::snippets::includes::{SourceMap, map_chapter, unmapped_warning};
 
 use crate::report::Report;
 use crate::widgets::assets::{self, AssetError};
@@ -55,6 +56,8 @@ pub struct BookSettings {
     pub target: Target,
     /// The book's source folder relative to its root, used to name chapter files in errors.
     pub src: PathBuf,
+    /// The book's root folder, where chapter sources are read again to map lines after includes.
+    pub root: PathBuf,
     /// The harness report that badges come from (html only; `None` means no badges).
     pub report: Option<Report>,
     /// The warning to give if a chapter gets a widget or badge while `book.toml` does not load
@@ -118,6 +121,7 @@ impl BookSettings {
             settings,
             target,
             src,
+            root: root.to_path_buf(),
             report,
             missing_links,
             used: Cell::new(false),
@@ -133,19 +137,27 @@ impl BookSettings {
             .flatten()
     }
 
-    /// Processes one chapter; `source_path` is relative to the source folder.
+    /// Processes one chapter; `source_path` is relative to the source folder. Errors name the
+    /// file and line the chapter's source was written at, also after `{{#include}}`
+    /// ([`crate::snippets::includes`]).
     pub fn process(
         &self,
         content: &str,
         source_path: Option<&Path>,
     ) -> Result<String, ChapterError> {
-        let file = match source_path {
-            Some(path) => self.src.join(path),
-            None => PathBuf::from("<generated chapter>"),
+        let map = match source_path {
+            Some(path) => {
+                let (map, exact) = map_chapter(&self.root, &self.src, path, content);
+                if !exact {
+                    eprintln!("{}", unmapped_warning(map.chapter()));
+                }
+                map
+            }
+            None => SourceMap::identity(Path::new("<generated chapter>")),
         };
-        let processed = chapter::process_chapter(
+        let processed = chapter::process_mapped(
             content,
-            &file,
+            &map,
             &self.settings,
             self.target,
             self.report.as_ref(),

@@ -14,6 +14,7 @@ use mdbook_preprocessor::book::BookItem;
 use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 
 use super::annotation::{self, Annotation, Continues, Scenario, Style, TokenChoice};
+use super::includes::{Origin, SourceMap, map_chapter, unmapped_warning};
 use super::scan::{CodeBlock, line_of, scan};
 
 /// Languages whose blocks show output rather than code to run.
@@ -22,7 +23,9 @@ pub const OUTPUT_LANGUAGES: &[&str] = &["text", "console", "output"];
 /// A block of output that a snippet must print.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputBlock {
-    /// 1-based line of its opening fence.
+    /// The file its opening fence is written in (the chapter, or a file it includes).
+    pub file: PathBuf,
+    /// 1-based line of its opening fence in `file`.
     pub line: usize,
     /// Its position among the chapter's fenced blocks.
     pub index: usize,
@@ -35,9 +38,13 @@ pub struct OutputBlock {
 /// One runnable code block of the book, with what its annotation says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snippet {
-    /// The chapter file, relative to the book root (e.g. `book/cli.md`).
+    /// The chapter whose page shows the block, relative to the book root (e.g. `book/cli.md`):
+    /// with [`Snippet::index`], the block's key in the report and for its badge.
+    pub chapter: PathBuf,
+    /// The file the opening fence is written in, relative to the book root: the chapter, or the
+    /// file an `{{#include}}` brought in (found through [`SourceMap`]).
     pub file: PathBuf,
-    /// 1-based line of the opening fence.
+    /// 1-based line of the opening fence in `file`.
     pub line: usize,
     /// Position among the chapter's fenced blocks, output blocks included.
     pub index: usize,
@@ -49,7 +56,8 @@ pub struct Snippet {
     pub code: String,
     /// [`CodeBlock::hash`] of the code.
     pub hash: String,
-    /// The annotation's `id`, else `<file stem>-<line>`.
+    /// The annotation's `id`, else `<chapter stem>-<line>` (`<chapter stem>-<file stem>-<line>`
+    /// for a block written in an included file).
     pub id: String,
     /// The parsed annotation (all defaults when there is none).
     pub annotation: Annotation,
@@ -130,7 +138,11 @@ pub fn extract_book(root: &Path) -> Result<Vec<Snippet>, ExtractError> {
         if let BookItem::Chapter(chapter) = item
             && let Some(path) = &chapter.source_path
         {
-            snippets.extend(extract_chapter(&chapter.content, &src.join(path)));
+            let (map, exact) = map_chapter(root, &src, path, &chapter.content);
+            if !exact {
+                eprintln!("{}", unmapped_warning(map.chapter()));
+            }
+            snippets.extend(extract_mapped(&chapter.content, &map));
         }
     }
     resolve_continues(&mut snippets);
@@ -138,11 +150,18 @@ pub fn extract_book(root: &Path) -> Result<Vec<Snippet>, ExtractError> {
     Ok(snippets)
 }
 
-/// Extracts the snippets of one chapter; `file` names the chapter in locations and ids.
+/// Extracts the snippets of one chapter without includes; `file` names the chapter in
+/// locations and ids.
 pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
+    extract_mapped(text, &SourceMap::identity(file))
+}
+
+/// Extracts the snippets of one expanded chapter; `map` tells where each of its lines was
+/// written, for locations, and names the chapter.
+pub fn extract_mapped(text: &str, map: &SourceMap) -> Vec<Snippet> {
     let blocks = match scan(text) {
         Ok(scan) => scan.blocks,
-        Err(e) => return vec![broken(file, e.line(), e.to_string())],
+        Err(e) => return vec![broken(map, e.line(), e.to_string())],
     };
     let mut snippets: Vec<Snippet> = Vec::new();
     // Whether the last snippet of this chapter still waits for its output block.
@@ -154,8 +173,10 @@ pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
             && block.annotation.is_none()
             && !is_session
         {
+            let at = map.origin(block.line);
             let output = OutputBlock {
-                line: block.line,
+                file: at.file.to_path_buf(),
+                line: at.line,
                 index,
                 text: block.code.clone(),
                 hash: block.hash(),
@@ -163,7 +184,7 @@ pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
             match snippets.last_mut() {
                 Some(last) if open_for_output => last.output = Some(output),
                 _ => {
-                    let mut lone = snippet_from(block, index, file);
+                    let mut lone = snippet_from(block, index, map);
                     lone.problem = Some(format!(
                         "this `{language}` block shows output, but no snippet stands before it in the chapter \
                          (an output block must be the next code block after the snippet that prints it)"
@@ -174,7 +195,7 @@ pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
             open_for_output = false;
             continue;
         }
-        let snippet = snippet_from(block, index, file);
+        let snippet = snippet_from(block, index, map);
         // A session that shows its own output takes no output block after it.
         open_for_output = snippet.output.is_none();
         snippets.push(snippet);
@@ -182,17 +203,20 @@ pub fn extract_chapter(text: &str, file: &Path) -> Vec<Snippet> {
     snippets
 }
 
-/// A placeholder snippet standing for a chapter whose annotations cannot be read.
-fn broken(file: &Path, line: usize, problem: String) -> Snippet {
+/// A placeholder snippet standing for a chapter whose annotations cannot be read; `line` is a
+/// line of the expanded chapter.
+fn broken(map: &SourceMap, line: usize, problem: String) -> Snippet {
+    let at = map.origin(line);
     Snippet {
-        file: file.to_path_buf(),
-        line,
+        chapter: map.chapter().to_path_buf(),
+        id: default_id(map.chapter(), &at),
+        file: at.file.to_path_buf(),
+        line: at.line,
         index: 0,
         language: String::new(),
         style: None,
         code: String::new(),
         hash: String::new(),
-        id: default_id(file, line),
         annotation: Annotation::default(),
         scenarios: Vec::new(),
         output: None,
@@ -201,15 +225,32 @@ fn broken(file: &Path, line: usize, problem: String) -> Snippet {
     }
 }
 
-fn default_id(file: &Path, line: usize) -> String {
-    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
-    format!("{stem}-{line}")
+/// `<chapter stem>-<line>`, or `<chapter stem>-<file stem>-<line>` for a block written in a
+/// file the chapter includes (so a file included by two chapters gives two ids).
+fn default_id(chapter: &Path, at: &Origin) -> String {
+    let stem = |p: &Path| {
+        p.file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned()
+    };
+    if *at.file == *chapter {
+        format!("{}-{}", stem(chapter), at.line)
+    } else {
+        format!("{}-{}-{}", stem(chapter), stem(&at.file), at.line)
+    }
+}
+
+/// `file:line` of a line of the expanded chapter.
+fn location(map: &SourceMap, line: usize) -> String {
+    let at = map.origin(line);
+    format!("{}:{}", at.file.display(), at.line)
 }
 
 /// Builds a snippet from a block, parsing and checking its annotation.
-fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
+fn snippet_from(block: &CodeBlock, index: usize, map: &SourceMap) -> Snippet {
     let language = block.language();
-    let mut snippet = broken(file, block.line, String::new());
+    let mut snippet = broken(map, block.line, String::new());
     snippet.index = index;
     snippet.language = language.clone();
     snippet.code = block.code.clone();
@@ -221,8 +262,8 @@ fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
             Err(e) => {
                 let line = raw.line + e.span().map_or(0, |s| line_of(&raw.body, s.start) - 1);
                 snippet.problem = Some(format!(
-                    "{}:{line}: invalid hubcheck annotation: {}",
-                    file.display(),
+                    "{}: invalid hubcheck annotation: {}",
+                    location(map, line),
                     e.message()
                 ));
                 return snippet;
@@ -241,7 +282,8 @@ fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
         let text = session_output(&block.code);
         if !text.trim().is_empty() {
             snippet.output = Some(OutputBlock {
-                line: block.line,
+                file: snippet.file.clone(),
+                line: snippet.line,
                 index,
                 text,
                 hash: block.hash(),
@@ -252,15 +294,13 @@ fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
         // Declared not runnable: any language, no scenarios, the reason is all it needs.
         if reason.trim().is_empty() {
             snippet.problem = Some(format!(
-                "{}:{}: `not-run` needs a reason: say why this block cannot run in the tests",
-                file.display(),
-                block.line
+                "{}: `not-run` needs a reason: say why this block cannot run in the tests",
+                snippet.location()
             ));
         } else if !snippet.annotation.scenario.is_empty() {
             snippet.problem = Some(format!(
-                "{}:{}: a block with `not-run` has no [[scenario]]: either run it or say why not",
-                file.display(),
-                block.line
+                "{}: a block with `not-run` has no [[scenario]]: either run it or say why not",
+                snippet.location()
             ));
         }
         return snippet;
@@ -281,11 +321,8 @@ fn snippet_from(block: &CodeBlock, index: usize, file: &Path) -> Snippet {
         snippet.annotation.scenario.clone()
     };
     if let Some(problem) = scenario_problem(&snippet.scenarios) {
-        snippet.problem = Some(format!(
-            "{}:{}: {problem}",
-            file.display(),
-            block.annotation.as_ref().map_or(block.line, |a| a.line)
-        ));
+        let line = block.annotation.as_ref().map_or(block.line, |a| a.line);
+        snippet.problem = Some(format!("{}: {problem}", location(map, line)));
     }
     snippet
 }
@@ -311,7 +348,7 @@ fn resolve_continues(snippets: &mut [Snippet]) {
             None | Some(Continues::Previous(false)) => continue,
             Some(Continues::Previous(true)) => (0..i)
                 .rev()
-                .find(|&j| snippets[j].file == snippets[i].file)
+                .find(|&j| snippets[j].chapter == snippets[i].chapter)
                 .ok_or_else(|| {
                     "`continues = true`, but no snippet stands before it in the chapter".to_string()
                 }),

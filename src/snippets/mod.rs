@@ -8,6 +8,7 @@
 
 pub mod annotation;
 pub mod extract;
+pub mod includes;
 pub mod scan;
 
 pub use annotation::{Annotation, Scenario};

@@ -88,7 +88,7 @@ pub fn select(report: &Report, file: &str, index: usize, hash: &str) -> Badge {
         same = report
             .results
             .iter()
-            .filter(|r| r.file == file && r.hash == hash)
+            .filter(|r| r.chapter() == file && r.hash == hash)
             .collect();
     }
     if same.is_empty() {
@@ -176,6 +176,7 @@ mod tests {
         ReportResult {
             file: file.into(),
             line: 1,
+            chapter: None,
             index,
             language: "python".into(),
             id: "x".into(),

@@ -17,6 +17,12 @@ mod pyenv;
 /// The snippet harness on fixture books.
 mod harness;
 
+/// Lines after and inside `{{#include}}`, in every place that names one.
+mod lines;
+
+/// SIGINT and SIGTERM stop a run, and it leaves nothing behind.
+mod interrupt;
+
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 

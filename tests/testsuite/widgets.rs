@@ -163,6 +163,7 @@ fn write_report(root: &Path) {
         .map(|(index, b)| ReportResult {
             file: "src/read.md".into(),
             line: b.line,
+            chapter: None,
             index,
             language: b.language(),
             id: format!("read-{index}"),

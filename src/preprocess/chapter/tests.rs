@@ -170,6 +170,7 @@ mod badges {
                 .map(|(index, b)| ReportResult {
                     file: file.into(),
                     line: b.line,
+                    chapter: None,
                     index,
                     language: b.language(),
                     id: format!("b{index}"),

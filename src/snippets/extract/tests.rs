@@ -155,3 +155,53 @@ fn a_not_run_block_needs_a_reason_and_no_scenarios() {
             .contains("has no [[scenario]]")
     );
 }
+
+#[test]
+fn blocks_after_and_inside_includes_are_at_their_lines_in_the_files_they_are_written_in() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/includes-book");
+    let snippets = extract_book(&root).unwrap();
+    let found: Vec<(String, String, String)> = snippets
+        .iter()
+        .map(|s| (s.id.clone(), s.location(), s.chapter.display().to_string()))
+        .collect();
+    let chapter = "src/chapter.md".to_string();
+    let want = [
+        ("after-include", "src/chapter.md:16"),
+        ("in-included-file", "src/parts/block.md:10"),
+        ("in-line-range", "src/parts/lines.md:7"),
+        ("between-anchors", "src/parts/anchored.md:12"),
+        ("two-deep", "src/parts/deeper/inner.md:10"),
+        ("code-from-file", "src/chapter.md:45"),
+        ("last-fails", "src/chapter.md:60"),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(id, at)| (id.to_string(), at.to_string(), chapter.clone()))
+        .collect();
+    assert_eq!(found, want);
+    assert!(
+        snippets.iter().all(|s| s.problem.is_none()),
+        "{snippets:#?}"
+    );
+    // The badge key is still the block's place among the chapter's blocks.
+    let indices: Vec<usize> = snippets.iter().map(|s| s.index).collect();
+    assert_eq!(indices, [0, 1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn a_block_in_an_included_file_without_an_id_is_named_after_chapter_and_file() {
+    let map_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/includes-book");
+    let text = "{{#include parts/lines.md:7:9}}\n";
+    let expanded = "```bash\necho \"lines 4 to 10\"\n```\n";
+    let (map, exact) = crate::snippets::includes::SourceMap::for_expanded(
+        expanded,
+        text,
+        Path::new("src/chapter.md"),
+        &map_root.join("src"),
+        &map_root,
+    );
+    assert!(exact);
+    let snippets = extract_mapped(expanded, &map);
+    assert_eq!(snippets[0].id, "chapter-lines-7");
+    assert_eq!(snippets[0].location(), "src/parts/lines.md:7");
+}
