@@ -9,6 +9,7 @@
 pub mod annotation;
 pub mod extract;
 pub mod scan;
+pub mod transcript;
 
 pub use annotation::{Annotation, Scenario};
 pub use extract::{ExtractError, OutputBlock, Snippet, extract_book, extract_chapter};
