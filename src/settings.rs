@@ -33,6 +33,9 @@ pub struct Settings {
     pub placeholders: BTreeMap<String, String>,
     /// The harness report: written by `test`, read by the badges; relative to the book root.
     pub report: PathBuf,
+    /// What may differ between a session's output on the page and in a run, without the page
+    /// marking it (`[HOME]`, `[HASH]`, ...): the book was not written for the harness.
+    pub transcript_may_differ: Vec<MayDiffer>,
     /// Not a key: the page (relative to the book root) that shows students how to watch where the
     /// token goes, set by the preprocessor when the book has that chapter.
     #[serde(skip)]
@@ -51,6 +54,7 @@ impl Default for Settings {
             hub_endpoint: DEFAULT_HUB_ENDPOINT.to_string(),
             placeholders: BTreeMap::new(),
             report: PathBuf::from(DEFAULT_REPORT),
+            transcript_may_differ: Vec::new(),
             network_help: None,
             command: None,
             before: Vec::new(),
@@ -59,6 +63,22 @@ impl Default for Settings {
             renderers: Vec::new(),
         }
     }
+}
+
+/// A kind of text that differs from one machine or run to the next, which a session's output on
+/// the page may show with other values than a run prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MayDiffer {
+    /// Paths under the home folder: `/home/<name>`, `/Users/<name>`, `C:\Users\<name>`, `/root`,
+    /// `~`. On the page: `[HOME]`.
+    HomePaths,
+    /// 40-hex commit ids. On the page: `[HASH]`.
+    CommitHashes,
+    /// Sizes such as `1.2 MB`, `523 bytes`, `12kB`. On the page: `[SIZE]`.
+    Sizes,
+    /// Timings such as `0.52s`, `3 ms`, `00:01`, `12.3it/s`. On the page: `[TIME]`.
+    Timings,
 }
 
 /// Why the settings could not be read or used.

@@ -53,7 +53,8 @@ pub fn prepare_harness_with(
     clients: &Clients,
 ) -> Result<Harness, Error> {
     let snippets = extract_book(book)?;
-    let placeholders = Settings::load(book)?.placeholders;
+    let settings = Settings::load(book)?;
+    let (placeholders, may_differ) = (settings.placeholders, settings.transcript_may_differ);
     let env = pyenv::ensure_clients(clients, &pyenv::EnsureOptions::default())?;
     let versions = env.versions()?;
     let clients = serde_json::to_value(versions)
@@ -77,6 +78,7 @@ pub fn prepare_harness_with(
         isolation: Isolation::detect(),
         clients,
         warm: None,
+        may_differ,
     })
 }
 

@@ -22,8 +22,24 @@ const KEY_PAUSE: Duration = Duration::from_millis(20);
 /// How long to wait for a program to sit waiting for input before typing anyway.
 const INPUT_WAIT: Duration = Duration::from_secs(5);
 
-/// A callback that sees a run's output as it grows.
-pub type Observer = Box<dyn FnMut(&str) + Send>;
+/// How long a run on a terminal may sit waiting for input nobody will type, with nothing new on
+/// screen, before it is ended as waiting for a person.
+const STALL: Duration = Duration::from_millis(1500);
+
+/// A callback that sees a run's output (all of it so far) while it runs, e.g. to approve a
+/// browser login whose code the process printed; it returns why the run must end now (it waits
+/// for a person nobody plays), or `None`.
+pub type Observer = Box<dyn FnMut(&str) -> Option<String> + Send>;
+
+/// What the supervisor's helper did at one look at the output.
+pub(super) enum Act {
+    /// Typed something: look again at once.
+    Typed,
+    /// Nothing to do.
+    Idle,
+    /// The run waits for something nobody will do: end it, for this reason.
+    Stop(String),
+}
 
 /// One process to run.
 pub struct Invocation {
@@ -119,6 +135,9 @@ pub struct Outcome {
     pub truncated: bool,
     /// The first prompt that never appeared, if any.
     pub unanswered: Option<String>,
+    /// Why the run was ended early: it waited for a person (input at a prompt, a browser login)
+    /// that the scenario does not play.
+    pub waited_for: Option<String>,
     /// How long the run took.
     pub duration: Duration,
     /// Whether it ran on a pseudo-terminal (then `stdout` holds both streams).
@@ -299,9 +318,19 @@ impl Waitable for Box<dyn portable_pty::Child + Send + Sync> {
     }
 }
 
-/// Watches a child until it ends or its timeout kills its group: shows the growing output to the
-/// observer and to `act` (which returns `true` when it typed something, to look again at once).
-/// Returns the child's status and whether it timed out.
+/// How a supervised child ended.
+pub(super) struct Supervised<S> {
+    /// Its status, when it could be reaped.
+    pub(super) status: Option<S>,
+    /// The timeout ran out.
+    pub(super) timed_out: bool,
+    /// It was ended because it waited for a person; why.
+    pub(super) waited_for: Option<String>,
+}
+
+/// Watches a child until it ends, its timeout kills its group, or it is found waiting for a
+/// person: shows the output to the observer and to `act` (which types answers, or says the run
+/// waits for input nobody will type).
 pub(super) fn supervise<W: Waitable>(
     child: &mut W,
     leader: u32,
@@ -309,26 +338,35 @@ pub(super) fn supervise<W: Waitable>(
     timeout: Duration,
     text: impl Fn() -> String,
     observer: &mut Option<Observer>,
-    mut act: impl FnMut(&str) -> bool,
-) -> (Option<W::Status>, bool) {
-    let mut seen = 0;
+    mut act: impl FnMut(&str) -> Act,
+) -> Supervised<W::Status> {
+    let ended = |child: &mut W, timed_out, waited_for| {
+        kill_group(leader);
+        Supervised {
+            status: child.reap(),
+            timed_out,
+            waited_for,
+        }
+    };
     loop {
         let text = text();
-        if let Some(observer) = observer.as_mut()
-            && text.len() != seen
-        {
-            seen = text.len();
-            observer(&text);
+        if let Some(why) = observer.as_mut().and_then(|observer| observer(&text)) {
+            return ended(child, false, Some(why));
         }
-        if act(&text) {
-            continue;
+        match act(&text) {
+            Act::Typed => continue,
+            Act::Stop(why) => return ended(child, false, Some(why)),
+            Act::Idle => {}
         }
         if let Some(status) = child.poll() {
-            return (Some(status), false);
+            return Supervised {
+                status: Some(status),
+                timed_out: false,
+                waited_for: None,
+            };
         }
         if started.elapsed() >= timeout {
-            kill_group(leader);
-            return (child.reap(), true);
+            return ended(child, true, None);
         }
         thread::sleep(POLL);
     }
@@ -429,14 +467,18 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         drain(child.stderr.take().expect("piped"), err.clone()),
     ];
     let text = || text_of(&out) + &text_of(&err);
-    let (status, timed_out) = supervise(
+    let Supervised {
+        status,
+        timed_out,
+        waited_for,
+    } = supervise(
         &mut child,
         leader,
         started,
         inv.timeout,
         text,
         &mut inv.observer,
-        |_| false,
+        |_| Act::Idle,
     );
     kill_group(leader);
     for reader in readers {
@@ -460,6 +502,7 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         timed_out,
         truncated,
         unanswered: None,
+        waited_for,
         duration: started.elapsed(),
         terminal: false,
     })
@@ -502,14 +545,18 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
 
     let mut typist = Typist::new(answers, leader);
     let text = || clean_terminal_text(&text_of(&screen));
-    let (status, timed_out) = supervise(
+    let Supervised {
+        status,
+        timed_out,
+        waited_for,
+    } = supervise(
         &mut child,
         leader,
         started,
         inv.timeout,
         text,
         &mut inv.observer,
-        |text| typist.answer(text, &mut writer),
+        |text| typist.act(text, &mut writer),
     );
     kill_group(leader);
     drop(writer);
@@ -527,6 +574,7 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         timed_out,
         truncated,
         unanswered: typist.unanswered(),
+        waited_for,
         duration: started.elapsed(),
         terminal: true,
     })
@@ -538,6 +586,8 @@ pub(super) struct Typist {
     /// Answers only match text after the previous prompt.
     cursor: usize,
     leader: u32,
+    /// How much text was on screen at the last look, and since when.
+    screen: (usize, Instant),
 }
 
 impl Typist {
@@ -547,7 +597,53 @@ impl Typist {
             pending: answers.into_iter().peekable(),
             cursor: 0,
             leader,
+            screen: (0, Instant::now()),
         }
+    }
+
+    /// Types the next answer if its prompt is on screen; else ends a run that sits waiting for
+    /// input nobody will type (the screen unchanged for [`STALL`], the program in a terminal
+    /// read), naming the prompt on screen and the annotation that answers it.
+    pub(super) fn act(&mut self, text: &str, writer: &mut dyn Write) -> Act {
+        if self.answer(text, writer) {
+            self.screen = (text.len(), Instant::now());
+            return Act::Typed;
+        }
+        if text.len() != self.screen.0 {
+            self.screen = (text.len(), Instant::now());
+            return Act::Idle;
+        }
+        if self.screen.1.elapsed() < STALL || !group_waits_for_input(self.leader) {
+            return Act::Idle;
+        }
+        // Asleep in a terminal read twice over, a moment apart: it waits for a person.
+        thread::sleep(Duration::from_millis(100));
+        if !group_waits_for_input(self.leader) {
+            return Act::Idle;
+        }
+        Act::Stop(self.waiting_message(text))
+    }
+
+    /// Says which prompt the program waits at, and which annotation would answer it.
+    fn waiting_message(&mut self, text: &str) -> String {
+        let on_screen = text
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_string();
+        let expected = match self.pending.peek() {
+            Some(next) => format!(
+                " (the scenario's next prompt, {:?}, never appeared)",
+                next.prompt
+            ),
+            None => String::new(),
+        };
+        format!(
+            "waited for input at the prompt {on_screen:?}{expected}: nobody types there in this \
+             scenario, so the run was ended. Add `input = [{{ prompt = {on_screen:?}, send = \
+             \"...<enter>\" }}]` to the scenario (`{{token}}` types its token)"
+        )
     }
 
     /// Types the next answer if its prompt is on screen; `true` when it typed.
