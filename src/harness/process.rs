@@ -829,6 +829,26 @@ mod tests {
     }
 
     #[test]
+    fn a_run_waiting_at_a_prompt_nobody_answers_is_ended_naming_it() {
+        let mut inv = shell(
+            "printf 'Name: '; read name; printf 'Enter your token: '; read t; echo never",
+            Duration::from_secs(60),
+            4096,
+        );
+        inv.terminal = Some(vec![Answer::from_send("Name: ", "ada<enter>")]);
+        let outcome = run(inv).unwrap();
+        let why = outcome.waited_for.as_deref().unwrap_or("");
+        assert!(
+            why.starts_with("waited for input at the prompt \"Enter your token:\""),
+            "{outcome:?}"
+        );
+        assert!(why.contains("Add `input = [{ prompt = "), "{why}");
+        assert!(!outcome.timed_out && !outcome.stdout.contains("never"));
+        // Ended from what the program does, not at its 60 s timeout.
+        assert!(outcome.duration < Duration::from_secs(10), "{outcome:?}");
+    }
+
+    #[test]
     fn a_prompt_that_never_comes_is_reported() {
         let mut inv = shell("echo nothing to ask", Duration::from_secs(10), 4096);
         inv.terminal = Some(vec![Answer::from_send("Password:", "x<enter>")]);

@@ -17,6 +17,9 @@ mod pyenv;
 /// The snippet harness on fixture books.
 mod harness;
 
+/// Books not written for the plugin: sessions, unlabelled fences, a login that waits.
+mod other_books;
+
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 
