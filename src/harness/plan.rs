@@ -3,7 +3,8 @@
 //! - Python, Colab, AI Studio and Jupyter snippets run as a script with the pinned interpreter;
 //!   Colab gets the simulated `google.colab` (see `python/colab/`), AI Studio gets its secrets as
 //!   environment variables, Jupyter's `getpass` prompt is answered on a pseudo-terminal.
-//! - `>>>` sessions run under doctest, which checks each printed result.
+//! - `>>>` sessions run statement by statement (`python/pycon_runner.py`); shell sessions (`$ `
+//!   prompts) command by command; [`super::transcript`] compares each prompt's output with the page.
 //! - Shell snippets run with bash, stopping at the first failing command.
 //!
 //! A snippet that continues another runs after it in the same sandbox: Python after Python in the
