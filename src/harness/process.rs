@@ -24,7 +24,7 @@ const INPUT_WAIT: Duration = Duration::from_secs(5);
 
 /// How long a run on a terminal may sit waiting for input nobody will type, with nothing new on
 /// screen, before it is ended as waiting for a person.
-const STALL: Duration = Duration::from_millis(1500);
+const STALL: Duration = Duration::from_millis(2000);
 
 /// A callback that sees a run's output (all of it so far) while it runs, e.g. to approve a
 /// browser login whose code the process printed; it returns why the run must end now (it waits
@@ -613,7 +613,15 @@ impl Typist {
             self.screen = (text.len(), Instant::now());
             return Act::Idle;
         }
-        if self.screen.1.elapsed() < STALL || !group_waits_for_input(self.leader) {
+        // Only a program with something on screen that has had every answer the scenario gives
+        // can be waiting for a person: before that it may still be starting or working (a
+        // forked run's shim sleeps on its socket just like a terminal read).
+        let answered_all = self.pending.peek().is_none();
+        if !answered_all
+            || text.trim().is_empty()
+            || self.screen.1.elapsed() < STALL
+            || !group_waits_for_input(self.leader)
+        {
             return Act::Idle;
         }
         // Asleep in a terminal read twice over, a moment apart: it waits for a person.
