@@ -46,6 +46,9 @@ pub struct Settings {
     /// (default: `hub-requirements.txt` beside the world file when it exists, else the built-in
     /// lock).
     pub python_requirements: Option<PathBuf>,
+    /// What may differ between a session's output on the page and in a run, without the page
+    /// marking it (`[HOME]`, `[HASH]`, ...): the book was not written for the harness.
+    pub transcript_may_differ: Vec<MayDiffer>,
     /// Not a key: the page (relative to the book root) that shows students how to watch where the
     /// token goes, set by the preprocessor when the book has that chapter.
     #[serde(skip)]
@@ -66,6 +69,7 @@ impl Default for Settings {
             report: PathBuf::from(DEFAULT_REPORT),
             world: None,
             python_requirements: None,
+            transcript_may_differ: Vec::new(),
             network_help: None,
             command: None,
             before: Vec::new(),
@@ -74,6 +78,22 @@ impl Default for Settings {
             renderers: Vec::new(),
         }
     }
+}
+
+/// A kind of text that differs from one machine or run to the next, which a session's output on
+/// the page may show with other values than a run prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MayDiffer {
+    /// Paths under the home folder: `/home/<name>`, `/Users/<name>`, `C:\Users\<name>`, `/root`,
+    /// `~`. On the page: `[HOME]`.
+    HomePaths,
+    /// 40-hex commit ids. On the page: `[HASH]`.
+    CommitHashes,
+    /// Sizes such as `1.2 MB`, `523 bytes`, `12kB`. On the page: `[SIZE]`.
+    Sizes,
+    /// Timings such as `0.52s`, `3 ms`, `00:01`, `12.3it/s`. On the page: `[TIME]`.
+    Timings,
 }
 
 /// Why the settings could not be read or used.

@@ -73,7 +73,7 @@ pub fn prepare_harness_with(
         },
         ..pyenv::EnsureOptions::default()
     };
-    let placeholders = settings.placeholders;
+    let (placeholders, may_differ) = (settings.placeholders, settings.transcript_may_differ);
     let env = pyenv::ensure_clients(clients, &options)?;
     let versions = env.versions()?;
     let clients = serde_json::to_value(versions)
@@ -98,6 +98,7 @@ pub fn prepare_harness_with(
         isolation: Isolation::detect(),
         clients,
         warm: None,
+        may_differ,
     })
 }
 

@@ -29,13 +29,17 @@ pub fn check(
                 .to_string(),
         );
     }
+    if let Some(why) = &outcome.waited_for {
+        failures.push(why.clone());
+    }
     if let Some(prompt) = &outcome.unanswered {
         failures.push(format!(
             "the prompt {prompt:?} never appeared, so nothing was typed at it"
         ));
     }
     let expected_exit = scenario.exit.unwrap_or(0);
-    if !outcome.timed_out && outcome.status != Some(expected_exit) {
+    let ended_early = outcome.timed_out || outcome.waited_for.is_some();
+    if !ended_early && outcome.status != Some(expected_exit) {
         failures.push(format!(
             "expected exit status {expected_exit}, got {}",
             outcome

@@ -25,6 +25,7 @@ pub mod process;
 pub mod pyenv;
 pub mod runner;
 pub mod sandbox;
+pub mod transcript;
 pub mod warm;
 pub mod world;
 

@@ -3,7 +3,8 @@
 //! - Python, Colab, AI Studio and Jupyter snippets run as a script with the pinned interpreter;
 //!   Colab gets the simulated `google.colab` (see `python/colab/`), AI Studio gets its secrets as
 //!   environment variables, Jupyter's `getpass` prompt is answered on a pseudo-terminal.
-//! - `>>>` sessions run under doctest, which checks each printed result.
+//! - `>>>` sessions run statement by statement (`python/pycon_runner.py`); shell sessions (`$ `
+//!   prompts) command by command; [`super::transcript`] compares each prompt's output with the page.
 //! - Shell snippets run with bash, stopping at the first failing command.
 //!
 //! A snippet that continues another runs after it in the same sandbox: Python after Python in the
@@ -24,6 +25,7 @@ use super::sandbox::Sandbox;
 use super::world::HubWorld;
 use crate::snippets::Snippet;
 use crate::snippets::annotation::{BrowserLogin, Scenario, Style, TokenChoice};
+use crate::snippets::transcript::Transcript;
 
 /// The default timeout of a run, when the annotation sets none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -57,6 +59,10 @@ pub struct Step {
     pub handed: Option<TokenChoice>,
     /// The scenario this process runs under (for an earlier snippet, its matching scenario).
     pub scenario: Scenario,
+    /// The session it runs prompt by prompt, placeholders replaced, when the snippet is one.
+    pub transcript: Option<Transcript>,
+    /// The page line of the snippet's opening fence, for a session's messages.
+    pub fence_line: usize,
 }
 
 /// Why a run could not be prepared.
@@ -169,6 +175,21 @@ pub fn substitute(code: &str, setup: &Setup<'_>, values: &Values, python: bool) 
         .into_owned()
 }
 
+/// A session with placeholders replaced in what is typed and in what the page shows.
+fn substitute_transcript(
+    transcript: &Transcript,
+    setup: &Setup<'_>,
+    values: &Values,
+    python: bool,
+) -> Transcript {
+    let mut out = transcript.clone();
+    for exchange in &mut out.exchanges {
+        exchange.input = substitute(&exchange.input, setup, values, python);
+        exchange.expected = substitute(&exchange.expected, setup, values, false);
+    }
+    out
+}
+
 fn is_python(style: Style) -> bool {
     matches!(
         style,
@@ -262,16 +283,22 @@ pub fn prepare(
             values: &values,
             step: steps.len(),
         };
-        let mut invocation = run.invocation(snippet, style, &body)?;
+        let transcript = snippet
+            .transcript
+            .as_ref()
+            .map(|t| substitute_transcript(t, setup, &values, style == Style::Pycon));
+        let mut invocation =
+            run.invocation(snippet, style, &body, transcript.as_ref(), &setup_code)?;
         let mut texts = vec![body];
         texts.extend(invocation.env.iter().map(|(_, v)| v.clone()));
         texts.extend(own.input.iter().map(|i| values.expand(&i.send)));
         texts.extend(own.secrets.values().map(|v| values.expand(v)));
         let handed = handed_token(setup, own, &texts, is_target);
         let device_code = Arc::new(Mutex::new(None));
-        if let Some(answer) = own.browser_login {
-            invocation.observer = Some(browser_observer(setup, answer, device_code.clone()));
-        }
+        invocation.observer = Some(match own.browser_login {
+            Some(answer) => browser_observer(setup, answer, device_code.clone()),
+            None => unanswered_login_observer(setup),
+        });
         steps.push(Step {
             invocation,
             location: snippet.location(),
@@ -279,6 +306,8 @@ pub fn prepare(
             device_code,
             handed,
             scenario: own.clone(),
+            transcript,
+            fence_line: snippet.line,
         });
     }
     Ok(steps)
@@ -361,9 +390,11 @@ impl StepRun<'_> {
         snippet: &Snippet,
         style: Style,
         body: &str,
+        transcript: Option<&Transcript>,
+        setup_code: &str,
     ) -> Result<Invocation, PlanError> {
         let terminal = !self.scenario.input.is_empty() || style == Style::Jupyter;
-        let (program, args) = self.program(style, body)?;
+        let (program, args) = self.program(style, body, transcript, setup_code)?;
         Ok(Invocation {
             program,
             args,
@@ -383,7 +414,13 @@ impl StepRun<'_> {
     }
 
     /// The program and its arguments, with the body written where the program reads it.
-    fn program(&self, style: Style, body: &str) -> io::Result<(PathBuf, Vec<String>)> {
+    fn program(
+        &self,
+        style: Style,
+        body: &str,
+        transcript: Option<&Transcript>,
+        setup_code: &str,
+    ) -> io::Result<(PathBuf, Vec<String>)> {
         let work = self.sandbox.work();
         let python = self.setup.venv_bin.join("python");
         let step = self.step;
@@ -396,8 +433,14 @@ impl StepRun<'_> {
             Style::Pycon => {
                 let runner = self.sandbox.root().join("pycon_runner.py");
                 fs::write(&runner, include_str!("python/pycon_runner.py"))?;
-                let session = work.join(format!("session_{step}.txt"));
-                fs::write(&session, body)?;
+                let session = self.sandbox.root().join(format!("session_{step}.json"));
+                let empty = Transcript {
+                    prompts: crate::snippets::transcript::Prompts::Python,
+                    exchanges: Vec::new(),
+                };
+                let text =
+                    super::transcript::python_session(transcript.unwrap_or(&empty), setup_code);
+                fs::write(&session, text)?;
                 (
                     python,
                     vec![runner.display().to_string(), session.display().to_string()],
@@ -405,7 +448,13 @@ impl StepRun<'_> {
             }
             Style::Shell => {
                 let script = work.join(format!("snippet_{step}.sh"));
-                fs::write(&script, shell_commands(body))?;
+                let commands = match transcript {
+                    Some(session) => {
+                        format!("{setup_code}{}", super::transcript::shell_script(session))
+                    }
+                    None => shell_commands(body),
+                };
+                fs::write(&script, commands)?;
                 (
                     "/bin/bash".into(),
                     vec!["-e".into(), script.display().to_string()],
@@ -531,6 +580,11 @@ fn write_colab_standin(sandbox: &Sandbox) -> io::Result<PathBuf> {
     Ok(site)
 }
 
+/// What a browser login asks the person to enter on the Hub's page.
+fn device_code_pattern() -> Regex {
+    Regex::new(r"(?i)enter the code:?\s*([A-Z0-9][A-Z0-9-]{3,})").expect("valid regex")
+}
+
 /// Watches a run's output for the code a browser login asks the person to enter, and answers it
 /// once, as the person would on the Hub's page.
 fn browser_observer(
@@ -538,13 +592,12 @@ fn browser_observer(
     answer: BrowserLogin,
     seen: Arc<Mutex<Option<String>>>,
 ) -> Observer {
-    let pattern =
-        Regex::new(r"(?i)enter the code:?\s*([A-Z0-9][A-Z0-9-]{3,})").expect("valid regex");
+    let pattern = device_code_pattern();
     let hub = Arc::clone(&setup.hub);
     Box::new(move |text: &str| {
         let mut seen = seen.lock().expect("device code lock");
         if seen.is_some() {
-            return;
+            return None;
         }
         if let Some(code) = pattern.captures(text).map(|c| c[1].to_string()) {
             let result = hub.answer_device_login(&code, answer == BrowserLogin::Approve);
@@ -553,6 +606,49 @@ fn browser_observer(
                 Err(e) => format!("{code} (answering it failed: {e})"),
             });
         }
+        None
+    })
+}
+
+/// How often the watcher of an unanswered browser login reads the Hub's request log.
+const LOG_LOOK: Duration = Duration::from_millis(100);
+
+/// Watches a run whose scenario plays no browser login: once it shows a device code and the Hub
+/// has answered a poll of that login with "pending" (so it waits for a person who will never
+/// come), the run is ended with the user code and the annotation that would answer it. A Hub
+/// set to approve device logins by itself answers the poll otherwise, and the run goes on.
+fn unanswered_login_observer(setup: &Setup<'_>) -> Observer {
+    let pattern = device_code_pattern();
+    let hub = Arc::clone(&setup.hub);
+    let mut code: Option<(String, usize)> = None;
+    let mut last_look = std::time::Instant::now();
+    let pending_polls = |requests: &[crate::hub::LoggedRequest]| {
+        requests
+            .iter()
+            .filter(|r| r.path == "/oauth/token" && r.status == 400)
+            .count()
+    };
+    Box::new(move |text: &str| {
+        if code.is_none() {
+            let found = pattern.captures(text).map(|c| c[1].to_string())?;
+            let before = hub.requests().map(|r| pending_polls(&r)).unwrap_or(0);
+            code = Some((found, before));
+            return None;
+        }
+        if last_look.elapsed() < LOG_LOOK {
+            return None;
+        }
+        last_look = std::time::Instant::now();
+        let (user_code, before) = code.as_ref()?;
+        let polls = hub.requests().map(|r| pending_polls(&r)).unwrap_or(0);
+        (polls > *before).then(|| {
+            format!(
+                "waited for a person to approve the browser login (user code {user_code}): the \
+                 command asked for a device code and polled the Hub, which had no answer, so the run \
+                 was ended. Add `browser-login = \"approve\"` (or `\"deny\"`) to the scenario to \
+                 play that person, or log in with a token (`hf auth login --token ...`)"
+            )
+        })
     })
 }
 

@@ -22,8 +22,24 @@ const KEY_PAUSE: Duration = Duration::from_millis(20);
 /// How long to wait for a program to sit waiting for input before typing anyway.
 const INPUT_WAIT: Duration = Duration::from_secs(5);
 
-/// A callback that sees a run's output as it grows.
-pub type Observer = Box<dyn FnMut(&str) + Send>;
+/// How long a run on a terminal may sit waiting for input nobody will type, with nothing new on
+/// screen, before it is ended as waiting for a person.
+const STALL: Duration = Duration::from_millis(2000);
+
+/// A callback that sees a run's output (all of it so far) while it runs, e.g. to approve a
+/// browser login whose code the process printed; it returns why the run must end now (it waits
+/// for a person nobody plays), or `None`.
+pub type Observer = Box<dyn FnMut(&str) -> Option<String> + Send>;
+
+/// What the supervisor's helper did at one look at the output.
+pub(super) enum Act {
+    /// Typed something: look again at once.
+    Typed,
+    /// Nothing to do.
+    Idle,
+    /// The run waits for something nobody will do: end it, for this reason.
+    Stop(String),
+}
 
 /// One process to run.
 pub struct Invocation {
@@ -119,6 +135,9 @@ pub struct Outcome {
     pub truncated: bool,
     /// The first prompt that never appeared, if any.
     pub unanswered: Option<String>,
+    /// Why the run was ended early: it waited for a person (input at a prompt, a browser login)
+    /// that the scenario does not play.
+    pub waited_for: Option<String>,
     /// How long the run took.
     pub duration: Duration,
     /// Whether it ran on a pseudo-terminal (then `stdout` holds both streams).
@@ -311,9 +330,19 @@ impl Waitable for Box<dyn portable_pty::Child + Send + Sync> {
     }
 }
 
-/// Watches a child until it ends or its timeout kills its group: shows the growing output to the
-/// observer and to `act` (which returns `true` when it typed something, to look again at once).
-/// Returns the child's status and whether it timed out.
+/// How a supervised child ended.
+pub(super) struct Supervised<S> {
+    /// Its status, when it could be reaped.
+    pub(super) status: Option<S>,
+    /// The timeout ran out.
+    pub(super) timed_out: bool,
+    /// It was ended because it waited for a person; why.
+    pub(super) waited_for: Option<String>,
+}
+
+/// Watches a child until it ends, its timeout kills its group, or it is found waiting for a
+/// person: shows the output to the observer and to `act` (which types answers, or says the run
+/// waits for input nobody will type).
 pub(super) fn supervise<W: Waitable>(
     child: &mut W,
     leader: u32,
@@ -321,26 +350,35 @@ pub(super) fn supervise<W: Waitable>(
     timeout: Duration,
     text: impl Fn() -> String,
     observer: &mut Option<Observer>,
-    mut act: impl FnMut(&str) -> bool,
-) -> (Option<W::Status>, bool) {
-    let mut seen = 0;
+    mut act: impl FnMut(&str) -> Act,
+) -> Supervised<W::Status> {
+    let ended = |child: &mut W, timed_out, waited_for| {
+        kill_group(leader);
+        Supervised {
+            status: child.reap(),
+            timed_out,
+            waited_for,
+        }
+    };
     loop {
         let text = text();
-        if let Some(observer) = observer.as_mut()
-            && text.len() != seen
-        {
-            seen = text.len();
-            observer(&text);
+        if let Some(why) = observer.as_mut().and_then(|observer| observer(&text)) {
+            return ended(child, false, Some(why));
         }
-        if act(&text) {
-            continue;
+        match act(&text) {
+            Act::Typed => continue,
+            Act::Stop(why) => return ended(child, false, Some(why)),
+            Act::Idle => {}
         }
         if let Some(status) = child.poll() {
-            return (Some(status), false);
+            return Supervised {
+                status: Some(status),
+                timed_out: false,
+                waited_for: None,
+            };
         }
         if started.elapsed() >= timeout || super::interrupt::received().is_some() {
-            kill_group(leader);
-            return (child.reap(), true);
+            return ended(child, true, None);
         }
         thread::sleep(POLL);
     }
@@ -452,14 +490,18 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         drain(child.stderr.take().expect("piped"), err.clone()),
     ];
     let text = || text_of(&out) + &text_of(&err);
-    let (status, timed_out) = supervise(
+    let Supervised {
+        status,
+        timed_out,
+        waited_for,
+    } = supervise(
         &mut child,
         leader,
         started,
         inv.timeout,
         text,
         &mut inv.observer,
-        |_| false,
+        |_| Act::Idle,
     );
     kill_group(leader);
     for reader in readers {
@@ -483,6 +525,7 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         timed_out,
         truncated,
         unanswered: None,
+        waited_for,
         duration: started.elapsed(),
         terminal: false,
     })
@@ -525,14 +568,18 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
 
     let mut typist = Typist::new(answers, leader);
     let text = || clean_terminal_text(&text_of(&screen));
-    let (status, timed_out) = supervise(
+    let Supervised {
+        status,
+        timed_out,
+        waited_for,
+    } = supervise(
         &mut child,
         leader,
         started,
         inv.timeout,
         text,
         &mut inv.observer,
-        |text| typist.answer(text, &mut writer),
+        |text| typist.act(text, &mut writer),
     );
     kill_group(leader);
     drop(writer);
@@ -550,6 +597,7 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         timed_out,
         truncated,
         unanswered: typist.unanswered(),
+        waited_for,
         duration: started.elapsed(),
         terminal: true,
     })
@@ -561,6 +609,8 @@ pub(super) struct Typist {
     /// Answers only match text after the previous prompt.
     cursor: usize,
     leader: u32,
+    /// How much text was on screen at the last look, and since when.
+    screen: (usize, Instant),
 }
 
 impl Typist {
@@ -570,7 +620,61 @@ impl Typist {
             pending: answers.into_iter().peekable(),
             cursor: 0,
             leader,
+            screen: (0, Instant::now()),
         }
+    }
+
+    /// Types the next answer if its prompt is on screen; else ends a run that sits waiting for
+    /// input nobody will type (the screen unchanged for [`STALL`], the program in a terminal
+    /// read), naming the prompt on screen and the annotation that answers it.
+    pub(super) fn act(&mut self, text: &str, writer: &mut dyn Write) -> Act {
+        if self.answer(text, writer) {
+            self.screen = (text.len(), Instant::now());
+            return Act::Typed;
+        }
+        if text.len() != self.screen.0 {
+            self.screen = (text.len(), Instant::now());
+            return Act::Idle;
+        }
+        // Only a program with something on screen that has had every answer the scenario gives
+        // can be waiting for a person: before that it may still be starting or working (a
+        // forked run's shim sleeps on its socket just like a terminal read).
+        let answered_all = self.pending.peek().is_none();
+        if !answered_all
+            || text.trim().is_empty()
+            || self.screen.1.elapsed() < STALL
+            || !group_waits_for_input(self.leader)
+        {
+            return Act::Idle;
+        }
+        // Asleep in a terminal read twice over, a moment apart: it waits for a person.
+        thread::sleep(Duration::from_millis(100));
+        if !group_waits_for_input(self.leader) {
+            return Act::Idle;
+        }
+        Act::Stop(self.waiting_message(text))
+    }
+
+    /// Says which prompt the program waits at, and which annotation would answer it.
+    fn waiting_message(&mut self, text: &str) -> String {
+        let on_screen = text
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_string();
+        let expected = match self.pending.peek() {
+            Some(next) => format!(
+                " (the scenario's next prompt, {:?}, never appeared)",
+                next.prompt
+            ),
+            None => String::new(),
+        };
+        format!(
+            "waited for input at the prompt {on_screen:?}{expected}: nobody types there in this \
+             scenario, so the run was ended. Add `input = [{{ prompt = {on_screen:?}, send = \
+             \"...<enter>\" }}]` to the scenario (`{{token}}` types its token)"
+        )
     }
 
     /// Types the next answer if its prompt is on screen; `true` when it typed.
@@ -753,6 +857,26 @@ mod tests {
         let outcome = run(inv).unwrap();
         assert_eq!(outcome.status, Some(0), "{}", outcome.stdout);
         assert!(outcome.stdout.contains("got 6"), "{}", outcome.stdout);
+    }
+
+    #[test]
+    fn a_run_waiting_at_a_prompt_nobody_answers_is_ended_naming_it() {
+        let mut inv = shell(
+            "printf 'Name: '; read name; printf 'Enter your token: '; read t; echo never",
+            Duration::from_secs(60),
+            4096,
+        );
+        inv.terminal = Some(vec![Answer::from_send("Name: ", "ada<enter>")]);
+        let outcome = run(inv).unwrap();
+        let why = outcome.waited_for.as_deref().unwrap_or("");
+        assert!(
+            why.starts_with("waited for input at the prompt \"Enter your token:\""),
+            "{outcome:?}"
+        );
+        assert!(why.contains("Add `input = [{ prompt = "), "{why}");
+        assert!(!outcome.timed_out && !outcome.stdout.contains("never"));
+        // Ended from what the program does, not at its 60 s timeout.
+        assert!(outcome.duration < Duration::from_secs(10), "{outcome:?}");
     }
 
     #[test]

@@ -25,6 +25,7 @@ use super::world::HubSource;
 use super::{CaseError, Error};
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::secrets::mask_tokens;
+use crate::settings::MayDiffer;
 use crate::snippets::Snippet;
 use crate::snippets::annotation::Style;
 
@@ -44,6 +45,8 @@ pub struct Harness {
     pub clients: BTreeMap<String, String>,
     /// Warm interpreters for Python runs; `None` runs every process new (`--cold`).
     pub warm: Option<WarmPool>,
+    /// `transcript-may-differ` from `book.toml`: what a session's output may show other values of.
+    pub may_differ: Vec<MayDiffer>,
 }
 
 /// One snippet under one scenario: the unit of a test.
@@ -290,13 +293,26 @@ impl Harness {
             },
         )?;
         let values = Values::new(&setup, scenario);
+        let comparison = super::transcript::Comparison {
+            may_differ: self.may_differ.clone(),
+            homes: [Some(sandbox.root()), network.sandbox_inside()]
+                .into_iter()
+                .flatten()
+                .map(|root| Sandbox::home_at(root).display().to_string())
+                .collect(),
+        };
         let hub_error = |e: Error| fail(CaseError::Hub(Box::new(e)));
         let mut token_failures = Vec::new();
         for step in steps {
             let location = step.location.clone();
             let logged_before = hub.requests().map_err(hub_error)?.len();
-            let outcome = process::run_with(step.invocation, self.warm.as_ref())
+            let mut outcome = process::run_with(step.invocation, self.warm.as_ref())
                 .map_err(|e| fail(CaseError::Process(e)))?;
+            let printed = step.transcript.as_ref().map(|_| {
+                let (clean, printed) = super::transcript::split(&outcome.stdout);
+                outcome.stdout = clean;
+                printed
+            });
             let requests = hub.requests().map_err(hub_error)?;
             let requests = requests.get(logged_before..).unwrap_or_default();
             if let Some(failure) = check_token_use(&step.scenario, step.handed, requests) {
@@ -311,7 +327,9 @@ impl Harness {
                     return Err(fail(CaseError::ContinuedFailed {
                         location,
                         details: explain(
-                            &["it must succeed before this one runs".into()],
+                            &std::iter::once("it must succeed before this one runs".to_string())
+                                .chain(outcome.waited_for.clone())
+                                .collect::<Vec<_>>(),
                             &outcome,
                             &snippet.code,
                         ),
@@ -325,6 +343,19 @@ impl Harness {
                 .filter(|_| j == 0)
                 .map(|o| substitute(&o.text, &setup, &values, false));
             let mut failures = check(&outcome, scenario, &values, output_block.as_deref());
+            if let (Some(page), Some(session), Some(printed)) =
+                (&snippet.transcript, &step.transcript, &printed)
+                && j == 0
+            {
+                let file = snippet.file.display().to_string();
+                failures.extend(super::transcript::compare(
+                    page,
+                    session,
+                    printed,
+                    &comparison,
+                    (&file, step.fence_line),
+                ));
+            }
             if scenario.browser_login.is_some()
                 && step.device_code.lock().map(|c| c.is_none()).unwrap_or(true)
             {

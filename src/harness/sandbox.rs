@@ -39,6 +39,12 @@ impl Sandbox {
         self.dir.path().join(HOME)
     }
 
+    /// The HOME of a sandbox whose root is seen at `root` (its own path, or the one path every
+    /// case's sandbox is bound at inside its mount namespace).
+    pub fn home_at(root: &Path) -> PathBuf {
+        root.join(HOME)
+    }
+
     /// The run's HF_HOME: where the CLI stores the token, as on a fresh machine.
     pub fn hf_home(&self) -> PathBuf {
         self.dir.path().join(HF_HOME)

@@ -34,8 +34,8 @@ use std::time::{Duration, Instant};
 use portable_pty::{PtySize, native_pty_system};
 
 use super::process::{
-    Invocation, Outcome, ProcessError, Typist, Waitable, clean_terminal_text, drain, kill_group,
-    shared, stop_if_interrupted, supervise, text_of,
+    Act, Invocation, Outcome, ProcessError, Supervised, Typist, Waitable, clean_terminal_text,
+    drain, kill_group, shared, stop_if_interrupted, supervise, text_of,
 };
 
 /// How long a new warm interpreter may take to import its modules on a busy machine.
@@ -160,7 +160,11 @@ impl WarmPool {
             replies: &replies,
             ended: None,
         };
-        let (status, timed_out) = supervise(
+        let Supervised {
+            status,
+            timed_out,
+            waited_for,
+        } = supervise(
             &mut child,
             leader,
             started,
@@ -168,8 +172,8 @@ impl WarmPool {
             text,
             &mut inv.observer,
             |text| match (&mut typist, &mut writer) {
-                (Some(typist), Some(writer)) => typist.answer(text, writer),
-                _ => false,
+                (Some(typist), Some(writer)) => typist.act(text, writer),
+                _ => Act::Idle,
             },
         );
         kill_group(leader);
@@ -188,6 +192,7 @@ impl WarmPool {
             timed_out,
             truncated,
             unanswered: typist.as_mut().and_then(Typist::unanswered),
+            waited_for,
             duration: started.elapsed(),
             terminal: typist.is_some(),
         }))

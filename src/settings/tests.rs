@@ -98,3 +98,17 @@ fn an_insecure_endpoint_fails_loading() {
     let err = Settings::load(dir.path()).unwrap_err();
     assert!(matches!(err, SettingsError::InsecureEndpoint(_)), "{err}");
 }
+
+#[test]
+fn transcript_may_differ_names_kinds_of_values_and_refuses_others() {
+    let table: toml::Value =
+        toml::from_str("transcript-may-differ = [\"home-paths\", \"commit-hashes\"]").unwrap();
+    let settings = Settings::from_table(Some(table)).unwrap();
+    assert_eq!(
+        settings.transcript_may_differ,
+        [MayDiffer::HomePaths, MayDiffer::CommitHashes]
+    );
+    let wrong: toml::Value = toml::from_str("transcript-may-differ = [\"names\"]").unwrap();
+    let error = Settings::from_table(Some(wrong)).unwrap_err().to_string();
+    assert!(error.contains("names"), "{error}");
+}

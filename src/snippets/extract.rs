@@ -16,6 +16,7 @@ use mdbook_preprocessor::{Preprocessor, PreprocessorContext};
 use super::annotation::{self, Annotation, Continues, Scenario, Style, TokenChoice};
 use super::includes::{Origin, SourceMap, map_chapter, unmapped_warning};
 use super::scan::{CodeBlock, line_of, scan};
+use super::transcript::{self, Content, Prompts, Transcript};
 
 /// Languages whose blocks show output rather than code to run.
 pub const OUTPUT_LANGUAGES: &[&str] = &["text", "console", "output"];
@@ -69,6 +70,8 @@ pub struct Snippet {
     pub continues: Option<usize>,
     /// Why this block cannot be run, if it cannot; its test fails with this text.
     pub problem: Option<String>,
+    /// The block read as a session (prompts, input, the output the page shows), when it is one.
+    pub transcript: Option<Transcript>,
 }
 
 impl Snippet {
@@ -95,19 +98,6 @@ pub enum ExtractError {
         /// mdBook's error chain.
         message: String,
     },
-}
-
-/// Whether a shell block is written as a session: commands after `$ `, their output between.
-pub fn has_prompts(code: &str) -> bool {
-    code.lines().any(|line| line.trim_start().starts_with("$ "))
-}
-
-/// The output lines of a shell session block: every line that is not a `$ ` command.
-pub fn session_output(code: &str) -> String {
-    code.lines()
-        .filter(|line| !line.trim_start().starts_with("$ "))
-        .map(|line| format!("{line}\n"))
-        .collect()
 }
 
 /// The style a fence language implies, if any.
@@ -168,7 +158,8 @@ pub fn extract_mapped(text: &str, map: &SourceMap) -> Vec<Snippet> {
     let mut open_for_output = false;
     for (index, block) in blocks.iter().enumerate() {
         let language = block.language();
-        let is_session = language == "console" && has_prompts(&block.code);
+        let is_session =
+            language == "console" && transcript::parse(&block.code, &language).is_some();
         if OUTPUT_LANGUAGES.contains(&language.as_str())
             && block.annotation.is_none()
             && !is_session
@@ -197,7 +188,11 @@ pub fn extract_mapped(text: &str, map: &SourceMap) -> Vec<Snippet> {
         }
         let snippet = snippet_from(block, index, map);
         // A session that shows its own output takes no output block after it.
-        open_for_output = snippet.output.is_none();
+        open_for_output = snippet.output.is_none()
+            && !snippet
+                .transcript
+                .as_ref()
+                .is_some_and(Transcript::shows_output);
         snippets.push(snippet);
     }
     snippets
@@ -222,6 +217,7 @@ fn broken(map: &SourceMap, line: usize, problem: String) -> Snippet {
         output: None,
         continues: None,
         problem: Some(problem),
+        transcript: None,
     }
 }
 
@@ -273,23 +269,10 @@ fn snippet_from(block: &CodeBlock, index: usize, map: &SourceMap) -> Snippet {
     if let Some(id) = &snippet.annotation.id {
         snippet.id = id.clone();
     }
-    snippet.style = snippet
-        .annotation
-        .style
-        .or_else(|| style_for_language(&language));
-    if snippet.style == Some(Style::Shell) && has_prompts(&block.code) {
-        // A session shows its own output: the lines between the `$ ` commands.
-        let text = session_output(&block.code);
-        if !text.trim().is_empty() {
-            snippet.output = Some(OutputBlock {
-                file: snippet.file.clone(),
-                line: snippet.line,
-                index,
-                text,
-                hash: block.hash(),
-            });
-        }
-    }
+    let content = transcript::read(&block.code, &language);
+    let unclear = content == Content::Unclear;
+    (snippet.style, snippet.transcript) =
+        style_and_transcript(snippet.annotation.style, content, &block.code);
     if let Some(reason) = &snippet.annotation.not_run {
         // Declared not runnable: any language, no scenarios, the reason is all it needs.
         if reason.trim().is_empty() {
@@ -305,7 +288,9 @@ fn snippet_from(block: &CodeBlock, index: usize, map: &SourceMap) -> Snippet {
         }
         return snippet;
     }
-    if snippet.style.is_none() {
+    if snippet.style.is_none() && unclear {
+        snippet.problem = Some(unclear_problem(&snippet.location(), block));
+    } else if snippet.style.is_none() {
         snippet.problem = Some(format!(
             "a `{language}` block cannot be run: give it an annotation with `style = ...`, or make it an \
              output block (`text`) right after the snippet that prints it"
@@ -325,6 +310,55 @@ fn snippet_from(block: &CodeBlock, index: usize, map: &SourceMap) -> Snippet {
         snippet.problem = Some(format!("{}: {problem}", location(map, line)));
     }
     snippet
+}
+
+/// How a block runs and whether it is a session: an annotation's `style` first (a `>>> ` session
+/// in a block annotated `python` is still a session), else what its content and fence say.
+fn style_and_transcript(
+    annotated: Option<Style>,
+    content: Content,
+    code: &str,
+) -> (Option<Style>, Option<Transcript>) {
+    match (annotated, content) {
+        (Some(Style::Python | Style::Pycon), Content::Transcript(t))
+            if t.prompts == Prompts::Python =>
+        {
+            (Some(Style::Pycon), Some(t))
+        }
+        (Some(Style::Pycon), _) => (
+            Some(Style::Pycon),
+            Some(
+                transcript::parse_as(code, Prompts::Python).unwrap_or(Transcript {
+                    prompts: Prompts::Python,
+                    exchanges: Vec::new(),
+                }),
+            ),
+        ),
+        (Some(Style::Shell), Content::Transcript(t)) if t.prompts == Prompts::Shell => {
+            (Some(Style::Shell), Some(t))
+        }
+        (Some(Style::Shell), _) | (None, Content::Code(Style::Shell)) => {
+            (Some(Style::Shell), transcript::parse_shell(code))
+        }
+        (Some(style), _) | (None, Content::Code(style)) => (Some(style), None),
+        (None, Content::Transcript(t)) => (Some(t.style()), Some(t)),
+        (None, Content::Unclear | Content::Other) => (None, None),
+    }
+}
+
+/// The failure of a block whose fence names no language the harness can use and whose lines do
+/// not say clearly what it is.
+fn unclear_problem(location: &str, block: &CodeBlock) -> String {
+    let fence = if block.info.trim().is_empty() {
+        "a fence with no language".to_string()
+    } else {
+        format!("the fence `{}`", block.info.trim())
+    };
+    format!(
+        "{location}: cannot tell what this block is: {fence}, and its lines are not clearly Python nor \
+         clearly shell commands. Name its language on the fence (```python, ```bash, or ```text \
+         for output), or say `style = \"python\"` / `\"shell\"` in a hubcheck annotation"
+    )
 }
 
 /// A scenario list's first mistake: a missing or repeated name.

@@ -10,6 +10,7 @@ pub mod annotation;
 pub mod extract;
 pub mod includes;
 pub mod scan;
+pub mod transcript;
 
 pub use annotation::{Annotation, Scenario};
 pub use extract::{ExtractError, OutputBlock, Snippet, extract_book, extract_chapter};

@@ -84,7 +84,7 @@ fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
     let all = text(&output);
     assert!(all.contains("2 passed, 2 failed"), "{all}");
     assert!(
-        all.contains("ok     src/misbehaving.md:49 console"),
+        all.contains("ok     src/misbehaving.md:50 console"),
         "{all}"
     );
 

@@ -23,6 +23,9 @@ mod lines;
 /// SIGINT and SIGTERM stop a run, and it leaves nothing behind.
 mod interrupt;
 
+/// Books not written for the plugin: sessions, unlabelled fences, a login that waits.
+mod other_books;
+
 /// The real Python clients against the mock Hub, one fixture snippet per flow.
 mod client_flows;
 

@@ -116,7 +116,9 @@ fn a_console_session_is_a_snippet_that_carries_its_own_output() {
         chapter("```console\n$ hf auth whoami\nuser: x\n```\n\n```console\njust output\n```\n");
     assert_eq!(snippets.len(), 2, "{snippets:#?}");
     assert_eq!(snippets[0].style, Some(Style::Shell));
-    assert_eq!(snippets[0].output.as_ref().unwrap().text, "user: x\n");
+    let session = snippets[0].transcript.as_ref().unwrap();
+    assert_eq!(session.exchanges[0].input, "hf auth whoami");
+    assert_eq!(session.exchanges[0].expected, "user: x\n");
     assert!(
         snippets[1]
             .problem
@@ -204,4 +206,34 @@ fn a_block_in_an_included_file_without_an_id_is_named_after_chapter_and_file() {
     let snippets = extract_mapped(expanded, &map);
     assert_eq!(snippets[0].id, "chapter-lines-7");
     assert_eq!(snippets[0].location(), "src/parts/lines.md:7");
+}
+
+#[test]
+fn transcripts_are_found_by_their_content_whatever_the_fence_says() {
+    let text = "```py\n>>> 1 + 1\n2\n```\n\n```bash\n>>> hf auth whoami\nuser: x\n```\n\n```\nfrom os import sep\nprint(sep)\n```\n";
+    let snippets = chapter(text);
+    assert_eq!(snippets.len(), 3, "{snippets:#?}");
+    assert_eq!(snippets[0].style, Some(Style::Pycon));
+    assert_eq!(
+        snippets[0].transcript.as_ref().unwrap().exchanges[0].expected,
+        "2\n"
+    );
+    assert_eq!(snippets[1].style, Some(Style::Shell));
+    assert_eq!(snippets[2].style, Some(Style::Python));
+    assert!(
+        snippets.iter().all(|s| s.problem.is_none()),
+        "{snippets:#?}"
+    );
+}
+
+#[test]
+fn an_unlabelled_block_that_is_not_clearly_code_fails_naming_file_line_and_fence() {
+    let s = &chapter("# T\n\n```\nuser: ada\n```\n")[0];
+    let problem = s.problem.as_deref().unwrap();
+    assert!(
+        problem.starts_with("book/page.md:3: cannot tell what this block is"),
+        "{problem}"
+    );
+    assert!(problem.contains("a fence with no language"), "{problem}");
+    assert!(problem.contains("```python"), "{problem}");
 }
