@@ -46,7 +46,6 @@ hub-endpoint = "https://huggingface.co"
 
 [preprocessor.hubcheck.placeholders]
 "hf_your_token_here" = "{token}"
-"model-name" = "unidive/tiny-bert"
 "your-username" = "{user}"
 "#;
 

@@ -22,8 +22,8 @@ How the peer is made to run the blocks, without touching the pinned environment:
 - the markdown is a temporary copy of `book/` with the placeholders of `book.toml`
   (`[preprocessor.hubcheck.placeholders]`) replaced: the token by the mock Hub's seeded read token
   (write token in `uploading.md`), `{user}` by the seeded user;
-- the mock Hub is `mdbook-hubcheck mock-hub` (its URL and tokens come as JSON on its stdout),
-  handed to the peer as `HF_ENDPOINT`; `HF_TOKEN` is set, `getpass` answers the token and the
+- the mock Hub is `mdbook-hubcheck mock-hub --book .`, serving the handbook's world (its URL and
+  tokens come as JSON on its stdout), handed to the peer as `HF_ENDPOINT`; `HF_TOKEN` is set, `getpass` answers the token and the
   simulated `google.colab` (from `src/harness/python/colab`) holds it as a granted secret.
 
 Rounds alternate peer, ours, peer, ours...; the figure per side is its fastest round. A warm-up
@@ -99,7 +99,8 @@ def peer_venv(env):
 
 
 def start_mock_hub(binary):
-    proc = subprocess.Popen([binary, "mock-hub"], stdout=subprocess.PIPE, text=True)
+    # The handbook's world (hub-world.toml): the models the book names under their real ids.
+    proc = subprocess.Popen([binary, "mock-hub", "--book", ROOT], stdout=subprocess.PIPE, text=True)
     info = json.loads(proc.stdout.readline())
     tokens = {t["kind"]: t["value"] for t in info["tokens"]}
     return proc, info["url"], tokens
@@ -158,9 +159,10 @@ def run_peer(python, book, url, tokens, home):
 
 
 def one_scenario_copy(dest):
-    """A copy of the book (book.toml and book/) where each annotation keeps only its first
-    scenario: our harness then runs each block once, the work the peer does."""
-    shutil.copy(os.path.join(ROOT, "book.toml"), os.path.join(dest, "book.toml"))
+    """A copy of the book (book.toml, hub-world.toml and book/) where each annotation keeps only
+    its first scenario: our harness then runs each block once, the work the peer does."""
+    for name in ("book.toml", "hub-world.toml"):
+        shutil.copy(os.path.join(ROOT, name), os.path.join(dest, name))
     shutil.copytree(os.path.join(ROOT, "book"), os.path.join(dest, "book"))
     header = re.compile(r"^[ \t]*\[\[scenario\]\][ \t]*$", re.MULTILINE)
 

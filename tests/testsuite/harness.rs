@@ -389,7 +389,9 @@ fn the_handbook_gives_the_same_results_in_two_orders_and_on_a_second_run() {
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
         .unwrap();
     copy_dir(&repo_root().join("book"), &dir.path().join("book"));
-    fs::copy(repo_root().join("book.toml"), dir.path().join("book.toml")).unwrap();
+    for file in ["book.toml", "hub-world.toml"] {
+        fs::copy(repo_root().join(file), dir.path().join(file)).unwrap();
+    }
 
     let repeated = hubcheck_test_with(
         dir.path(),
