@@ -94,9 +94,7 @@ fn sessions_that_no_longer_say_what_a_run_prints_fail_with_expected_against_actu
         "{python}"
     );
     assert!(
-        python.contains(
-            "expected:\n        | 'someone-else'\n      actual:\n        | 'unidive-student'"
-        ),
+        python.contains("expected:\n        | 'someone-else'\n      actual:\n        | 'ada'"),
         "{python}"
     );
 
@@ -106,7 +104,7 @@ fn sessions_that_no_longer_say_what_a_run_prints_fail_with_expected_against_actu
         "{shell}"
     );
     assert!(shell.contains("|   user: someone-else"), "{shell}");
-    assert!(shell.contains("|   user: unidive-student"), "{shell}");
+    assert!(shell.contains("|   user: ada"), "{shell}");
     // The login before it printed what the page elides with `...`: no failure for it.
     assert!(!shell.contains("src/mistakes.md:14,"), "{shell}");
 
