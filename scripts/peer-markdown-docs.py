@@ -56,11 +56,11 @@ def target_dir():
 
 
 def pinned_env():
-    """The pinned environment built from this checkout's python/requirements.lock."""
+    """The pinned environment built from this checkout's hub-requirements.txt."""
     if os.environ.get("HUBCHECK_PYENV_DIR"):
         return os.environ["HUBCHECK_PYENV_DIR"]
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    with open(os.path.join(ROOT, "python/requirements.lock"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "hub-requirements.txt"), encoding="utf-8") as f:
         lock = f.read()
     for marker in glob.glob(os.path.join(cache, "mdbook-hubcheck/pyenv/*/hubcheck-complete.json")):
         env = os.path.dirname(marker)
@@ -70,7 +70,7 @@ def pinned_env():
                     return env
         except OSError:
             pass
-    sys.exit("no pinned environment for python/requirements.lock found (run the harness once)")
+    sys.exit("no pinned environment for hub-requirements.txt found (run the harness once)")
 
 
 def peer_venv(env):

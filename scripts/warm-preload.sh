@@ -6,7 +6,7 @@
 # submodules, first-seen order within a count), with a mark after those that half of the runs or
 # more import: the interpreter takes runs once it has imported those. huggingface_hub and
 # transformers are listed too; the interpreter imports them only when every run shares their
-# environment (see src/harness/warm.rs). Run it after changing python/requirements.lock.
+# environment (see src/harness/warm.rs). Run it after changing hub-requirements.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 record=$(mktemp)

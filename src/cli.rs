@@ -66,7 +66,7 @@ pub enum Command {
         /// Run every scenario N times; a scenario whose runs disagree is reported as flaky.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
         repeat: u16,
-        /// The client versions: `pinned` (python/requirements.lock), `latest` (the newest
+        /// The client versions: `pinned` (hub-requirements.txt), `latest` (the newest
         /// releases, resolved now) or `name==version,...` (e.g. `huggingface_hub==0.36.2`). Other
         /// than pinned, every case also runs on the lock and a `drift:` summary compares them.
         #[arg(long, default_value = "pinned", value_name = "pinned|latest|SPEC")]

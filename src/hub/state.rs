@@ -675,7 +675,7 @@ impl HubState {
         self.read().device_codes.clone()
     }
 
-    /// Approves a pending device code for `user` (the seeded user when `None`).
+    /// Approves a pending device code for `user` (the world's student when `None`).
     pub fn approve_device_code(
         &self,
         user_code: &str,

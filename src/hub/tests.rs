@@ -13,7 +13,7 @@ use super::resolve::parse_range;
 use super::world::{RepoType, validate_file_path, validate_repo_id};
 use super::*;
 
-/// Sends one request to a fresh seeded router.
+/// Sends one request to a router.
 async fn send(
     state: &HubState,
     req: Request<Body>,
@@ -42,7 +42,7 @@ fn get(path: &str, token: Option<&str>) -> Request<Body> {
     b.body(Body::empty()).expect("request")
 }
 
-/// A seeded Hub's state and its read token.
+/// A Hub with the starter world, and its read token.
 fn seeded_state_and_read_token() -> (HubState, String) {
     let state = HubState::new(world_file::starter());
     let token = state

@@ -591,7 +591,7 @@ pub struct Commit {
     pub summary: String,
     /// When it was made (ISO 8601).
     pub date: String,
-    /// Who made it (`system` for seeded commits).
+    /// Who made it (`system` for the commits a world file declares).
     pub author: String,
     /// Every file at this commit, by path.
     pub files: BTreeMap<String, Arc<RepoFile>>,

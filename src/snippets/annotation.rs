@@ -96,7 +96,7 @@ pub struct Scenario {
     /// Hosts other than the Hub that the snippet is expected to try to reach (the attempts are
     /// still refused); an attempt to reach any other host fails the scenario.
     pub network_attempts: Vec<String>,
-    /// Gated repositories (model ids such as `meta-llama/Llama-3.2-1B`) whose access the Hub
+    /// Gated repositories (model ids such as `my-course/tiny-llama-gated`) whose access the Hub
     /// granted to the scenario's account before the run, as if the access request was approved.
     pub gated_access: Vec<String>,
 }

@@ -125,7 +125,7 @@ fn annotation_errors_name_file_and_line() {
     assert_eq!(output.status.code(), Some(1), "{all}");
     assert!(all.contains("0 passed, 4 failed"), "{all}");
     for (line, needle) in [
-        (6, "unknown variant `admin`"),
+        (6, "`Admin Token` is not a token name"),
         (15, "unknown field `tokn`"),
         (22, "invalid hubcheck annotation: unclosed array table"),
         (
@@ -314,7 +314,7 @@ fn a_token_the_library_never_sends_fails_the_scenario() {
     for id in ["token-ignored", "variable-misspelled"] {
         let failure = failure_of(&all, id);
         assert!(
-            failure.contains("the snippet was handed the read token, but the Hub never saw it"),
+            failure.contains("the snippet was handed the `read` token, but the Hub never saw it"),
             "{failure}"
         );
         assert!(

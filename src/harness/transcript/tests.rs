@@ -99,7 +99,7 @@ fn a_mismatch_names_the_line_and_shows_expected_against_actual() {
     let session = parse(">>> whoami()[\"name\"]\n'someone-else'\n>>> 1/0\nTraceback (most recent call last):\n  ...\nZeroDivisionError: division by zero\n>>> x\n", "py").unwrap();
     let printed = [
         Printed {
-            output: "'unidive-student'\n".into(),
+            output: "'ada'\n".into(),
             exception: None,
         },
         Printed {
@@ -115,9 +115,7 @@ fn a_mismatch_names_the_line_and_shows_expected_against_actual() {
         failures[0]
     );
     assert!(
-        failures[0].contains(
-            "expected:\n        | 'someone-else'\n      actual:\n        | 'unidive-student'"
-        ),
+        failures[0].contains("expected:\n        | 'someone-else'\n      actual:\n        | 'ada'"),
         "{}",
         failures[0]
     );

@@ -69,7 +69,7 @@ fn an_unlabelled_block_is_guessed_only_when_clear() {
     );
     // Mixed, prose-like or bare words: no guess.
     assert_eq!(read("hf auth whoami\nprint(1)\n", ""), Content::Unclear);
-    assert_eq!(read("user: ada\norgs: unidive\n", ""), Content::Unclear);
+    assert_eq!(read("user: ada\norgs: hf-course\n", ""), Content::Unclear);
     assert_eq!(read("whoami\n", ""), Content::Unclear);
     // A named language is never second-guessed.
     assert_eq!(read("{\"a\": 1}\n", "json"), Content::Other);
