@@ -548,28 +548,17 @@ impl Reader<'_> {
             return Ok(());
         };
         let head = repo.branches.get("main").cloned().unwrap_or_default();
-        for branch in &r.branches {
-            if repo
-                .branches
-                .insert(branch.get_ref().clone(), head.clone())
-                .is_some()
-            {
-                return Err(self.error(
-                    branch.span(),
-                    format!("branch `{}` is declared twice", branch.get_ref()),
-                ));
-            }
-        }
-        for tag in &r.tags {
-            if repo
-                .tags
-                .insert(tag.get_ref().clone(), head.clone())
-                .is_some()
-            {
-                return Err(self.error(
-                    tag.span(),
-                    format!("tag `{}` is declared twice", tag.get_ref()),
-                ));
+        for (what, names, refs) in [
+            ("branch", &r.branches, &mut repo.branches),
+            ("tag", &r.tags, &mut repo.tags),
+        ] {
+            for name in names {
+                if refs.insert(name.get_ref().clone(), head.clone()).is_some() {
+                    return Err(self.error(
+                        name.span(),
+                        format!("{what} `{}` is declared twice", name.get_ref()),
+                    ));
+                }
             }
         }
         Ok(())

@@ -109,24 +109,28 @@ fn prepared_book() -> (BookFixture, PathBuf) {
     (book, reports)
 }
 
+/// Everything the ended run printed: its standard output, then its standard error.
+fn all_output(child: &mut Child) -> String {
+    let mut out = String::new();
+    for stream in [
+        child.stdout.take().map(|s| Box::new(s) as Box<dyn Read>),
+        child.stderr.take().map(|s| Box::new(s) as Box<dyn Read>),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let mut stream = stream;
+        stream.read_to_string(&mut out).unwrap();
+    }
+    out
+}
+
 /// Waits until both snippets have written their markers; the run's output if it ended first.
 fn wait_for_markers(child: &mut Child, root: &Path) {
     let started = Instant::now();
     while !(root.join("shell.marker").exists() && root.join("python.marker").exists()) {
         if let Some(status) = child.try_wait().unwrap() {
-            let mut out = String::new();
-            child
-                .stdout
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut out)
-                .unwrap();
+            let out = all_output(child);
             panic!("the run ended ({status}) before both snippets were under way:\n{out}");
         }
         assert!(
@@ -182,19 +186,7 @@ fn a_signal_stops_the_run_and_leaves_nothing_behind(signal: i32, status: i32, na
         std::thread::sleep(Duration::from_millis(10));
     };
     let elapsed = sent.elapsed();
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    let out = all_output(&mut child);
     assert!(elapsed <= STOP_LIMIT, "stopped after {elapsed:?}:\n{out}");
     assert_eq!(ended.signal(), None, "it ended by itself:\n{out}");
     assert_eq!(ended.code(), Some(status), "{out}");

@@ -230,3 +230,29 @@ fn fine_grained_permissions_decide_what_the_token_may_do() {
     assert!(!world.token_can_create(token, "course"));
     assert!(scope.grants_user_permission("ada", "inference.serverless.write"));
 }
+
+#[test]
+fn branches_and_tags_point_at_the_first_commit_and_may_not_repeat() {
+    let text = format!(
+        "{BASE}\n[[repos]]\nid = \"course/m\"\ngenerate = \"llama\"\nbranches = [\"dev\"]\ntags = [\"v1.0\"]\n"
+    );
+    let world = parse_text(&text).unwrap();
+    let repo = world.repo(RepoType::Model, "course/m").unwrap();
+    let head = repo.head().unwrap().id.clone();
+    assert_eq!(repo.branches["dev"], head);
+    assert_eq!(repo.tags["v1.0"], head);
+    assert!(
+        repo.head()
+            .unwrap()
+            .files
+            .contains_key("generation_config.json")
+    );
+
+    let twice = text.replace("tags = [\"v1.0\"]", "tags = [\"v1.0\", \"v1.0\"]");
+    let (line, message) = error_of(&twice);
+    assert_eq!(line, line_of(&twice, "tags ="));
+    assert!(
+        message.contains("tag `v1.0` is declared twice"),
+        "{message}"
+    );
+}
