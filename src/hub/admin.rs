@@ -35,6 +35,7 @@ pub(super) fn routes() -> Router<HubState> {
         .route("/__mock/reset", post(reset))
         .route("/__mock/tokens", get(list_tokens).post(add_token))
         .route("/__mock/student", get(student))
+        .route("/__mock/users/{user}/credits", post(set_credits))
         .route("/__mock/users", post(add_user))
         .route("/__mock/orgs", post(add_org))
         .route("/__mock/orgs/{org}/members", post(set_org_role))
@@ -69,6 +70,7 @@ async fn index() -> Json<Value> {
             "POST /__mock/reset",
             "GET /__mock/tokens",
             "GET /__mock/student",
+            "POST /__mock/users/{user}/credits {remaining}",
             "POST /__mock/tokens {display_name, user, role?, value?, scope?, status?}",
             "POST /__mock/users {name, fullname?, email?}",
             "POST /__mock/orgs {name, fullname?, members?, roles?: {user: read|contributor|write|admin}, private_by_default?}",
@@ -104,6 +106,22 @@ async fn list_tokens(State(state): State<HubState>) -> Json<Vec<TokenInfo>> {
 /// The account the scenarios act as (the world file's `student`).
 async fn student(State(state): State<HubState>) -> Json<Value> {
     Json(json!({"name": state.read().student}))
+}
+
+/// The body of a credits change: US dollars of Inference Providers credits left.
+#[derive(Debug, Deserialize)]
+struct CreditsBody {
+    remaining: f64,
+}
+
+/// Sets how many Inference Providers credits an account has left (0 makes the router answer 402).
+async fn set_credits(
+    State(state): State<HubState>,
+    HubPath(user): HubPath<String>,
+    JsonBody(body): JsonBody<CreditsBody>,
+) -> Result<Json<Value>, HubError> {
+    state.set_inference_credits(&user, body.remaining)?;
+    Ok(Json(json!({"ok": true})))
 }
 
 /// Adds a token.

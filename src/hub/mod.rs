@@ -24,6 +24,7 @@ mod admin;
 mod commit;
 mod extract;
 mod gitignore;
+mod inference;
 mod listing;
 mod manage;
 mod oauth;
@@ -116,6 +117,7 @@ pub fn router(state: HubState) -> HubService {
         .merge(manage::routes())
         .merge(listing::routes())
         .merge(admin::routes())
+        .merge(inference::routes())
         .fallback(not_found)
         .with_state(state.clone());
     HubService::new(state, app, extract::SMALL_BODY_LIMIT, cors)

@@ -150,11 +150,28 @@ fn info_body(
         "tags": [],
         "siblings": siblings,
     });
+    let card = commit
+        .files
+        .get("README.md")
+        .map(|f| String::from_utf8_lossy(&f.content.slice(0, 64 * 1024)).into_owned())
+        .unwrap_or_default();
+    let (pipeline_tag, mut tags) = card_metadata(&card);
+    // The Hub lists the task among the tags too (`InferenceClient` looks for it there).
+    if let Some(tag) = pipeline_tag.as_ref().filter(|t| !tags.contains(t)) {
+        tags.push(tag.clone());
+    }
+    body["tags"] = json!(tags);
     match repo_type {
         RepoType::Model => {
             body["modelId"] = json!(id);
             if commit.files.contains_key("config.json") {
                 body["library_name"] = json!("transformers");
+            }
+            if let Some(tag) = pipeline_tag {
+                body["pipeline_tag"] = json!(tag);
+            }
+            if let Some(mapping) = super::inference::provider_mapping(&world, id) {
+                body["inferenceProviderMapping"] = mapping;
             }
         }
         RepoType::Dataset => {}
@@ -163,6 +180,36 @@ fn info_body(
         }
     }
     Ok(Json(body))
+}
+
+/// The `pipeline_tag` and `tags` of a model card's YAML front matter, which the Hub reports in
+/// repo info (and `InferenceClient` checks before it calls HF Inference). Read line by line: a
+/// `key: value` line, and `- item` lines under `tags:`.
+fn card_metadata(card: &str) -> (Option<String>, Vec<String>) {
+    let Some(front) = card
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---").map(|(front, _)| front))
+    else {
+        return (None, Vec::new());
+    };
+    let mut pipeline_tag = None;
+    let mut tags = Vec::new();
+    let mut in_tags = false;
+    for line in front.lines() {
+        if let Some(item) = line.trim_start().strip_prefix("- ").filter(|_| in_tags) {
+            tags.push(item.trim().trim_matches('"').to_string());
+            continue;
+        }
+        in_tags = false;
+        match line.split_once(':') {
+            Some(("pipeline_tag", value)) => {
+                pipeline_tag = Some(value.trim().trim_matches('"').to_string());
+            }
+            Some(("tags", value)) if value.trim().is_empty() => in_tags = true,
+            _ => {}
+        }
+    }
+    (pipeline_tag, tags)
 }
 
 /// Tree listing of the repository root.

@@ -675,6 +675,22 @@ impl HubState {
         self.read().device_codes.clone()
     }
 
+    /// Sets the Inference Providers credits `user` has left, in US dollars (at least 0).
+    pub fn set_inference_credits(&self, user: &str, remaining: f64) -> Result<(), WorldError> {
+        if remaining.is_nan() || remaining < 0.0 {
+            return Err(WorldError::Invalid(
+                "remaining credits must be 0 or more".into(),
+            ));
+        }
+        let mut w = self.write();
+        let account = w
+            .users
+            .get_mut(user)
+            .ok_or_else(|| WorldError::UnknownUser(user.to_string()))?;
+        account.inference_credits = remaining;
+        Ok(())
+    }
+
     /// Approves a pending device code for `user` (the world's student when `None`).
     pub fn approve_device_code(
         &self,

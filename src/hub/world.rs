@@ -678,6 +678,44 @@ impl Repo {
     }
 }
 
+/// What a model is served for by Inference Providers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InferenceTask {
+    /// Chat completion.
+    Conversational,
+    /// Plain text generation (`text_generation`).
+    TextGeneration,
+    /// Embeddings (`feature_extraction`).
+    FeatureExtraction,
+}
+
+impl InferenceTask {
+    /// The task word of the provider mapping.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InferenceTask::Conversational => "conversational",
+            InferenceTask::TextGeneration => "text-generation",
+            InferenceTask::FeatureExtraction => "feature-extraction",
+        }
+    }
+}
+
+/// A model the router serves.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceModel {
+    /// The Hub model id.
+    pub model: String,
+    /// Providers that serve it, in preference order (`auto` takes the first).
+    pub providers: Vec<String>,
+    /// What it is served for.
+    pub task: InferenceTask,
+    /// The answer of every chat completion or text generation.
+    pub reply: String,
+    /// US dollars each answered call costs.
+    pub cost: f64,
+}
+
 /// Whether `s` looks like a full commit id (40 hex digits).
 pub fn is_commit_id(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())
@@ -789,6 +827,8 @@ pub struct World {
     pub refresh_tokens: BTreeMap<String, RefreshToken>,
     /// Faults asked for through the admin API, answered before any handler runs.
     pub faults: Vec<Fault>,
+    /// The models Inference Providers serve ([`super::inference`]).
+    pub inference: Vec<InferenceModel>,
 }
 
 /// An OAuth refresh token: which user it belongs to and the access token it last produced.

@@ -18,8 +18,9 @@ use toml::Spanned;
 
 use super::generate::{self, Architecture};
 use super::world::{
-    FileContent, FineGrainedScope, Org, OrgRole, Plan, RepoType, ScopedPermission, SeededToken,
-    Token, TokenRole, TokenStatus, User, World, generate_token_value,
+    FileContent, FineGrainedScope, InferenceModel, InferenceTask, Org, OrgRole, Plan, RepoType,
+    ScopedPermission, SeededToken, Token, TokenRole, TokenStatus, User, World,
+    generate_token_value,
 };
 
 /// The world file `mdbook-hubcheck install` writes into a new book, and the world of a book that
@@ -90,7 +91,54 @@ struct Declaration {
     tokens: BTreeMap<Spanned<String>, TokenDecl>,
     #[serde(default)]
     repos: Vec<RepoDecl>,
+    #[serde(default)]
+    inference: Vec<InferenceDecl>,
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct InferenceDecl {
+    model: Spanned<String>,
+    providers: Spanned<Vec<String>>,
+    #[serde(default = "conversational")]
+    task: InferenceTask,
+    reply: Option<String>,
+    #[serde(default = "default_cost")]
+    cost: f64,
+}
+
+fn conversational() -> InferenceTask {
+    InferenceTask::Conversational
+}
+
+/// What an answered call costs when the file does not say: a tenth of a cent.
+fn default_cost() -> f64 {
+    0.001
+}
+
+/// The providers a world may name: the keys of `PROVIDERS` in huggingface_hub 2.4.0's
+/// `inference/_providers/__init__.py`.
+pub const KNOWN_PROVIDERS: &[&str] = &[
+    "hf-inference",
+    "baseten",
+    "cerebras",
+    "cohere",
+    "deepinfra",
+    "fal-ai",
+    "featherless-ai",
+    "fireworks-ai",
+    "groq",
+    "novita",
+    "nscale",
+    "openai",
+    "ovhcloud",
+    "publicai",
+    "replicate",
+    "scaleway",
+    "together",
+    "wavespeed",
+    "zai-org",
+];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -244,6 +292,9 @@ impl Reader<'_> {
             self.add_repo(&mut world, repo, &mut seen, base, book_root)?;
         }
         self.check_scopes(&world, &d.tokens)?;
+        for entry in &d.inference {
+            self.add_inference(&mut world, entry)?;
+        }
         Ok(world)
     }
 
@@ -460,6 +511,61 @@ impl Reader<'_> {
                 ));
             }
         }
+        Ok(())
+    }
+
+    fn add_inference(&self, world: &mut World, e: &InferenceDecl) -> Result<(), WorldFileError> {
+        let model = e.model.get_ref();
+        if world.repo(RepoType::Model, model).is_none() {
+            return Err(self.error(
+                e.model.span(),
+                format!("model = \"{model}\" is not a model of this world; declare it in [[repos]] first"),
+            ));
+        }
+        if world
+            .inference
+            .iter()
+            .any(|m| m.model.eq_ignore_ascii_case(model))
+        {
+            return Err(self.error(
+                e.model.span(),
+                format!("model `{model}` has two [[inference]] entries; keep one and list every provider in it"),
+            ));
+        }
+        let unknown = e
+            .providers
+            .get_ref()
+            .iter()
+            .find(|p| !KNOWN_PROVIDERS.contains(&p.as_str()));
+        if e.providers.get_ref().is_empty() || unknown.is_some() {
+            return Err(self.error(
+                e.providers.span(),
+                format!(
+                    "providers: {}; name one or more of: {}",
+                    unknown.map_or("the list is empty".to_string(), |p| format!(
+                        "`{p}` is not a provider"
+                    )),
+                    KNOWN_PROVIDERS.join(", ")
+                ),
+            ));
+        }
+        if e.cost.is_nan() || e.cost < 0.0 {
+            return Err(self.error(
+                e.model.span(),
+                "cost must be 0 or more (US dollars a call)".into(),
+            ));
+        }
+        let reply = e.reply.clone().unwrap_or_else(|| match e.task {
+            InferenceTask::FeatureExtraction => String::new(),
+            _ => "Hello! I am a mock model served by mdbook-hubcheck.".to_string(),
+        });
+        world.inference.push(InferenceModel {
+            model: model.clone(),
+            providers: e.providers.get_ref().clone(),
+            task: e.task,
+            reply,
+            cost: e.cost,
+        });
         Ok(())
     }
 

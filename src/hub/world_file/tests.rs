@@ -256,3 +256,30 @@ fn branches_and_tags_point_at_the_first_commit_and_may_not_repeat() {
         "{message}"
     );
 }
+
+#[test]
+fn inference_entries_name_declared_models_and_known_providers() {
+    let repo = "\n[[repos]]\nid = \"course/chat\"\ngenerate = \"llama\"\n";
+    let good = format!(
+        "{BASE}{repo}\n[[inference]]\nmodel = \"course/chat\"\nproviders = [\"together\"]\n"
+    );
+    let world = parse_text(&good).unwrap();
+    assert_eq!(world.inference[0].providers, ["together"]);
+    assert!(world.inference[0].reply.contains("mock model"));
+    for (text, needle, says) in [
+        (
+            good.replace("[\"together\"]", "[\"togther\"]"),
+            "togther",
+            "`togther` is not a provider",
+        ),
+        (
+            good.replace("model = \"course/chat\"", "model = \"course/other\""),
+            "course/other",
+            "declare it in [[repos]] first",
+        ),
+    ] {
+        let (line, message) = error_of(&text);
+        assert_eq!(line, line_of(&text, needle), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
+}

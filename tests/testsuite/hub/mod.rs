@@ -4,6 +4,7 @@
 
 mod admin;
 mod commit;
+mod inference;
 mod listing;
 mod manage;
 mod oauth;
