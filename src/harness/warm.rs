@@ -127,9 +127,10 @@ impl WarmPool {
         let answers = inv.terminal.take();
         let stdio = RunStdio::new(answers.is_some(), inv.output_cap)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let heavy = imports_heavy_modules(&inv.args);
         let request = serde_json::json!({
             "id": id,
-            "heavy": imports_heavy_modules(&inv.args),
+            "heavy": heavy,
             "argv": inv.args,
             "env": inv.env,
             "cwd": inv.cwd,
@@ -140,7 +141,10 @@ impl WarmPool {
             "stderr": stdio.paths[2],
         });
         let replies = zygote.send(id, &request)?;
-        let leader = match replies.recv_timeout(REPLY_WAIT) {
+        // A run that imports transformers or torch is forked only once the interpreter has
+        // imported them, which on a busy machine takes as long as a new interpreter's start.
+        let fork_wait = if heavy { READY_WAIT } else { REPLY_WAIT };
+        let leader = match replies.recv_timeout(fork_wait) {
             Ok(Reply::Pid(pid)) => pid,
             Ok(Reply::Cold) => {
                 zygote.forget(id);
