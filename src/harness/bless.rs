@@ -93,13 +93,25 @@ impl Blessing {
         self.refused.is_empty()
     }
 
-    /// The summary: one line per rewritten text, what was refused and why, and the counts.
+    /// The summary: one line per rewritten block (or scenario key) with its first changed line
+    /// before and after, what was refused and why, and the counts.
     pub fn write_summary(&self, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "\nbless:")?;
-        for change in &self.changes {
+        let mut blocks = 0;
+        for (n, change) in self.changes.iter().enumerate() {
+            let same = |c: &Change| c.location == change.location && c.what == change.what;
+            if n > 0 && same(&self.changes[n - 1]) {
+                continue;
+            }
+            blocks += 1;
+            let lines = self.changes[n..].iter().take_while(|c| same(c)).count();
+            let more = match lines {
+                1 => String::new(),
+                n => format!(", {n} lines"),
+            };
             writeln!(
                 out,
-                "  {} ({}): {:?} -> {:?}",
+                "  {} ({}{more}): {:?} -> {:?}",
                 change.location, change.what, change.old, change.new
             )?;
         }
@@ -108,7 +120,7 @@ impl Blessing {
         }
         writeln!(
             out,
-            "bless: {} text(s) rewritten in {} file(s), {} left for a person",
+            "bless: {blocks} block(s) rewritten ({} line(s)) in {} file(s), {} left for a person",
             self.changes.len(),
             self.files.len(),
             self.refused.len()
@@ -494,77 +506,102 @@ pub fn replacement(old: &str, lines: &[String]) -> Option<String> {
 
 /// [`replacement`], with the index of the line it was taken from.
 fn replacement_at(old: &str, lines: &[String]) -> Option<(usize, String)> {
-    let wanted: Vec<char> = old.chars().collect();
-    let mut best: Option<(usize, usize, String)> = None;
+    let wanted = words(old);
+    let mut best: Option<((usize, usize), usize, String)> = None;
     for (i, line) in lines.iter().enumerate() {
-        let Some((edits, text)) = closest_part(&wanted, line) else {
+        let Some((edits, part)) = closest_part(&wanted, line) else {
             continue;
         };
-        if best.as_ref().is_none_or(|(e, _, _)| edits < *e) {
-            best = Some((edits, i, text));
+        let part = part.trim().to_string();
+        let score = (edits, char_edits(old, &part));
+        if best.as_ref().is_none_or(|(b, _, _)| score < *b) {
+            best = Some((score, i, part));
         }
     }
-    let (edits, i, text) = best?;
-    (edits * 2 <= wanted.len() && !text.is_empty()).then_some((i, text))
+    let ((edits, _), i, part) = best?;
+    (edits * 2 <= wanted.len() && !part.is_empty()).then_some((i, part))
 }
 
-/// The part of `line` with the fewest character edits from `wanted` (semi-global alignment),
-/// widened to whole words at an end whose character did not survive; with its edit count.
-fn closest_part(wanted: &[char], line: &str) -> Option<(usize, String)> {
-    let have: Vec<char> = line.chars().collect();
+/// A text cut into words: runs of letters, digits, `_` and `-` (so `your-username` is one
+/// word), runs of spaces, a `{...}` template, and each other character on its own.
+fn words(text: &str) -> Vec<&str> {
+    let kind = |c: char| match c {
+        c if c.is_alphanumeric() || c == '_' || c == '-' => 0,
+        c if c.is_whitespace() => 1,
+        _ => 2,
+    };
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(first) = rest.chars().next() {
+        let template = (first == '{')
+            .then(|| rest.find('}'))
+            .flatten()
+            .filter(|&close| !rest[..close].contains(char::is_whitespace));
+        let len = match (template, kind(first)) {
+            (Some(close), _) => close + 1,
+            (None, 2) => first.len_utf8(),
+            (None, k) => rest.find(|c: char| kind(c) != k).unwrap_or(rest.len()),
+        };
+        out.push(&rest[..len]);
+        rest = &rest[len..];
+    }
+    out
+}
+
+/// The part of `line` with the fewest word edits from `wanted` (a semi-global alignment of
+/// [`words`]: the part may start and end anywhere in the line); with that number of edits.
+fn closest_part(wanted: &[&str], line: &str) -> Option<(usize, String)> {
+    let have = words(line);
     let (n, m) = (wanted.len(), have.len());
     if n == 0 || m == 0 {
         return None;
     }
-    // cost[i][j]: edits to turn wanted[..i] into a part of `have` that ends at j.
+    // cost[i][j]: edits to turn wanted[..i] into a part of `have` that ends before word j.
     let mut cost = vec![vec![0usize; m + 1]; n + 1];
     for (i, row) in cost.iter_mut().enumerate() {
         row[0] = i;
     }
+    let differs = |i: usize, j: usize| usize::from(wanted[i - 1] != have[j - 1]);
     for i in 1..=n {
         for j in 1..=m {
-            let same = usize::from(wanted[i - 1] != have[j - 1]);
-            cost[i][j] = (cost[i - 1][j - 1] + same)
+            cost[i][j] = (cost[i - 1][j - 1] + differs(i, j))
                 .min(cost[i - 1][j] + 1)
                 .min(cost[i][j - 1] + 1);
         }
     }
-    let end = (0..=m).min_by_key(|&j| cost[n][j])?;
-    let edits = cost[n][end];
-    // Walk back, preferring matches, to where the part starts and whether the ends survived.
+    // Among ends as good, the last: a word replaced rather than dropped.
+    let end = (0..=m).rev().min_by_key(|&j| cost[n][j])?;
+    // Walk back, preferring a word kept or replaced, to where the part starts.
     let (mut i, mut j) = (n, end);
-    let mut last_kept = None;
-    let mut first_kept = false;
     while i > 0 {
-        let diagonal =
-            j > 0 && cost[i][j] == cost[i - 1][j - 1] + usize::from(wanted[i - 1] != have[j - 1]);
-        if diagonal {
-            let kept = wanted[i - 1] == have[j - 1];
-            last_kept.get_or_insert(kept);
-            first_kept = kept;
-            i -= 1;
-            j -= 1;
+        if j > 0 && cost[i][j] == cost[i - 1][j - 1] + differs(i, j) {
+            (i, j) = (i - 1, j - 1);
         } else if cost[i][j] == cost[i - 1][j] + 1 {
-            last_kept.get_or_insert(false);
-            first_kept = false;
             i -= 1;
         } else {
             j -= 1;
         }
     }
-    let (mut start, mut stop) = (j, end);
-    if !first_kept {
-        while start > 0 && !have[start - 1].is_whitespace() {
-            start -= 1;
+    Some((cost[n][end], have[j..end].concat()))
+}
+
+/// Character edits (Levenshtein distance) between two texts: the tie-breaker between parts
+/// that are as many words away.
+fn char_edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
         }
     }
-    if last_kept != Some(true) {
-        while stop < m && !have[stop].is_whitespace() {
-            stop += 1;
-        }
-    }
-    let text: String = have[start..stop].iter().collect();
-    Some((edits, text.trim().to_string()))
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -589,7 +626,7 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_end_is_widened_to_the_whole_word_printed() {
+    fn a_changed_word_comes_back_as_the_whole_word_printed() {
         let printed = lines("Success! This token belongs to: {user}\nToken type: read\n");
         assert_eq!(
             replacement("Success! This token belongs to: bob", &printed).as_deref(),
@@ -598,6 +635,28 @@ mod tests {
         assert_eq!(
             replacement("Token type: writer", &printed).as_deref(),
             Some("Token type: read")
+        );
+        assert_eq!(
+            replacement("Success! This token belongs to: someone-else", &printed).as_deref(),
+            Some("Success! This token belongs to: {user}")
+        );
+    }
+
+    #[test]
+    fn a_hyphenated_name_is_one_word() {
+        let printed = lines("Token name: your-token-name\n");
+        assert_eq!(
+            replacement("Token name: unidive-write", &printed).as_deref(),
+            Some("Token name: your-token-name")
+        );
+    }
+
+    #[test]
+    fn a_prefix_of_a_version_stays_a_prefix() {
+        let printed = lines("huggingface_hub 3.0.1\ntransformers 5.2.0\n");
+        assert_eq!(
+            replacement("huggingface_hub 2.", &printed).as_deref(),
+            Some("huggingface_hub 3.")
         );
     }
 
