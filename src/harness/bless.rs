@@ -311,6 +311,7 @@ fn bless_entries(
             );
             let lines: Vec<String> = stream.lines().map(|l| written_back(l, &back)).collect();
             match replacement(entry, &lines) {
+                Some(new) if holds_a_token(&new, capture) => refused.push(token_refusal(&at)),
                 Some(new) => {
                     let written = toml_string(&new, &body[span.clone()]);
                     edits.push(Edit {
@@ -328,6 +329,20 @@ fn bless_entries(
             }
         }
     }
+}
+
+/// Whether `text` holds a token-shaped string that is not one of the book's placeholders: a
+/// token the run printed that no placeholder stands for, which must never be written to a file.
+fn holds_a_token(text: &str, capture: &Capture) -> bool {
+    let placeholder = |t: &str| capture.placeholders.iter().any(|(key, _)| key == t);
+    !crate::secrets::find_tokens(text, placeholder).is_empty()
+}
+
+fn token_refusal(at: &str) -> String {
+    format!(
+        "{at}: what the run printed in its place holds a token-shaped string that no placeholder \
+         stands for; tokens are never written to the book, so a person must rewrite it"
+    )
 }
 
 fn no_similar_line(at: &str, old: &str) -> String {
@@ -426,18 +441,27 @@ fn bless_block(
         };
         let (s, end, _) = candidates[chosen];
         cursors[s] = end;
-        if let Some(range) = line_range(source, block.line + 1 + n, shown) {
-            edits.push(Edit {
-                range,
-                text: new.clone(),
-                change: Change {
-                    location: at.clone(),
-                    what: "output block".into(),
-                    old: shown.to_string(),
-                    new,
-                },
-            });
+        if holds_a_token(&new, capture) {
+            refused.push(token_refusal(&at));
+            continue;
         }
+        let Some(range) = line_range(source, block.line + 1 + n, shown) else {
+            refused.push(format!(
+                "{at}: the line {shown:?} is not written in the block itself (an `{{{{#include}}}}` \
+                 inside the block?), so --bless cannot rewrite it"
+            ));
+            continue;
+        };
+        edits.push(Edit {
+            range,
+            text: new.clone(),
+            change: Change {
+                location: at.clone(),
+                what: "output block".into(),
+                old: shown.to_string(),
+                new,
+            },
+        });
     }
 }
 
@@ -685,6 +709,20 @@ mod tests {
             written_back("user unidive-student, token unidive-read", &back),
             "user your-username, token your-token-name"
         );
+    }
+
+    #[test]
+    fn a_printed_token_is_never_written_back() {
+        let capture = Capture {
+            outcome: Outcome::default(),
+            values: Values::default(),
+            placeholders: vec![("hf_your_token_here".into(), "{token}".into())],
+            other_failures: false,
+        };
+        let token = format!("hf_{}", "Zq9".repeat(12));
+        assert!(holds_a_token(&format!("token: {token}"), &capture));
+        assert!(!holds_a_token("token: {token}", &capture));
+        assert!(!holds_a_token("token: hf_your_token_here", &capture));
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub enum PlanError {
 }
 
 /// The values that placeholders and `{...}` templates stand for in one scenario.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Values {
     scenario: String,
     token: Option<String>,
