@@ -13,9 +13,10 @@
 //!
 //! "Most similar" ([`replacement`]) is one rule for both: among the printed lines (of the stream
 //! the text is checked against; for a block line, those after the line matched before it), the
-//! part of a line with the fewest character edits from the old text, widened to whole words at an
-//! end where the old text's first or last character did not survive; at most half of the old text
-//! may be edited, else nothing is written and the text is reported as needing a person.
+//! part of a line that takes the fewest word edits from the old text (runs of letters, digits, `_`, `-`; a word replaced,
+//! added or dropped; the part may start and end anywhere in the line), ties going to fewer
+//! character edits, then to the earlier line; at most half of the old text's words may change,
+//! else nothing is written and the text is reported as needing a person.
 //! What was printed is written back with the page's placeholders (`your-username` in a block,
 //! `{user}` in an annotation: [`Capture`]).
 //!
