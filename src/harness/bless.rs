@@ -13,10 +13,11 @@
 //!
 //! "Most similar" ([`replacement`]) is one rule for both: among the printed lines (of the stream
 //! the text is checked against; for a block line, those after the line matched before it), the
-//! part of a line that takes the fewest word edits from the old text (runs of letters, digits, `_`, `-`; a word replaced,
-//! added or dropped; the part may start and end anywhere in the line), ties going to fewer
-//! character edits, then to the earlier line; at most half of the old text's words may change,
-//! else nothing is written and the text is reported as needing a person.
+//! part of a line that takes the fewest word edits from the old text (words: runs of letters,
+//! digits, `_` and `-`, runs of spaces, `{...}` templates, other characters alone; an edit is a
+//! word replaced, added or dropped; the part may start and end anywhere in the line), ties going
+//! to fewer character edits, then to the earlier line; at most half of the old text's words may
+//! change, else nothing is written and the text is reported as needing a person.
 //! What was printed is written back with the page's placeholders (`your-username` in a block,
 //! `{user}` in an annotation: [`Capture`]).
 //!
