@@ -672,7 +672,7 @@ mod tests {
     fn a_hyphenated_name_is_one_word() {
         let printed = lines("Token name: your-token-name\n");
         assert_eq!(
-            replacement("Token name: unidive-write", &printed).as_deref(),
+            replacement("Token name: course-write", &printed).as_deref(),
             Some("Token name: your-token-name")
         );
     }
@@ -704,11 +704,11 @@ mod tests {
     #[test]
     fn values_are_written_back_as_placeholders() {
         let back = vec![
-            ("unidive-student".to_string(), "your-username".to_string()),
-            ("unidive-read".to_string(), "your-token-name".to_string()),
+            ("ada-student".to_string(), "your-username".to_string()),
+            ("course-read".to_string(), "your-token-name".to_string()),
         ];
         assert_eq!(
-            written_back("user unidive-student, token unidive-read", &back),
+            written_back("user ada-student, token course-read", &back),
             "user your-username, token your-token-name"
         );
     }
