@@ -75,6 +75,11 @@ pub enum Command {
         /// that has imported torch already (slower; the results are the same).
         #[arg(long)]
         cold: bool,
+        /// Rewrite, in the markdown, each expected-output block and each scenario's
+        /// `stdout`/`stderr`/`output` text from what the run printed (placeholders kept, nothing
+        /// else touched); a scenario whose exit status or exception changed is left for a person.
+        #[arg(long)]
+        bless: bool,
     },
     /// Set up another book for a stock `mdbook build`: `[preprocessor.hubcheck]`, the widget asset
     /// lines and the theme's `head.hbs` with the page policy. Running it again changes nothing.
@@ -141,6 +146,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             repeat,
             clients,
             cold,
+            bless,
         }) => {
             let options = TestOptions {
                 book,
@@ -153,6 +159,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 hub,
                 clients,
+                bless,
             };
             let verdict = crate::commands::test::run(&options, &mut std::io::stdout())?;
             Ok(verdict.exit_code())

@@ -11,6 +11,11 @@
 //! report the badges read), and a closing `drift:` summary names each case that passes on the
 //! lock and fails with the other clients, with its first broken promise and first line of output.
 //!
+//! With `--bless` ([`crate::harness::bless`]), what the runs printed is written back into the
+//! book's expected-output blocks and `stdout`/`stderr`/`output` entries (with `--clients`, from
+//! the other clients' runs), followed by a summary of every text rewritten and every scenario left
+//! for a person (its exit status or exception changed).
+//!
 //! SIGINT (Ctrl-C) and SIGTERM stop the run ([`crate::harness::interrupt`]): every process of it
 //! ends, its folders are removed, no report is written (the last complete run's stays as it was),
 //! the closing line says the run was interrupted, and the exit status is 130 (143 for SIGTERM).
@@ -19,6 +24,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::harness::bless::bless;
 use crate::harness::interrupt;
 use crate::harness::network::Isolation;
 use crate::harness::pyenv::{self, Clients};
@@ -44,6 +50,8 @@ pub struct TestOptions {
     pub hub: Option<String>,
     /// The client versions: the lock, the newest releases, or named versions.
     pub clients: Clients,
+    /// Write what the runs printed back into the book's expected texts (`--bless`).
+    pub bless: bool,
 }
 
 /// A harness for a book: its snippets, a pinned Python environment, where each case gets its Hub,
@@ -208,7 +216,28 @@ fn run_to_the_end(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow
         settings.junit_path(&options.book),
     );
     write_report(&harness, &results, &json, &junit, options, out)?;
-    Ok(all_passed(&results))
+    finish(&harness, &results, options, out)
+}
+
+/// `Ok(true)` when every case passed; with `--bless`, when every failure was only in texts and
+/// each of them was rewritten (the summary says which).
+fn finish(
+    harness: &Harness,
+    results: &[CaseResult],
+    options: &TestOptions,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<bool> {
+    if !options.bless {
+        return Ok(all_passed(results));
+    }
+    let blessing = bless(&options.book, &harness.snippets, results)?;
+    blessing.write_summary(out)?;
+    let fixed = |r: &CaseResult| r.status == Status::Failed && r.capture.is_some();
+    Ok(blessing.complete()
+        && results.iter().all(|r| !r.status.is_failure() || fixed(r))
+        && results
+            .iter()
+            .any(|r| r.status == Status::Passed || fixed(r)))
 }
 
 /// No case failed or was flaky, and at least one passed (declared not-run blocks count as
@@ -348,7 +377,7 @@ fn run_with_other_clients(
         &other.clients,
         out,
     )?;
-    Ok(all_passed(&results))
+    finish(&other, &results, options, out)
 }
 
 /// `huggingface_hub 2.4.0, transformers 5.23.0, ...` (python last).

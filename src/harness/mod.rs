@@ -12,11 +12,13 @@
 //!   scenario handed over reached the Hub;
 //! - [`warm`]: the warm interpreter that has imported torch once and forks a child per run (and per
 //!   `hf`/`python` command of a shell snippet);
+//! - [`bless`]: `--bless`, what the runs printed written back where the book shows expected output;
 //! - [`runner`]: runs many cases in any order, any number of times, prints progress, and gathers
 //!   the [`crate::report::Report`].
 //!
 //! `mdbook-hubcheck test` ([`crate::commands::test`]) and `tests/snippets.rs` drive it.
 
+pub mod bless;
 pub mod check;
 pub mod interrupt;
 pub mod network;

@@ -80,6 +80,7 @@ pub enum PlanError {
 }
 
 /// The values that placeholders and `{...}` templates stand for in one scenario.
+#[derive(Debug, Clone, Default)]
 pub struct Values {
     scenario: String,
     token: Option<String>,
@@ -132,6 +133,31 @@ impl Values {
             .replace("{token}", &self.typed)
             .replace("{user}", &self.user)
             .replace("{endpoint}", &self.endpoint)
+    }
+
+    /// Each value a run may print with the `{...}` template that stands for it in an
+    /// annotation (`{token:<kind>}`, `{token}`, `{user}`, `{endpoint}`), longest value first, so
+    /// `--bless` can write what a run printed back in the form the annotation uses.
+    pub fn templates_back(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .kinds
+            .iter()
+            .filter(|(_, value)| Some(value) != self.token.as_ref())
+            .map(|(key, value)| (value.clone(), key.clone()))
+            .collect();
+        pairs.extend(
+            [
+                (self.typed.trim().to_string(), "{token}"),
+                (self.token.clone().unwrap_or_default(), "{token}"),
+                (self.user.clone(), "{user}"),
+                (self.endpoint.clone(), "{endpoint}"),
+            ]
+            .into_iter()
+            .map(|(value, key)| (value, key.to_string())),
+        );
+        pairs.retain(|(value, _)| !value.is_empty());
+        pairs.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
+        pairs
     }
 
     /// The bare token value (without `token-text`), for masking.

@@ -73,6 +73,8 @@ pub struct CaseResult {
     pub duration: Duration,
     /// Report entries: the snippet's, and its output block's when the case checked it.
     pub results: Vec<ReportResult>,
+    /// What a failed run printed, for `--bless`; `None` when it passed or never ran.
+    pub capture: Option<Box<super::bless::Capture>>,
 }
 
 /// The order cases start in.
@@ -196,9 +198,10 @@ impl Harness {
         let started = Instant::now();
         let snippet = &self.snippets[case.snippet];
         let not_run = snippet.not_run().filter(|_| snippet.problem.is_none());
+        let mut capture = None;
         let (status, message) = match not_run {
             Some(reason) => (Status::NotRun, Some(reason.to_string())),
-            None => match self.run_checked(case) {
+            None => match self.run_checked(case, &mut capture) {
                 Ok(()) => (Status::Passed, None),
                 Err(error) => (Status::Failed, Some(mask_tokens(&error.to_string()))),
             },
@@ -246,11 +249,17 @@ impl Harness {
             message,
             duration,
             results,
+            capture: capture.map(Box::new),
         }
     }
 
-    /// Runs the case's processes in a world of its own and checks the last one.
-    fn run_checked(&self, case: &Case) -> Result<(), Error> {
+    /// Runs the case's processes in a world of its own and checks the last one; when the last
+    /// one breaks a promise, `capture` gets what it printed.
+    fn run_checked(
+        &self,
+        case: &Case,
+        capture: &mut Option<super::bless::Capture>,
+    ) -> Result<(), Error> {
         let snippet = &self.snippets[case.snippet];
         let scenario_name = case
             .scenario
@@ -343,6 +352,7 @@ impl Harness {
                 .filter(|_| j == 0)
                 .map(|o| substitute(&o.text, &setup, &values, false));
             let mut failures = check(&outcome, scenario, &values, output_block.as_deref());
+            let texts_checked = failures.len();
             if let (Some(page), Some(session), Some(printed)) =
                 (&snippet.transcript, &step.transcript, &printed)
                 && j == 0
@@ -366,6 +376,17 @@ impl Harness {
             if failures.is_empty() {
                 return Ok(());
             }
+            *capture = Some(super::bless::Capture {
+                outcome: outcome.clone(),
+                values: values.clone(),
+                placeholders: self
+                    .placeholders
+                    .iter()
+                    .map(|(key, template)| (key.clone(), values.expand(template)))
+                    .collect(),
+                other_failures: failures.len() > texts_checked
+                    || !check(&outcome, &scenario.without_texts(), &values, None).is_empty(),
+            });
             return Err(fail(CaseError::Unmet(explain(
                 &failures,
                 &outcome,
@@ -609,6 +630,7 @@ mod tests {
                 run_at: String::new(),
                 clients: BTreeMap::new(),
             }],
+            capture: None,
         }
     }
 

@@ -17,6 +17,9 @@ mod pyenv;
 /// The snippet harness on fixture books.
 mod harness;
 
+/// `test --bless`: expected texts rewritten from what the runs printed.
+mod bless;
+
 /// Lines after and inside `{{#include}}`, in every place that names one.
 mod lines;
 

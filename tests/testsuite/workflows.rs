@@ -190,6 +190,86 @@ fn drift_runs_weekly_and_by_hand_and_keeps_its_report() {
     assert!(text(kept[0]).contains("target/hubcheck"));
 }
 
+/// The drift check blesses what the other clients print (README's own drift command, which has
+/// `--bless`) and proposes the rewritten pages in a pull request named after the client versions,
+/// whose body is the bless summary; it may push a branch and open that pull request, nothing more.
+#[test]
+fn drift_blesses_the_new_output_and_opens_a_pull_request_with_the_versions() {
+    let drift = workflow("drift.yml");
+    let readme_drift = readme_commands()
+        .into_iter()
+        .find(|c| c.contains("--clients"))
+        .expect("README.md shows the drift command");
+    assert!(readme_drift.ends_with("--bless"), "{readme_drift}");
+    let all: Vec<Value> = jobs(&drift).iter().flat_map(|(_, j)| steps(j)).collect();
+    let lines = run_lines(&all);
+    let run = lines
+        .iter()
+        .find(|l| l.contains(" --clients "))
+        .expect("drift.yml runs the handbook with other clients");
+    assert!(run.contains("--bless"), "{run}");
+    assert!(run.contains("tee drift.txt"), "{run}");
+
+    let describe = all
+        .iter()
+        .find(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("bless-summary.md"))
+        })
+        .expect("a step writes the pull request's body");
+    let id = describe["id"].as_str().expect("that step has an id");
+    let script = describe["run"].as_str().unwrap();
+    assert!(
+        script.contains("sed -n '/^bless:/,$p' drift.txt"),
+        "{script}"
+    );
+    assert!(
+        script.contains("versions=") && script.contains("$GITHUB_OUTPUT"),
+        "{script}"
+    );
+
+    let opened = uses(&all, "peter-evans/create-pull-request");
+    assert_eq!(opened.len(), 1, "one pull-request step");
+    let with = opened[0];
+    let versions = format!("steps.{id}.outputs.versions");
+    for key in ["title", "commit-message"] {
+        let value = with[key].as_str().unwrap_or_default();
+        assert!(value.contains(&versions), "{key}: {value}");
+    }
+    assert_eq!(with["body-path"].as_str(), Some("bless-summary.md"));
+    assert!(
+        with["add-paths"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("book/")),
+        "only the book's pages go into the pull request: {}",
+        text(with)
+    );
+    let step = all
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("peter-evans/"))
+        })
+        .unwrap();
+    assert_eq!(
+        step["if"].as_str(),
+        Some("${{ !cancelled() }}"),
+        "also after a failed run"
+    );
+
+    let permissions = &drift["permissions"];
+    assert_eq!(permissions["contents"].as_str(), Some("write"));
+    assert_eq!(permissions["pull-requests"].as_str(), Some("write"));
+    assert_eq!(
+        permissions.as_mapping().map(|m| m.len()),
+        Some(2),
+        "{}",
+        text(permissions)
+    );
+}
+
 #[test]
 fn every_action_is_pinned_to_a_version() {
     let dir = repo_root().join(".github/workflows");
