@@ -6,6 +6,9 @@
 # figures, with the load average it prints.
 #
 #     scripts/handbook-run.sh [ROUNDS] [JOBS]
+#
+# Under the namespace isolation the run uses the real addresses (HTTPS at huggingface.co);
+# `HUBCHECK_REAL_ADDRESSES=0 scripts/handbook-run.sh` times the old HF_ENDPOINT path instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}

@@ -80,6 +80,16 @@ pub enum Command {
         /// else touched); a scenario whose exit status or exception changed is left for a person.
         #[arg(long)]
         bless: bool,
+        /// The whole book in reading order as one student: every snippet's first scenario, one
+        /// after another, in ONE world and home, so what an earlier page did is still there.
+        /// Writes `journey-report.json` beside the report.
+        #[arg(long, conflicts_with_all = ["order", "repeat", "bless", "clients"])]
+        journey: bool,
+        /// Run every scenario twice in the same world and home, as a student re-runs a command or
+        /// a cell (a notebook cell in the same Python process); both runs must keep the page's
+        /// promise. Writes `rerun-report.json` beside the report (with --journey, the journey's).
+        #[arg(long, conflicts_with_all = ["bless", "clients"])]
+        rerun: bool,
     },
     /// Set up another book for a stock `mdbook build`: `[preprocessor.hubcheck]`, the widget asset
     /// lines and the theme's `head.hbs` with the page policy. Running it again changes nothing.
@@ -147,6 +157,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             clients,
             cold,
             bless,
+            journey,
+            rerun,
         }) => {
             let options = TestOptions {
                 book,
@@ -156,6 +168,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
                     order,
                     repeat: usize::from(repeat),
                     cold,
+                    rerun,
+                    journey,
                 },
                 hub,
                 clients,

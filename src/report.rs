@@ -34,6 +34,10 @@ pub struct Report {
     /// How the snippets were kept off the network: `namespace` or `proxy` (see the README).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub isolation: Option<String>,
+    /// Which addresses the snippets used: `real` (`https://huggingface.co` and the other real
+    /// names, no `HF_ENDPOINT`) or `endpoint` (`HF_ENDPOINT` at the mock over plain HTTP).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub addresses: Option<String>,
     /// One entry per code block and scenario.
     #[serde(default)]
     pub results: Vec<ReportResult>,
@@ -369,6 +373,7 @@ mod tests {
     fn report(results: Vec<ReportResult>) -> Report {
         Report {
             isolation: None,
+            addresses: None,
             version: REPORT_VERSION,
             generated_at: now_rfc3339(),
             hub: "mock".into(),

@@ -19,6 +19,17 @@ use tower::Service;
 /// How long a stopping server waits for open connections before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// The TLS side of a [`BackgroundServer`]: the app it serves, where, and the handshake's
+/// configuration (certificate and key).
+pub struct TlsSide<T> {
+    /// The service answering requests that came over TLS.
+    pub app: T,
+    /// The bound listener.
+    pub listener: std::net::TcpListener,
+    /// The server's certificate, key and protocols.
+    pub config: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+}
+
 /// A running server; it stops when dropped.
 #[derive(Debug)]
 pub struct BackgroundServer {
@@ -49,6 +60,23 @@ impl BackgroundServer {
         S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
         S::Future: Send,
     {
+        BackgroundServer::start_with_tls(app, listener, None::<TlsSide<S>>, workers)
+    }
+
+    /// Serves `app` on `listener` and, when given, `tls.app` over TLS on `tls.listener` (the
+    /// mock Hub's HTTPS side under the real addresses), on one runtime; both stop together.
+    pub fn start_with_tls<S, T>(
+        app: S,
+        listener: std::net::TcpListener,
+        tls: Option<TlsSide<T>>,
+        workers: usize,
+    ) -> io::Result<BackgroundServer>
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+        S::Future: Send,
+        T: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+        T::Future: Send,
+    {
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -56,15 +84,36 @@ impl BackgroundServer {
             .thread_name("background-server")
             .enable_all()
             .build()?;
-        let listener = {
+        let (listener, tls) = {
             let _guard = runtime.enter();
-            tokio::net::TcpListener::from_std(listener)?
+            let tls = match tls {
+                Some(side) => {
+                    side.listener.set_nonblocking(true)?;
+                    let tcp = tokio::net::TcpListener::from_std(side.listener)?;
+                    Some((
+                        crate::hub::tls::TlsListener::new(tcp, side.config)?,
+                        side.app,
+                    ))
+                }
+                None => None,
+            };
+            (tokio::net::TcpListener::from_std(listener)?, tls)
         };
         let (tx, rx) = tokio::sync::watch::channel(false);
         let thread = std::thread::Builder::new()
             .name("background-server".into())
             .spawn(move || {
-                runtime.block_on(serve_until_stopped(listener, app, rx));
+                runtime.block_on(async move {
+                    match tls {
+                        Some((tls_listener, tls_app)) => {
+                            tokio::join!(
+                                serve_until_stopped(listener, app, rx.clone()),
+                                serve_until_stopped(tls_listener, tls_app, rx),
+                            );
+                        }
+                        None => serve_until_stopped(listener, app, rx).await,
+                    }
+                });
                 runtime.shutdown_timeout(Duration::from_millis(100));
             })?;
         Ok(BackgroundServer {
@@ -86,11 +135,10 @@ impl BackgroundServer {
 }
 
 /// Serves until `stop` turns true, then lets open connections finish for [`SHUTDOWN_GRACE`].
-async fn serve_until_stopped<S>(
-    listener: tokio::net::TcpListener,
-    app: S,
-    stop: tokio::sync::watch::Receiver<bool>,
-) where
+async fn serve_until_stopped<L, S>(listener: L, app: S, stop: tokio::sync::watch::Receiver<bool>)
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send,
 {

@@ -216,12 +216,25 @@ impl Settings {
     /// Where `test --clients latest|SPEC` writes its report: beside the report, so the badges,
     /// which read the pinned results, are left alone.
     pub fn clients_report_path(&self, root: &Path) -> PathBuf {
-        self.report_path(root).with_file_name("clients-report.json")
+        self.mode_report_path(root, "clients")
     }
 
     /// The JUnit file of `test --clients latest|SPEC`, beside its report.
     pub fn clients_junit_path(&self, root: &Path) -> PathBuf {
-        self.report_path(root).with_file_name("clients-junit.xml")
+        self.mode_junit_path(root, "clients")
+    }
+
+    /// Where a run in another mode (`journey`, `rerun`, `clients`) writes its report:
+    /// `MODE-report.json` beside the report, which the badges read and such a run leaves alone.
+    pub fn mode_report_path(&self, root: &Path, mode: &str) -> PathBuf {
+        self.report_path(root)
+            .with_file_name(format!("{mode}-report.json"))
+    }
+
+    /// The JUnit file of a run in another mode: `MODE-junit.xml` beside its report.
+    pub fn mode_junit_path(&self, root: &Path, mode: &str) -> PathBuf {
+        self.report_path(root)
+            .with_file_name(format!("{mode}-junit.xml"))
     }
 }
 

@@ -56,6 +56,9 @@ pub enum BuildError {
         /// The first characters only.
         masked: String,
     },
+    /// An entry of SUMMARY.md names no file.
+    #[error(transparent)]
+    Summary(#[from] crate::preprocess::links::BrokenLinks),
     /// Reading the output failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -94,6 +97,7 @@ pub fn load(options: &BuildOptions) -> Result<(MDBook, Option<tempfile::TempDir>
     link_widget_assets(&mut config).map_err(BuildError::MdBook)?;
     let endpoint = Settings::from_config(&config)?.hub_endpoint;
     let theme = theme_with_policy(&mut config, &options.book, &endpoint)?;
+    crate::preprocess::links::check_summary(&options.book, &config.book.src)?;
     let mut book = MDBook::load_with_config(&options.book, config).map_err(BuildError::MdBook)?;
     book.with_preprocessor(HubCheck::new());
     Ok((book, theme))

@@ -211,12 +211,28 @@ fn run_to_the_end(options: &TestOptions, out: &mut (dyn Write + Send)) -> anyhow
         return Ok(false);
     }
     let settings = Settings::load(&options.book)?;
-    let (json, junit) = (
-        settings.report_path(&options.book),
-        settings.junit_path(&options.book),
-    );
+    let (json, junit) = match mode_name(&options.run) {
+        Some(mode) => (
+            settings.mode_report_path(&options.book, mode),
+            settings.mode_junit_path(&options.book, mode),
+        ),
+        None => (
+            settings.report_path(&options.book),
+            settings.junit_path(&options.book),
+        ),
+    };
     write_report(&harness, &results, &json, &junit, options, out)?;
     finish(&harness, &results, options, out)
+}
+
+/// The name a run in another mode writes its report under (`journey`, `rerun`), so the report
+/// the badges read stays the plain run's.
+fn mode_name(run: &RunOptions) -> Option<&'static str> {
+    match (run.journey, run.rerun) {
+        (true, _) => Some("journey"),
+        (false, true) => Some("rerun"),
+        (false, false) => None,
+    }
 }
 
 /// `Ok(true)` when every case passed; with `--bless`, when every failure was only in texts and
@@ -276,24 +292,48 @@ fn run_cases(
         0 | 1 => String::new(),
         n => format!(", each {n} times"),
     };
+    let twice = if options.run.rerun {
+        ", each twice in the same world and home (--rerun)"
+    } else {
+        ""
+    };
+    let hub = match &options.hub {
+        Some(url) if options.run.journey => format!("the mock Hub at {url}, reset once"),
+        Some(url) => format!("the mock Hub at {url}, reset before each scenario"),
+        None if options.run.journey => "one in-process mock Hub for the whole book".into(),
+        None => "a fresh in-process mock Hub per scenario".into(),
+    };
+    let what = if options.run.journey {
+        let count = crate::harness::journey::journey_cases(selected).len();
+        format!(
+            "journey: {count} snippets of {} in reading order as one student, each with its first \
+             scenario, in ONE world and home, against {hub}{twice}",
+            options.book.display()
+        )
+    } else {
+        format!(
+            "running {} snippet-scenarios of {} against {hub}, order {}{repeat}{twice}",
+            selected.len(),
+            options.book.display(),
+            options.run.order,
+        )
+    };
     writeln!(
         out,
-        "running {} snippet-scenarios of {} against {}, order {}{repeat}\nisolation: {}\npython: {}",
-        selected.len(),
-        options.book.display(),
-        match &options.hub {
-            Some(url) => format!("the mock Hub at {url}, reset before each scenario"),
-            None => "a fresh in-process mock Hub per scenario".into(),
-        },
-        options.run.order,
+        "{what}\nisolation: {}\naddresses: {}\npython: {}",
         harness.isolation.describe(),
+        harness.hubs.addresses(harness.isolation).describe(),
         if harness.warm.is_some() {
             "forked from a warm interpreter that imported torch once (--cold: a new one per run)"
         } else {
             "a new interpreter per run"
         },
     )?;
-    let results = harness.run_all(selected, &options.run, out);
+    let results = if options.run.journey {
+        harness.run_journey(selected, options.run.rerun, out)?
+    } else {
+        harness.run_all(selected, &options.run, out)
+    };
     if interrupted() {
         return Ok(results);
     }

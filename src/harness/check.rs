@@ -1,6 +1,7 @@
 //! Compares what a run did with what the book promises, and explains a mismatch so that a writer
 //! knows what to fix.
 
+use super::addresses::{Addresses, HUB_HOSTS};
 use super::network::Attempt;
 use super::plan::Values;
 use super::process::Outcome;
@@ -135,6 +136,46 @@ pub fn check_token_use(
         )),
         _ => None,
     }
+}
+
+/// Under the real addresses, every request the Hub logged must have come over HTTPS to one of
+/// the Hub's real names (a snippet that reached the mock another way, e.g. through an
+/// `HF_ENDPOINT` of its own at the harness's plain listener, would pass on a machine where a
+/// student's would not). `None` when they all did, or on the endpoint path.
+pub fn check_addresses(addresses: Addresses, requests: &[LoggedRequest]) -> Option<String> {
+    if addresses != Addresses::Real {
+        return None;
+    }
+    let wrong: Vec<String> = requests
+        .iter()
+        .filter(|r| !arrived_at_a_hub_name(r))
+        .map(|r| {
+            format!(
+                "{} {}://{}{}",
+                r.method,
+                r.scheme,
+                r.host.as_deref().unwrap_or("(no Host)"),
+                r.path
+            )
+        })
+        .collect();
+    (!wrong.is_empty()).then(|| {
+        format!(
+            "the Hub must be reached over HTTPS at its real names ({}), as on a student's machine, \
+             but {} request(s) were not: {}",
+            HUB_HOSTS.join(", "),
+            wrong.len(),
+            wrong.join("; ")
+        )
+    })
+}
+
+/// Whether `request` came over HTTPS with a `Host` that is one of [`HUB_HOSTS`] (with or
+/// without the default port).
+pub fn arrived_at_a_hub_name(request: &LoggedRequest) -> bool {
+    let host = request.host.as_deref().unwrap_or_default();
+    let name = host.strip_suffix(":443").unwrap_or(host);
+    request.scheme == "https" && HUB_HOSTS.contains(&name)
 }
 
 /// Whether a logged request carried the token of `choice`.
@@ -364,6 +405,43 @@ pub fn explain(failures: &[String], outcome: &Outcome, code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn logged(scheme: &str, host: Option<&str>) -> LoggedRequest {
+        LoggedRequest {
+            method: "GET".into(),
+            path: "/api/whoami-v2".into(),
+            query: None,
+            auth: RequestAuth::Anonymous,
+            user_agent: None,
+            status: 200,
+            scheme: scheme.into(),
+            host: host.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn under_the_real_addresses_only_https_to_a_hub_name_passes() {
+        let good = [
+            logged("https", Some("huggingface.co")),
+            logged("https", Some("router.huggingface.co:443")),
+        ];
+        assert_eq!(check_addresses(Addresses::Real, &good), None);
+        for bad in [
+            logged("http", Some("127.0.0.1:18080")),
+            logged("http", Some("huggingface.co")),
+            logged("https", Some("hugginface.co")),
+            logged("https", None),
+        ] {
+            let failure = check_addresses(Addresses::Real, std::slice::from_ref(&bad))
+                .unwrap_or_else(|| panic!("{bad:?} passed"));
+            assert!(failure.contains("/api/whoami-v2"), "{failure}");
+        }
+        // The endpoint path checks nothing of the kind.
+        assert_eq!(
+            check_addresses(Addresses::Endpoint, &[logged("http", Some("127.0.0.1:1"))]),
+            None
+        );
+    }
 
     #[test]
     fn output_lines_must_appear_in_order() {

@@ -18,15 +18,19 @@
 //!
 //! `mdbook-hubcheck test` ([`crate::commands::test`]) and `tests/snippets.rs` drive it.
 
+pub mod addresses;
 pub mod bless;
 pub mod check;
 pub mod interrupt;
+pub mod journey;
 pub mod network;
 pub mod plan;
 pub mod process;
 pub mod pyenv;
+pub mod rerun;
 pub mod runner;
 pub mod sandbox;
+pub mod stage;
 pub mod transcript;
 pub mod warm;
 pub mod world;
@@ -76,6 +80,9 @@ pub enum Error {
         /// What failed.
         message: String,
     },
+    /// `test --journey` could not make the one world and home its student works in.
+    #[error("making the journey's world and home: {0}")]
+    Journey(Box<CaseError>),
     /// The warm Python interpreters could not be started.
     #[error("starting the warm Python interpreters: {0}")]
     Warm(std::io::Error),

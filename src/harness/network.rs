@@ -19,6 +19,10 @@
 //!   sees (a program that is not Python and ignores the proxy variables) is still refused by the
 //!   namespace, but not named.
 //!
+//! Under the namespace isolation the case's mount namespace also gets the real addresses
+//! ([`super::addresses`]): its `/etc/hosts` and CA bundle are bound over, and the Hub serves HTTPS
+//! at `127.0.1.1:443` inside the network namespace, so snippets need no `HF_ENDPOINT`.
+//!
 //! `HUBCHECK_ISOLATION=proxy` forces the fallback (to test it on a machine that has namespaces).
 
 use std::fs::{self, File};
@@ -32,6 +36,8 @@ use std::thread;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use super::addresses::{Addresses, HTTPS_PORT, HUB_ADDRESS, HUB_HOSTS, TrustFiles};
 
 /// How long an accept loop sleeps when no connection waits.
 const ACCEPT_POLL: Duration = Duration::from_millis(5);
@@ -65,7 +71,7 @@ impl Isolation {
         let probe = tempfile::tempdir();
         let can_make = probe
             .as_ref()
-            .is_ok_and(|dir| NetNamespace::create(dir.path()).is_ok());
+            .is_ok_and(|dir| NetNamespace::create(dir.path(), None).is_ok());
         if super::process::nsenter().is_some() && can_make {
             Isolation::Namespace
         } else {
@@ -111,6 +117,7 @@ const PROXY_PORT: u16 = 18081;
 /// tried to reach.
 pub struct CaseNetwork {
     isolation: Isolation,
+    addresses: Addresses,
     namespace: Option<NetNamespace>,
     proxy: RefusingProxy,
     forwarders: Mutex<Vec<Forwarder>>,
@@ -122,12 +129,31 @@ impl CaseNetwork {
     /// Prepares a case's network; `dir` (the case's sandbox) receives the Python hook and the
     /// attempt log.
     pub fn new(isolation: Isolation, dir: &Path) -> io::Result<CaseNetwork> {
+        CaseNetwork::with_addresses(isolation, Addresses::choose(isolation), dir)
+    }
+
+    /// Like [`CaseNetwork::new`], with the addresses the run's Hub source allows
+    /// ([`super::world::HubSource::addresses`]: a `--hub URL` keeps the endpoint path, and then
+    /// no `/etc/hosts` or CA bundle is bound over). The real addresses need the namespace.
+    pub fn with_addresses(
+        isolation: Isolation,
+        addresses: Addresses,
+        dir: &Path,
+    ) -> io::Result<CaseNetwork> {
+        let addresses = match isolation {
+            Isolation::Namespace => addresses,
+            Isolation::Proxy => Addresses::Endpoint,
+        };
         let site = dir.join("hubcheck-site");
         fs::create_dir_all(&site)?;
         fs::write(site.join("sitecustomize.py"), SITECUSTOMIZE)?;
         fs::write(site.join("_hubcheck_network.py"), NETWORK_HOOK)?;
+        let trust = match addresses {
+            Addresses::Real => Some(TrustFiles::write(dir).map_err(io::Error::other)?),
+            Addresses::Endpoint => None,
+        };
         let namespace = match isolation {
-            Isolation::Namespace => Some(NetNamespace::create(dir)?),
+            Isolation::Namespace => Some(NetNamespace::create(dir, trust.as_ref())?),
             Isolation::Proxy => None,
         };
         let proxy_listener = match &namespace {
@@ -136,6 +162,7 @@ impl CaseNetwork {
         };
         Ok(CaseNetwork {
             isolation,
+            addresses,
             namespace,
             proxy: RefusingProxy::start(proxy_listener)?,
             forwarders: Mutex::new(Vec::new()),
@@ -147,6 +174,20 @@ impl CaseNetwork {
     /// The isolation in use.
     pub fn isolation(&self) -> Isolation {
         self.isolation
+    }
+
+    /// Which addresses the case's processes use.
+    pub fn addresses(&self) -> Addresses {
+        self.addresses
+    }
+
+    /// The listener of the case's Hub's HTTPS side under the real addresses:
+    /// [`HUB_ADDRESS`]:[`HTTPS_PORT`] inside the namespace; `None` on the endpoint path.
+    pub fn bind_hub_https(&self) -> io::Result<Option<TcpListener>> {
+        match (&self.namespace, self.addresses) {
+            (Some(ns), Addresses::Real) => ns.bind(HUB_ADDRESS, HTTPS_PORT).map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// A listener for the case's Hub that the case's processes can reach: on [`HUB_PORT`] inside
@@ -210,8 +251,18 @@ impl CaseNetwork {
         ];
         let url = format!("http://{}", self.proxy.addr);
         env.extend(PROXY_VARS.iter().map(|k| (k.to_string(), url.clone())));
+        let mut no_proxy = "127.0.0.1,localhost,::1".to_string();
+        if self.addresses == Addresses::Real {
+            // The Hub's names are this namespace's own: programs that honour the proxy
+            // variables (curl) go to them directly, and the Python hook lets them through.
+            for host in HUB_HOSTS {
+                no_proxy.push(',');
+                no_proxy.push_str(host);
+            }
+            env.push(("HUBCHECK_HUB_HOSTS".into(), HUB_HOSTS.join(" ")));
+        }
         for key in ["NO_PROXY", "no_proxy"] {
-            env.push((key.into(), "127.0.0.1,localhost,::1".into()));
+            env.push((key.into(), no_proxy.clone()));
         }
         env.push((
             "HUBCHECK_PROXY_VARS".into(),
@@ -243,9 +294,10 @@ impl NetNamespace {
     /// Makes the namespaces, with the loopback interface up and `sandbox` bound at
     /// [`SCENARIO_ROOT`], on a thread of its own (a namespace belongs to the thread that made it;
     /// the harness's threads stay where they are).
-    fn create(sandbox: &Path) -> io::Result<NetNamespace> {
+    fn create(sandbox: &Path, trust: Option<&TrustFiles>) -> io::Result<NetNamespace> {
         fs::create_dir_all(SCENARIO_ROOT)?;
         let sandbox = sandbox.to_path_buf();
+        let binds = trust.map(|t| t.binds.clone()).unwrap_or_default();
         thread::spawn(move || -> io::Result<NetNamespace> {
             // SAFETY: plain system calls on this thread only; no memory is shared with them.
             if unsafe { libc::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWNS) } != 0 {
@@ -253,6 +305,9 @@ impl NetNamespace {
             }
             loopback_up()?;
             bind_sandbox(&sandbox)?;
+            for (file, over) in &binds {
+                bind_file(file, over)?;
+            }
             Ok(NetNamespace {
                 handle: File::open("/proc/thread-self/ns/net")?,
                 mounts: File::open("/proc/thread-self/ns/mnt")?,
@@ -275,6 +330,12 @@ impl NetNamespace {
     /// Binds a loopback listener on `port` inside the namespace; the socket stays there after the
     /// thread that made it is gone.
     fn bind_loopback(&self, port: u16) -> io::Result<TcpListener> {
+        self.bind(std::net::Ipv4Addr::LOCALHOST, port)
+    }
+
+    /// Binds a listener on `address`:`port` inside the namespace (any 127.x.y.z address is on
+    /// its loopback interface once `lo` is up; a low port needs only the namespace's root).
+    fn bind(&self, address: std::net::Ipv4Addr, port: u16) -> io::Result<TcpListener> {
         let fd = self.handle.as_raw_fd();
         thread::scope(|scope| {
             scope
@@ -283,7 +344,7 @@ impl NetNamespace {
                     if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
                         return Err(io::Error::last_os_error());
                     }
-                    TcpListener::bind(("127.0.0.1", port))
+                    TcpListener::bind((address, port))
                 })
                 .join()
                 .map_err(|_| io::Error::other("the thread binding in a namespace panicked"))?
@@ -336,6 +397,18 @@ fn bind_sandbox(sandbox: &Path) -> io::Result<()> {
     mount(None, &root, libc::MS_REC | libc::MS_PRIVATE)?;
     mount(Some(&source), &target, libc::MS_BIND | libc::MS_REC)?;
     Ok(())
+}
+
+/// In the calling thread's mount namespace (already private): binds `file` over `over`, so the
+/// case's processes read the one where they look for the other.
+fn bind_file(file: &Path, over: &Path) -> io::Result<()> {
+    let c = |p: &Path| std::ffi::CString::new(p.display().to_string()).map_err(io::Error::other);
+    mount(Some(&c(file)?), &c(over)?, libc::MS_BIND).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("binding {} over {}: {e}", file.display(), over.display()),
+        )
+    })
 }
 
 /// Brings up `lo` in the calling thread's network namespace.

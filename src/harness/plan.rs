@@ -155,7 +155,8 @@ impl Values {
             .into_iter()
             .map(|(value, key)| (value, key.to_string())),
         );
-        pairs.retain(|(value, _)| !value.is_empty());
+        // The real endpoint is what the page shows anyway: printed URLs stay as they are.
+        pairs.retain(|(value, _)| !value.is_empty() && value != super::addresses::REAL_ENDPOINT);
         pairs.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
         pairs
     }
@@ -247,6 +248,27 @@ fn chain(snippets: &[Snippet], index: usize) -> Vec<usize> {
     out
 }
 
+/// Which processes a run of a snippet is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// A run as it stands on the page: the saved state the scenario starts from, the snippets it
+    /// continues, then the snippet.
+    Once,
+    /// The snippet run again where its first run left the world and home (`test --rerun` of a
+    /// script or a command): no state is prepared and nothing it continues runs again.
+    Again,
+    /// A notebook cell run twice in one Python process, as a re-run cell runs in the same
+    /// kernel (`test --rerun` of a Colab, Jupyter or AI Studio snippet): as [`Pass::Once`], with
+    /// the cell executed a second time after the first ([`super::rerun`] splits the output).
+    TwiceInOneProcess,
+}
+
+/// Whether a snippet of this style runs in a notebook, where a re-run cell runs again in the
+/// same Python process.
+pub fn is_notebook(style: Style) -> bool {
+    matches!(style, Style::Colab | Style::Jupyter | Style::Aistudio)
+}
+
 /// Prepares the processes of one run of `snippets[index]` under `scenario`, in `sandbox`.
 pub fn prepare(
     setup: &Setup<'_>,
@@ -254,6 +276,7 @@ pub fn prepare(
     snippets: &[Snippet],
     index: usize,
     scenario: &Scenario,
+    pass: Pass,
 ) -> Result<Vec<Step>, PlanError> {
     let mut steps = Vec::new();
     let mut python_prefix = String::new();
@@ -261,6 +284,9 @@ pub fn prepare(
     for (position, &i) in order.iter().enumerate() {
         let snippet = &snippets[i];
         let is_target = i == index;
+        if pass == Pass::Again && !is_target && !continued_in_process(snippets, &order, position) {
+            continue;
+        }
         let own = if is_target {
             scenario
         } else {
@@ -299,7 +325,7 @@ pub fn prepare(
         } else {
             format!("{setup_code}{code}")
         };
-        if i == order[0] {
+        if i == order[0] && pass != Pass::Again {
             prepare_state(setup, sandbox, own)?;
         }
         let run = StepRun {
@@ -308,6 +334,8 @@ pub fn prepare(
             scenario: own,
             values: &values,
             step: steps.len(),
+            again: (is_target && pass == Pass::TwiceInOneProcess && is_notebook(style))
+                .then(|| format!("{setup_code}{code}")),
         };
         let transcript = snippet
             .transcript
@@ -337,6 +365,15 @@ pub fn prepare(
         });
     }
     Ok(steps)
+}
+
+/// Whether the snippet at `position` of a chain runs inside the process of the next one (Python
+/// continued by Python: its code is the start of that script), so running the last one again runs
+/// it again too.
+fn continued_in_process(snippets: &[Snippet], order: &[usize], position: usize) -> bool {
+    order[position..]
+        .iter()
+        .all(|&i| snippets[i].style.is_some_and(is_python))
 }
 
 /// The token a process was handed: the scenario's `token` when its value stands in anything the
@@ -381,6 +418,18 @@ fn prepare_state(
     {
         sandbox.save_login(&token, &format!("hubcheck-{}", choice.as_str()))?;
     }
+    for fault in &scenario.hub_faults {
+        setup
+            .hub
+            .add_fault(fault)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+    }
+    if let Some(remaining) = scenario.inference_credits {
+        setup
+            .hub
+            .set_inference_credits(remaining)
+            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+    }
     for repo_id in &scenario.gated_access {
         setup
             .hub
@@ -407,6 +456,9 @@ struct StepRun<'a> {
     values: &'a Values,
     /// Its position in the case, to name its files.
     step: usize,
+    /// For a notebook cell run twice in one process: the cell's code, which runs again after
+    /// the first run (whose script also holds what the cell continues).
+    again: Option<String>,
 }
 
 impl StepRun<'_> {
@@ -454,7 +506,18 @@ impl StepRun<'_> {
             Style::Python | Style::Aistudio | Style::Jupyter | Style::Colab => {
                 let script = work.join(format!("snippet_{step}.py"));
                 fs::write(&script, body)?;
-                (python, vec![script.display().to_string()])
+                match &self.again {
+                    None => (python, vec![script.display().to_string()]),
+                    Some(cell) => {
+                        let (runner, again) = super::rerun::write_runner(self.sandbox, step, cell)?;
+                        (
+                            python,
+                            [runner, script, again]
+                                .map(|p| p.display().to_string())
+                                .to_vec(),
+                        )
+                    }
+                }
             }
             Style::Pycon => {
                 let runner = self.sandbox.root().join("pycon_runner.py");
@@ -496,9 +559,10 @@ impl StepRun<'_> {
         style: Style,
         terminal: bool,
     ) -> Result<Vec<(String, String)>, PlanError> {
-        let mut env =
-            self.sandbox
-                .environment(self.setup.venv_bin, &self.setup.hub.endpoint(), terminal);
+        let endpoint = self.setup.hub.hf_endpoint();
+        let mut env = self
+            .sandbox
+            .environment(self.setup.venv_bin, endpoint.as_deref(), terminal);
         let mut python_path = Vec::new();
         match style {
             Style::Colab => {
@@ -549,11 +613,11 @@ impl StepRun<'_> {
         Ok(file)
     }
 
-    /// What a person types at each prompt.
+    /// What a person types at each prompt (twice over for a cell that runs twice).
     fn answers(&self) -> Vec<Answer> {
-        self.scenario
-            .input
-            .iter()
+        let runs = if self.again.is_some() { 2 } else { 1 };
+        (0..runs)
+            .flat_map(|_| &self.scenario.input)
             .map(|input| Answer::from_send(&input.prompt, &self.values.expand(&input.send)))
             .collect()
     }
@@ -708,6 +772,15 @@ mod tests {
         }
         fn oauth_grant(&self, _: u64) -> Result<(String, String), super::super::Error> {
             Ok(("hf_access".into(), "hf_refresh".into()))
+        }
+        fn set_inference_credits(&self, _: f64) -> Result<(), super::super::Error> {
+            Ok(())
+        }
+        fn add_fault(
+            &self,
+            _: &crate::snippets::annotation::HubFault,
+        ) -> Result<(), super::super::Error> {
+            Ok(())
         }
     }
 

@@ -113,15 +113,21 @@ const REGISTRY_HINT: &str = "check that the Python package registry is reachable
 
 const VERSIONS_SCRIPT: &str = r#"
 import json, platform
+import importlib.metadata
 import huggingface_hub, transformers, tokenizers, safetensors, torch
-print(json.dumps({
+versions = {
     "python": platform.python_version(),
     "huggingface_hub": huggingface_hub.__version__,
     "transformers": transformers.__version__,
     "tokenizers": tokenizers.__version__,
     "safetensors": safetensors.__version__,
     "torch": torch.__version__,
-}))
+}
+try:
+    versions["datasets"] = importlib.metadata.version("datasets")
+except importlib.metadata.PackageNotFoundError:
+    pass
+print(json.dumps(versions))
 "#;
 
 const PROBE_SCRIPT: &str = r#"
@@ -267,6 +273,9 @@ pub struct ClientVersions {
     pub safetensors: String,
     /// `torch.__version__`.
     pub torch: String,
+    /// The installed `datasets`, when the book's lock has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datasets: Option<String>,
     /// The interpreter's version, e.g. `3.11.7`.
     pub python: String,
 }

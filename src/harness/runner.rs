@@ -16,10 +16,11 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
 use super::check::{check, check_network, check_token_use, explain};
-use super::network::{CaseNetwork, Isolation};
-use super::plan::{Setup, Values, prepare, substitute};
+use super::network::Isolation;
+use super::plan::{Pass, Setup, Values, is_notebook, prepare, substitute};
 use super::process;
 use super::sandbox::Sandbox;
+use super::stage::Stage;
 use super::warm::WarmPool;
 use super::world::HubSource;
 use super::{CaseError, Error};
@@ -27,7 +28,7 @@ use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::secrets::mask_tokens;
 use crate::settings::MayDiffer;
 use crate::snippets::Snippet;
-use crate::snippets::annotation::Style;
+use crate::snippets::annotation::{Run, Scenario, Style};
 
 /// Everything needed to run the book's snippets.
 pub struct Harness {
@@ -179,29 +180,39 @@ impl Harness {
             .map(|s| s.scenarios.len())
             .sum::<usize>();
         if heavy > 0 {
-            let shared = (self.isolation == Isolation::Namespace).then(|| {
-                super::sandbox::environment_at(
-                    std::path::Path::new(super::network::SCENARIO_ROOT),
-                    &self.venv_bin,
-                    &format!("http://127.0.0.1:{}", super::network::HUB_PORT),
-                    false,
-                )
-            });
+            let shared = self
+                .hubs
+                .shared_hf_endpoint(self.isolation)
+                .map(|endpoint| {
+                    super::sandbox::environment_at(
+                        std::path::Path::new(super::network::SCENARIO_ROOT),
+                        &self.venv_bin,
+                        endpoint.as_deref(),
+                        false,
+                    )
+                });
             let pool = WarmPool::new(&self.venv_bin.join("python"), shared).map_err(Error::Warm)?;
             self.warm = Some(pool);
         }
         Ok(())
     }
 
-    /// Runs one case to its end and checks it.
+    /// Runs one case to its end, in a world of its own, and checks it.
     pub fn run_case(&self, case: &Case) -> CaseResult {
+        self.run_case_on(case, None, false)
+    }
+
+    /// Runs one case to its end on `stage` (a world and home that other runs share; `None`
+    /// makes one of its own) and checks it; with `rerun`, twice, and both runs must keep the
+    /// page's promise.
+    pub fn run_case_on(&self, case: &Case, stage: Option<&Stage>, rerun: bool) -> CaseResult {
         let started = Instant::now();
         let snippet = &self.snippets[case.snippet];
         let not_run = snippet.not_run().filter(|_| snippet.problem.is_none());
         let mut capture = None;
         let (status, message) = match not_run {
             Some(reason) => (Status::NotRun, Some(reason.to_string())),
-            None => match self.run_checked(case, &mut capture) {
+            None => match self.run_checked(case, stage, rerun, &mut capture) {
                 Ok(()) => (Status::Passed, None),
                 Err(error) => (Status::Failed, Some(mask_tokens(&error.to_string()))),
             },
@@ -253,23 +264,17 @@ impl Harness {
         }
     }
 
-    /// Runs the case's processes in a world of its own and checks the last one; when the last
-    /// one breaks a promise, `capture` gets what it printed.
+    /// Runs the case's processes on `stage` (or a world of its own), once or (`rerun`) twice,
+    /// and checks each run; when a single run breaks a promise, `capture` gets what it printed.
     fn run_checked(
         &self,
         case: &Case,
+        stage: Option<&Stage>,
+        rerun: bool,
         capture: &mut Option<super::bless::Capture>,
     ) -> Result<(), Error> {
         let snippet = &self.snippets[case.snippet];
-        let scenario_name = case
-            .scenario
-            .map_or("default", |j| snippet.scenarios[j].name.as_str());
-        let fail = |kind: CaseError| Error::Case {
-            location: snippet.location(),
-            language: snippet.language.clone(),
-            scenario: scenario_name.to_string(),
-            kind: Box::new(kind),
-        };
+        let fail = |kind: CaseError| self.case_error(case, Run::Once, kind);
         if let Some(problem) = &snippet.problem {
             return Err(fail(CaseError::NotRunnable(problem.clone())));
         }
@@ -279,28 +284,77 @@ impl Harness {
                 snippet.location()
             ))));
         };
+        let own;
+        let stage = match stage {
+            Some(shared) => shared,
+            None => {
+                own = Stage::new(self.isolation, &self.hubs).map_err(fail)?;
+                &own
+            }
+        };
+        if !rerun {
+            return self.run_pass(case, j, stage, (Pass::Once, Run::Once), capture);
+        }
+        if snippet.style.is_some_and(is_notebook) {
+            return self.run_pass(
+                case,
+                j,
+                stage,
+                (Pass::TwiceInOneProcess, Run::First),
+                capture,
+            );
+        }
+        self.run_pass(case, j, stage, (Pass::Once, Run::First), capture)?;
+        self.run_pass(case, j, stage, (Pass::Again, Run::Second), capture)
+    }
+
+    /// The error of a case that failed in `run`.
+    fn case_error(&self, case: &Case, run: Run, kind: CaseError) -> Error {
+        let snippet = &self.snippets[case.snippet];
+        let scenario = case
+            .scenario
+            .map_or("default", |j| snippet.scenarios[j].name.as_str());
+        Error::Case {
+            location: snippet.location(),
+            language: snippet.language.clone(),
+            scenario: format!("{scenario}{}", run.label()),
+            kind: Box::new(kind),
+        }
+    }
+
+    /// One run of scenario `j` of the case on `stage`: the processes `pass` names, the last one
+    /// checked as `run` (a cell run twice in one process is checked as both of its runs).
+    fn run_pass(
+        &self,
+        case: &Case,
+        j: usize,
+        stage: &Stage,
+        (pass, run): (Pass, Run),
+        capture: &mut Option<super::bless::Capture>,
+    ) -> Result<(), Error> {
+        let snippet = &self.snippets[case.snippet];
         let scenario = &snippet.scenarios[j];
-        let sandbox = Sandbox::new().map_err(|e| fail(CaseError::Setup(e)))?;
-        let network = CaseNetwork::new(self.isolation, sandbox.root())
-            .map_err(|e| fail(CaseError::Setup(e)))?;
-        let hub: Arc<dyn super::world::HubWorld> = Arc::from(
-            self.hubs
-                .world_for_case(&network)
-                .map_err(|e| fail(CaseError::Hub(Box::new(e))))?,
-        );
+        let fail = |kind: CaseError| self.case_error(case, run, kind);
+        let (sandbox, network, hub) = (&stage.sandbox, &stage.network, &stage.hub);
         let setup = Setup {
             venv_bin: &self.venv_bin,
-            hub: Arc::clone(&hub),
+            hub: Arc::clone(hub),
             placeholders: &self.placeholders,
-            network: &network,
+            network,
         };
-        let steps = prepare(&setup, &sandbox, &self.snippets, case.snippet, scenario).map_err(
-            |e| match e {
-                super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
-                super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
-                super::plan::PlanError::Hub(e) => fail(CaseError::Hub(e)),
-            },
-        )?;
+        let steps = prepare(
+            &setup,
+            sandbox,
+            &self.snippets,
+            case.snippet,
+            scenario,
+            pass,
+        )
+        .map_err(|e| match e {
+            super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
+            super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
+            super::plan::PlanError::Hub(e) => fail(CaseError::Hub(e)),
+        })?;
         let values = Values::new(&setup, scenario);
         let comparison = super::transcript::Comparison {
             may_differ: self.may_differ.clone(),
@@ -310,21 +364,23 @@ impl Harness {
                 .map(|root| Sandbox::home_at(root).display().to_string())
                 .collect(),
         };
+        let attempts_before = network.attempts().len();
         let hub_error = |e: Error| fail(CaseError::Hub(Box::new(e)));
         let mut token_failures = Vec::new();
         for step in steps {
             let location = step.location.clone();
             let logged_before = hub.requests().map_err(hub_error)?.len();
-            let mut outcome = process::run_with(step.invocation, self.warm.as_ref())
+            let outcome = process::run_with(step.invocation, self.warm.as_ref())
                 .map_err(|e| fail(CaseError::Process(e)))?;
-            let printed = step.transcript.as_ref().map(|_| {
-                let (clean, printed) = super::transcript::split(&outcome.stdout);
-                outcome.stdout = clean;
-                printed
-            });
             let requests = hub.requests().map_err(hub_error)?;
             let requests = requests.get(logged_before..).unwrap_or_default();
-            if let Some(failure) = check_token_use(&step.scenario, step.handed, requests) {
+            let address_failure =
+                super::check::check_addresses(self.hubs.addresses(self.isolation), requests);
+            if let Some(failure) = check_token_use(&step.scenario, step.handed, requests)
+                .into_iter()
+                .chain(address_failure)
+                .reduce(|a, b| format!("{a}\n{b}"))
+            {
                 token_failures.push(if step.is_target {
                     failure
                 } else {
@@ -346,52 +402,55 @@ impl Harness {
                 }
                 continue;
             }
-            let output_block = snippet
-                .output
-                .as_ref()
-                .filter(|_| j == 0)
-                .map(|o| substitute(&o.text, &setup, &values, false));
-            let mut failures = check(&outcome, scenario, &values, output_block.as_deref());
-            let texts_checked = failures.len();
-            if let (Some(page), Some(session), Some(printed)) =
-                (&snippet.transcript, &step.transcript, &printed)
-                && j == 0
-            {
-                let file = snippet.file.display().to_string();
-                failures.extend(super::transcript::compare(
-                    page,
-                    session,
+            let runs = match pass {
+                Pass::TwiceInOneProcess => match super::rerun::split(&outcome) {
+                    Some((first, second)) => vec![(Run::First, first), (Run::Second, second)],
+                    None => {
+                        token_failures.push(
+                            "the first run of the cell never ended, so it never ran a second time"
+                                .into(),
+                        );
+                        vec![(Run::First, outcome)]
+                    }
+                },
+                Pass::Once | Pass::Again => vec![(run, outcome)],
+            };
+            let attempts = network.attempts();
+            let attempts = attempts.get(attempts_before..).unwrap_or_default();
+            for (run, outcome) in runs {
+                let target = Target {
+                    snippet,
+                    scenario,
+                    j,
+                    run,
+                    session: step.transcript.as_ref(),
+                    device_code: &step.device_code,
+                    fence_line: step.fence_line,
+                    setup: &setup,
+                    values: &values,
+                    comparison: &comparison,
+                };
+                let Checked {
+                    outcome,
                     printed,
-                    &comparison,
-                    (&file, step.fence_line),
+                    mut failures,
+                } = target.check(outcome);
+                let texts_checked = failures.len();
+                failures.extend(target.check_session_and_login(printed.as_deref()));
+                failures.append(&mut token_failures);
+                failures.extend(check_network(scenario, attempts));
+                if failures.is_empty() {
+                    continue;
+                }
+                if run == Run::Once {
+                    *capture = Some(target.capture(&outcome, failures.len() > texts_checked));
+                }
+                return Err(self.case_error(
+                    case,
+                    run,
+                    CaseError::Unmet(explain(&failures, &outcome, &snippet.code)),
                 ));
             }
-            if scenario.browser_login.is_some()
-                && step.device_code.lock().map(|c| c.is_none()).unwrap_or(true)
-            {
-                failures.push("the run never showed a browser login code to enter".into());
-            }
-            failures.append(&mut token_failures);
-            failures.extend(check_network(scenario, &network.attempts()));
-            if failures.is_empty() {
-                return Ok(());
-            }
-            *capture = Some(super::bless::Capture {
-                outcome: outcome.clone(),
-                values: values.clone(),
-                placeholders: self
-                    .placeholders
-                    .iter()
-                    .map(|(key, template)| (key.clone(), values.expand(template)))
-                    .collect(),
-                other_failures: failures.len() > texts_checked
-                    || !check(&outcome, &scenario.without_texts(), &values, None).is_empty(),
-            });
-            return Err(fail(CaseError::Unmet(explain(
-                &failures,
-                &outcome,
-                &snippet.code,
-            ))));
         }
         Ok(())
     }
@@ -422,7 +481,7 @@ impl Harness {
                     while super::interrupt::received().is_none() {
                         let i = next.fetch_add(1, Ordering::SeqCst);
                         let Some(case) = queue.get(i) else { break };
-                        let result = self.run_case(case);
+                        let result = self.run_case_on(case, None, run.rerun);
                         if super::interrupt::received().is_some() {
                             break;
                         }
@@ -431,17 +490,7 @@ impl Harness {
                         if tty {
                             eprint!("\r\x1b[2K");
                         }
-                        let word = match result.status {
-                            Status::Passed => "ok    ",
-                            Status::NotRun => "skip  ",
-                            Status::Failed | Status::Flaky => "FAILED",
-                        };
-                        let _ = writeln!(
-                            out,
-                            "{word} {} ({:.1}s)",
-                            case.name,
-                            result.duration.as_secs_f64()
-                        );
+                        let _ = writeln!(out, "{}", case_line(&result, &case.name));
                         let _ = out.flush();
                         if tty && finished < total {
                             eprint!("[{finished}/{total}] running...");
@@ -471,7 +520,113 @@ impl Harness {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .unwrap_or_default(),
             ),
+            addresses: Some(self.hubs.addresses(self.isolation).as_str().into()),
             results: results.iter().flat_map(|r| r.results.clone()).collect(),
+        }
+    }
+}
+
+/// A run checked against its texts.
+struct Checked {
+    /// The run, without a session's markers.
+    outcome: process::Outcome,
+    /// What each prompt of a session printed.
+    printed: Option<Vec<super::transcript::Printed>>,
+    /// The promises it broke.
+    failures: Vec<String>,
+}
+
+/// The snippet under test in one of its runs, with what its promises are checked against.
+struct Target<'a> {
+    snippet: &'a Snippet,
+    scenario: &'a Scenario,
+    /// The scenario's index: the page's output block and session are the first scenario's.
+    j: usize,
+    run: Run,
+    /// The session it runs prompt by prompt, when it is one.
+    session: Option<&'a crate::snippets::transcript::Transcript>,
+    /// The browser login code the run showed, if any.
+    device_code: &'a Mutex<Option<String>>,
+    /// The page line of its opening fence.
+    fence_line: usize,
+    setup: &'a Setup<'a>,
+    values: &'a Values,
+    comparison: &'a super::transcript::Comparison,
+}
+
+impl Target<'_> {
+    /// The promises about exit status, exception and texts (the scenario's and the output
+    /// block's) that `outcome` breaks; the outcome comes back without a session's markers, and
+    /// what each of the session's prompts printed beside it.
+    fn check(&self, mut outcome: process::Outcome) -> Checked {
+        let printed = self.session.map(|_| {
+            let (clean, printed) = super::transcript::split(&outcome.stdout);
+            outcome.stdout = clean;
+            printed
+        });
+        let output_block = self
+            .snippet
+            .output
+            .as_ref()
+            .filter(|_| self.j == 0 && self.shows_page_output())
+            .map(|o| substitute(&o.text, self.setup, self.values, false));
+        let promises = self.scenario.promises_of(self.run);
+        let failures = check(&outcome, &promises, self.values, output_block.as_deref());
+        Checked {
+            outcome,
+            printed,
+            failures,
+        }
+    }
+
+    /// Whether the page's output block and session show what this run prints: a second run
+    /// whose scenario says what it prints instead (`rerun-output`) is held to that.
+    fn shows_page_output(&self) -> bool {
+        self.run != Run::Second || self.scenario.rerun_output.is_empty()
+    }
+
+    /// The other promises: a session's prompts and outputs as the page shows them, and a
+    /// browser login code shown when the scenario plays one.
+    fn check_session_and_login(
+        &self,
+        printed: Option<&[super::transcript::Printed]>,
+    ) -> Vec<String> {
+        let mut failures = Vec::new();
+        if let (Some(page), Some(session), Some(printed)) =
+            (&self.snippet.transcript, self.session, printed)
+            && self.j == 0
+            && self.shows_page_output()
+        {
+            let file = self.snippet.file.display().to_string();
+            failures.extend(super::transcript::compare(
+                page,
+                session,
+                printed,
+                self.comparison,
+                (&file, self.fence_line),
+            ));
+        }
+        let no_code = self.device_code.lock().map(|c| c.is_none()).unwrap_or(true);
+        if self.scenario.browser_login.is_some() && no_code {
+            failures.push("the run never showed a browser login code to enter".into());
+        }
+        failures
+    }
+
+    /// What `--bless` needs of a run that broke a promise; `other_failures` when something other
+    /// than its texts broke one.
+    fn capture(&self, outcome: &process::Outcome, other_failures: bool) -> super::bless::Capture {
+        super::bless::Capture {
+            outcome: outcome.clone(),
+            values: self.values.clone(),
+            placeholders: self
+                .setup
+                .placeholders
+                .iter()
+                .map(|(key, template)| (key.clone(), self.values.expand(template)))
+                .collect(),
+            other_failures: other_failures
+                || !check(outcome, &self.scenario.without_texts(), self.values, None).is_empty(),
         }
     }
 }
@@ -487,6 +642,10 @@ pub struct RunOptions {
     pub repeat: usize,
     /// Start every process new, without the warm interpreter.
     pub cold: bool,
+    /// Run every scenario twice in the same world and home (`--rerun`).
+    pub rerun: bool,
+    /// The whole book in reading order as one student, in one world and home (`--journey`).
+    pub journey: bool,
 }
 
 impl Default for RunOptions {
@@ -496,6 +655,8 @@ impl Default for RunOptions {
             order: Order::Book,
             repeat: 1,
             cold: false,
+            rerun: false,
+            journey: false,
         }
     }
 }
@@ -532,6 +693,16 @@ fn combine(mut runs: Vec<CaseResult>) -> Option<CaseResult> {
         results,
         ..failing
     })
+}
+
+/// The line a finished case prints: its verdict, its name and how long it took.
+pub fn case_line(result: &CaseResult, name: &str) -> String {
+    let word = match result.status {
+        Status::Passed => "ok    ",
+        Status::NotRun => "skip  ",
+        Status::Failed | Status::Flaky => "FAILED",
+    };
+    format!("{word} {name} ({:.1}s)", result.duration.as_secs_f64())
 }
 
 /// A path as the report writes it: with `/` separators.

@@ -61,11 +61,11 @@ impl Sandbox {
     }
 
     /// The environment of a run: only what a fresh student machine with the pinned clients has,
-    /// pointed at `endpoint`.
+    /// pointed at `endpoint` when there is one (none under the real addresses).
     pub fn environment(
         &self,
         venv_bin: &Path,
-        endpoint: &str,
+        endpoint: Option<&str>,
         terminal: bool,
     ) -> Vec<(String, String)> {
         environment_at(self.root(), venv_bin, endpoint, terminal)
@@ -103,11 +103,12 @@ impl Sandbox {
 }
 
 /// The environment of a run whose sandbox its processes see at `root` (its own folder, or the one
-/// path every case's sandbox is bound at in its mount namespace).
+/// path every case's sandbox is bound at in its mount namespace). `HF_ENDPOINT` is set only
+/// when `endpoint` is given: under the real addresses the clients use their built-in one.
 pub fn environment_at(
     root: &Path,
     venv_bin: &Path,
-    endpoint: &str,
+    endpoint: Option<&str>,
     terminal: bool,
 ) -> Vec<(String, String)> {
     let path = format!("{}:/usr/local/bin:/usr/bin:/bin", venv_bin.display());
@@ -117,7 +118,6 @@ pub fn environment_at(
         ("HF_HOME", root.join(HF_HOME).display().to_string()),
         ("XDG_CACHE_HOME", root.join(CACHE).display().to_string()),
         ("TMPDIR", root.join(TMP).display().to_string()),
-        ("HF_ENDPOINT", endpoint.to_string()),
         ("HF_HUB_DISABLE_TELEMETRY", "1".into()),
         ("HF_HUB_DISABLE_UPDATE_CHECK", "1".into()),
         ("DO_NOT_TRACK", "1".into()),
@@ -132,6 +132,9 @@ pub fn environment_at(
             if terminal { "xterm-256color" } else { "dumb" }.into(),
         ),
     ];
+    if let Some(endpoint) = endpoint {
+        env.push(("HF_ENDPOINT", endpoint.to_string()));
+    }
     if terminal {
         env.push(("COLUMNS", "200".into()));
         env.push(("LINES", "40".into()));
@@ -146,7 +149,7 @@ mod tests {
     #[test]
     fn environment_has_no_user_variables_and_points_at_the_endpoint() {
         let sandbox = Sandbox::new().unwrap();
-        let env = sandbox.environment(Path::new("/venv/bin"), "http://127.0.0.1:1", false);
+        let env = sandbox.environment(Path::new("/venv/bin"), Some("http://127.0.0.1:1"), false);
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
         assert_eq!(get("HF_ENDPOINT").as_deref(), Some("http://127.0.0.1:1"));
         assert!(get("PATH").unwrap().starts_with("/venv/bin:"));
@@ -157,6 +160,13 @@ mod tests {
         );
         assert_eq!(get("HF_TOKEN"), None);
         assert_eq!(get("USER"), None);
+    }
+
+    #[test]
+    fn without_an_endpoint_there_is_no_hf_endpoint() {
+        let sandbox = Sandbox::new().unwrap();
+        let env = sandbox.environment(Path::new("/venv/bin"), None, false);
+        assert!(env.iter().all(|(k, _)| k != "HF_ENDPOINT"), "{env:?}");
     }
 
     #[test]

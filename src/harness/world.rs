@@ -11,13 +11,21 @@ use crate::hub::{LoggedRequest, MockHub, TokenInfo, World};
 use crate::snippets::annotation::TokenChoice;
 
 use super::Error;
-use super::network::CaseNetwork;
+use super::addresses::{Addresses, HUB_HOSTS, REAL_ENDPOINT};
+use super::network::{CaseNetwork, Isolation};
+use crate::hub::tls::RunAuthority;
 
 /// The Hub of one case: its URL, its account, its tokens, its request log, and a way to answer a
 /// browser login as a person would.
 pub trait HubWorld: Send + Sync {
-    /// The endpoint the case's processes use, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    /// The endpoint the case's processes use, e.g. `http://127.0.0.1:40123` (no trailing slash),
+    /// or `https://huggingface.co` under the real addresses.
     fn endpoint(&self) -> String;
+    /// The `HF_ENDPOINT` the case's processes get: the endpoint, or nothing under the real
+    /// addresses (the clients then use their built-in `https://huggingface.co`).
+    fn hf_endpoint(&self) -> Option<String> {
+        Some(self.endpoint())
+    }
     /// The account name the tokens belong to.
     fn user(&self) -> String;
     /// The token value for a scenario's choice; `None` for [`TokenChoice::None`] and for a name
@@ -30,12 +38,18 @@ pub trait HubWorld: Send + Sync {
     fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error>;
     /// Every request the Hub served in this case so far, oldest first (never with token values).
     fn requests(&self) -> Result<Vec<LoggedRequest>, Error>;
-    /// Grants the case's account access to the gated model `repo_id`, as when the repository's
+    /// Grants the case's account access to the gated repository `repo_id` (`ns/name` for a
+    /// model, `datasets/ns/name` for a dataset), as when the repository's
     /// owners approve the access request the person sent from the model page.
     fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error>;
     /// An OAuth token pair of the account, as a browser login gives it, whose access token
     /// stops working after `expires_in` seconds: `(access_token, refresh_token)`.
     fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error>;
+    /// Sets the account's remaining Inference Providers credits, as the Hub's billing would after
+    /// the student used some.
+    fn set_inference_credits(&self, remaining: f64) -> Result<(), Error>;
+    /// Makes the Hub answer the next matching requests with 429 or 503, as when it is busy.
+    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), Error>;
 }
 
 /// Where cases get their Hub from.
@@ -78,6 +92,30 @@ impl HubSource {
         }
     }
 
+    /// Which addresses the cases of a run with this source use: the real ones only with the
+    /// in-process mock (a `--hub URL` serves plain HTTP outside the namespaces) and where
+    /// `isolation` allows them.
+    pub fn addresses(&self, isolation: Isolation) -> Addresses {
+        match self {
+            HubSource::InProcess(_) => Addresses::choose(isolation),
+            HubSource::Remote(_) => Addresses::Endpoint,
+        }
+    }
+
+    /// The `HF_ENDPOINT` that every case of a run with this source and `isolation` gets, when
+    /// they all get the same one (the warm interpreter imports the clients with it): the mock's
+    /// port inside the namespace, nothing under the real addresses, `None` without a namespace
+    /// (each case has its own port; the warm interpreter then takes each run's environment).
+    pub fn shared_hf_endpoint(&self, isolation: Isolation) -> Option<Option<String>> {
+        if isolation != Isolation::Namespace {
+            return None;
+        }
+        Some(match self.addresses(isolation) {
+            Addresses::Real => None,
+            Addresses::Endpoint => Some(format!("http://127.0.0.1:{}", super::network::HUB_PORT)),
+        })
+    }
+
     /// A Hub in the book's declared state for one case, reachable from the case's `network`.
     pub fn world_for_case(&self, network: &CaseNetwork) -> Result<Box<dyn HubWorld>, Error> {
         match self {
@@ -86,14 +124,29 @@ impl HubSource {
                     endpoint: "the mock Hub".into(),
                     message: format!("cannot listen in the case's network: {e}"),
                 })?;
-                let hub =
-                    MockHub::start_on_listener(World::clone(world), listener).map_err(|e| {
-                        Error::Hub {
-                            endpoint: "the mock Hub".into(),
-                            message: format!("cannot start: {e}"),
-                        }
-                    })?;
-                Ok(Box::new(LocalHub::new(hub)))
+                let https = network.bind_hub_https().map_err(|e| Error::Hub {
+                    endpoint: "the mock Hub".into(),
+                    message: format!("cannot listen for HTTPS in the case's network: {e}"),
+                })?;
+                let real = https.is_some();
+                let started = match https {
+                    Some(https) => RunAuthority::get(HUB_HOSTS)
+                        .map_err(std::io::Error::other)
+                        .and_then(|authority| {
+                            MockHub::start_with_https(
+                                World::clone(world),
+                                listener,
+                                https,
+                                authority.server_config(),
+                            )
+                        }),
+                    None => MockHub::start_on_listener(World::clone(world), listener),
+                };
+                let hub = started.map_err(|e| Error::Hub {
+                    endpoint: "the mock Hub".into(),
+                    message: format!("cannot start: {e}"),
+                })?;
+                Ok(Box::new(LocalHub::new(hub, real)))
             }
             HubSource::Remote(remote) => {
                 remote.reset()?;
@@ -152,20 +205,30 @@ impl Tokens {
 struct LocalHub {
     hub: MockHub,
     tokens: Tokens,
+    /// Whether the case's processes reach it at the real addresses.
+    real: bool,
 }
 
 impl LocalHub {
-    fn new(hub: MockHub) -> LocalHub {
+    fn new(hub: MockHub, real: bool) -> LocalHub {
         let state = hub.state();
         let student = state.read().student.clone();
         let tokens = Tokens::from_list(student, state.tokens());
-        LocalHub { hub, tokens }
+        LocalHub { hub, tokens, real }
     }
 }
 
 impl HubWorld for LocalHub {
     fn endpoint(&self) -> String {
-        self.hub.url().to_string()
+        if self.real {
+            REAL_ENDPOINT.to_string()
+        } else {
+            self.hub.url().to_string()
+        }
+    }
+
+    fn hf_endpoint(&self) -> Option<String> {
+        (!self.real).then(|| self.hub.url().to_string())
     }
 
     fn user(&self) -> String {
@@ -200,12 +263,49 @@ impl HubWorld for LocalHub {
     }
 
     fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+        let (repo_type, id) = RepoType::from_page_path(repo_id);
         self.hub
             .state()
-            .grant_gated_access(RepoType::Model, repo_id, &self.tokens.user)
+            .grant_gated_access(repo_type, id, &self.tokens.user)
             .map_err(|e| Error::Hub {
                 endpoint: self.endpoint(),
                 message: format!("granting gated access to {repo_id}: {e}"),
+            })
+    }
+
+    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), Error> {
+        let status = match fault.status {
+            429 => crate::hub::world::FaultStatus::TooManyRequests,
+            503 => crate::hub::world::FaultStatus::Unavailable,
+            other => {
+                return Err(Error::Hub {
+                    endpoint: self.endpoint(),
+                    message: format!("a fault's status must be 429 or 503, not {other}"),
+                });
+            }
+        };
+        self.hub
+            .state()
+            .add_fault(crate::hub::world::Fault {
+                path_prefix: fault.path.clone(),
+                method: None,
+                status,
+                remaining: fault.count,
+                retry_after: fault.retry_after,
+            })
+            .map_err(|e| Error::Hub {
+                endpoint: self.endpoint(),
+                message: format!("adding a fault for {}: {e}", fault.path),
+            })
+    }
+
+    fn set_inference_credits(&self, remaining: f64) -> Result<(), Error> {
+        self.hub
+            .state()
+            .set_inference_credits(&self.tokens.user, remaining)
+            .map_err(|e| Error::Hub {
+                endpoint: self.endpoint(),
+                message: format!("setting the account's Inference Providers credits: {e}"),
             })
     }
 
@@ -340,9 +440,29 @@ impl HubWorld for RemoteWorld {
     }
 
     fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+        let (repo_type, id) = RepoType::from_page_path(repo_id);
         self.remote.post_json(
-            &format!("/__mock/repos/models/{repo_id}/gated-access"),
+            &format!("/__mock/repos/{}/{id}/gated-access", repo_type.plural()),
             &serde_json::json!({ "user": self.user() }),
+        )
+    }
+
+    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), Error> {
+        self.remote.post_json(
+            "/__mock/faults",
+            &serde_json::json!({
+                "path_prefix": fault.path,
+                "status": fault.status,
+                "count": fault.count,
+                "retry_after": fault.retry_after,
+            }),
+        )
+    }
+
+    fn set_inference_credits(&self, remaining: f64) -> Result<(), Error> {
+        self.remote.post_json(
+            &format!("/__mock/users/{}/credits", self.user()),
+            &serde_json::json!({ "remaining": remaining }),
         )
     }
 

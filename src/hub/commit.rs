@@ -2,8 +2,10 @@
 //! `POST /api/{t}/{ns}/{name}/commit/{rev}`, and `POST /api/validate-yaml` (sent before any
 //! commit touching `README.md`).
 //!
-//! Preupload always answers `uploadMode: "regular"` so clients send file contents inline in the
-//! commit, and never reach for Xet or the LFS batch API, which the mock does not implement.
+//! Preupload answers `uploadMode` as the Hub does ([`super::upload_mode`]): `regular` files come
+//! inline in the commit, `lfs` files are uploaded first (through Xet, [`super::xet`]) and named in
+//! the commit by sha256 in an `lfsFile` line, which is accepted when the mock's CAS has that
+//! content. The legacy LFS batch API (`info/lfs/objects/batch`) is not implemented.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use super::extract::{
 use super::gitignore::GitIgnore;
 use super::repos::{find_visible, repo_type, repo_url, require_token, resolve_rev};
 use super::state::{Caller, HubState, iso_now};
+use super::upload_mode::{LfsRules, upload_mode};
 use super::world::{FileContent, RepoFile, World, is_commit_id, validate_file_path};
 
 /// The routes of this file.
@@ -41,7 +44,7 @@ pub(super) fn routes() -> Router<HubState> {
 type WritePath = (String, String, String, String);
 
 /// Checks the caller may write to the repository (directly, or through a pull request).
-fn check_write(
+pub(super) fn check_write(
     world: &World,
     caller: &Caller,
     t: &str,
@@ -90,16 +93,26 @@ fn check_path(path: &str) -> Result<(), HubError> {
     validate_file_path(path).map_err(|_| path_error(path))
 }
 
-/// One file of a preupload call.
+/// One file of a preupload call: its path, size and first 512 bytes in base64
+/// (`_commit_api.py` `_fetch_upload_modes`).
 #[derive(Debug, Deserialize)]
 struct PreuploadFile {
     path: String,
     #[serde(default)]
-    #[allow(dead_code)]
     size: Option<u64>,
+    #[serde(default)]
+    sample: Option<String>,
 }
 
-/// Says how each file should be uploaded (always inline) and which are already there.
+/// The text of a file at a commit (at most 1 MiB), if the file exists.
+fn small_text(commit: &super::world::Commit, path: &str) -> Option<String> {
+    commit
+        .files
+        .get(path)
+        .map(|f| String::from_utf8_lossy(&f.content.slice(0, f.size().min(1 << 20))).into_owned())
+}
+
+/// Says how each file should be uploaded (inline or LFS) and which are already there.
 async fn preupload(
     State(state): State<HubState>,
     caller: Caller,
@@ -113,21 +126,22 @@ async fn preupload(
     check_write(&world, &caller, &t, &id, create_pr)?;
     let repo = find_visible(&world, &caller, repo_type(&t)?, &id)?;
     let commit = resolve_rev(repo, &rev)?;
-    let ignore_text = match body.git_ignore {
-        Some(text) => Some(text),
-        None => commit.files.get(".gitignore").map(|f| {
-            String::from_utf8_lossy(&f.content.slice(0, f.size().min(1 << 20))).into_owned()
-        }),
-    };
+    let ignore_text = body.git_ignore.or_else(|| small_text(commit, ".gitignore"));
     let ignore = GitIgnore::parse(ignore_text.as_deref().unwrap_or(""));
+    let lfs_rules = LfsRules::parse(&small_text(commit, ".gitattributes").unwrap_or_default());
     let mut files = Vec::new();
     for f in body.files {
         check_path(&f.path)?;
         let should_ignore = ignore.ignores(&f.path);
-        let mut entry =
-            json!({"path": f.path, "uploadMode": "regular", "shouldIgnore": should_ignore});
+        let sample = base64::engine::general_purpose::STANDARD
+            .decode(f.sample.as_deref().unwrap_or("").as_bytes())
+            .map_err(|e| HubError::BadRequest(format!("Invalid sample for '{}': {e}", f.path)))?;
+        let mode = upload_mode(&lfs_rules, &f.path, f.size, &sample);
+        let mut entry = json!({"path": f.path, "uploadMode": mode, "shouldIgnore": should_ignore});
+        // The client compares this with its own oid to skip unchanged files: the sha256 for
+        // LFS files, the git blob sha1 otherwise (`_commit_api.py` `_local_oid`).
         if let Some(existing) = commit.files.get(&f.path) {
-            entry["oid"] = json!(existing.git_oid);
+            entry["oid"] = json!(existing.etag());
         }
         files.push(entry);
     }
@@ -147,8 +161,19 @@ struct CommitPlan {
     summary: String,
     parent: Option<String>,
     adds: Vec<(String, Vec<u8>)>,
+    /// `lfsFile` lines: path, sha256 and the size the client states.
+    lfs_adds: Vec<LfsAdd>,
     deletes: Vec<String>,
     delete_folders: Vec<String>,
+}
+
+/// One `lfsFile` line of a commit: `{path, algo: "sha256", oid, size}`
+/// (`_commit_api.py` `_prepare_commit_payload`).
+#[derive(Debug)]
+struct LfsAdd {
+    path: String,
+    oid: String,
+    size: Option<u64>,
 }
 
 /// A string field of a JSON object, or a 400 naming it.
@@ -217,10 +242,20 @@ fn parse_commit(body: &[u8]) -> Result<CommitPlan, HubError> {
                 plan.delete_folders.push(format!("{path}/"));
             }
             "lfsFile" => {
-                return Err(HubError::BadRequest(
-                    "The mock Hub does not store LFS files; upload this file as a regular file"
-                        .into(),
-                ));
+                let path = field(&line.value, "path", "lfsFile")?;
+                check_path(path)?;
+                let algo = field(&line.value, "algo", "lfsFile")?;
+                if algo != "sha256" {
+                    return Err(HubError::BadRequest(format!(
+                        "Unsupported LFS hash algorithm '{algo}' for '{path}'"
+                    )));
+                }
+                let oid = field(&line.value, "oid", "lfsFile")?;
+                plan.lfs_adds.push(LfsAdd {
+                    path: path.to_string(),
+                    oid: oid.to_ascii_lowercase(),
+                    size: line.value.get("size").and_then(Value::as_u64),
+                });
             }
             other => {
                 return Err(HubError::BadRequest(format!(
@@ -301,6 +336,7 @@ async fn commit(
         }
     }
     snapshot.extend(files);
+    snapshot.extend(lfs_files(&world, &plan.lfs_adds)?);
     let summary = if plan.summary.is_empty() {
         "Update files".to_string()
     } else {
@@ -329,6 +365,28 @@ async fn commit(
     }
     repo.commits.insert(commit_id, new_commit);
     Ok(Json(answer))
+}
+
+/// The files of a commit's `lfsFile` lines, from the content Xet uploads left in the CAS (as LFS
+/// files). Lines whose content never arrived are refused together, as the Hub does.
+fn lfs_files(world: &World, adds: &[LfsAdd]) -> Result<Vec<(String, Arc<RepoFile>)>, HubError> {
+    let mut files = Vec::with_capacity(adds.len());
+    let mut missing = Vec::new();
+    for add in adds {
+        match world.xet.file(&add.oid) {
+            Some(f) if add.size.is_none_or(|s| s == f.bytes.len() as u64) => {
+                let mut file = RepoFile::new(&add.path, FileContent::Bytes(f.bytes.clone()));
+                file.lfs = true;
+                files.push((add.path.clone(), Arc::new(file)));
+            }
+            _ => missing.push(add.path.clone()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(files)
+    } else {
+        Err(HubError::LfsObjectMissing { paths: missing })
+    }
 }
 
 /// The body of `POST /api/validate-yaml`.

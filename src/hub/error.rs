@@ -127,6 +127,16 @@ pub enum HubError {
         /// Seconds to wait, sent as `Retry-After` when set.
         retry_after: Option<u64>,
     },
+    /// A commit's `lfsFile` lines name content the mock never received (no Xet upload of that
+    /// sha256): 400, with the Hub's text (huggingface/huggingface_hub#3829 and users' reports).
+    #[error(
+        "Your push was rejected because an LFS pointer pointed to a file that does not exist. For instance, this can happen if you used git push --no-verify to push your changes. Offending file: - {}",
+        paths.join(" - ")
+    )]
+    LfsObjectMissing {
+        /// The paths whose content is missing.
+        paths: Vec<String>,
+    },
     /// Malformed input: 400.
     #[error("{0}")]
     BadRequest(String),
@@ -142,9 +152,25 @@ pub enum HubError {
         /// The file size, for `Content-Range: bytes */size`.
         size: u64,
     },
+    /// The Git LFS batch API, which the mock does not implement: 501. huggingface_hub 2.4.0 only
+    /// calls it for uploads the Xet path cannot take (a binary file object) or without hf_xet.
+    #[error(
+        "The mock Hub does not implement the Git LFS batch API ({path}). huggingface_hub uses it for LFS uploads that cannot go through Xet: a file object (io.BufferedIOBase) as path_or_fileobj, or hf_xet not installed. Pass bytes or a file path instead, with hf_xet installed."
+    )]
+    LfsBatchUnsupported {
+        /// The path the client called.
+        path: String,
+    },
     /// No such page: 404, no code.
     #[error("Sorry, we can't find the page you are looking for.")]
     RouteNotFound,
+    /// A request to the dataset viewer (`datasets-server.huggingface.co`), which has processed
+    /// no dataset of the mock's world: 404, the viewer's text for a dataset it cannot show.
+    #[error(
+        "The dataset does not exist, or is not accessible without authentication (private or \
+         gated). Please check the spelling of the dataset name or retry with authentication."
+    )]
+    ViewerHasNoDataset,
     /// An admin API call named something that does not exist: 404.
     #[error("{0}")]
     AdminNotFound(String),
@@ -172,10 +198,13 @@ impl HubError {
             HubError::RepoWriteForbidden { .. } => StatusCode::FORBIDDEN,
             HubError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             HubError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            HubError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HubError::BadRequest(_) | HubError::LfsObjectMissing { .. } => StatusCode::BAD_REQUEST,
             HubError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             HubError::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
-            HubError::RouteNotFound | HubError::AdminNotFound(_) => StatusCode::NOT_FOUND,
+            HubError::RouteNotFound | HubError::AdminNotFound(_) | HubError::ViewerHasNoDataset => {
+                StatusCode::NOT_FOUND
+            }
+            HubError::LfsBatchUnsupported { .. } => StatusCode::NOT_IMPLEMENTED,
         }
     }
 

@@ -133,9 +133,15 @@ pub fn query_flag(query: &HashMap<String, String>, key: &str) -> bool {
         .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }
 
-/// The origin clients used to reach us (`http://` + `Host`), which is what they expect back in
-/// URLs they parse (repo `url`, `commitUrl`).
+/// The origin clients used to reach us (scheme + `Host`), which is what they expect back in
+/// URLs they parse (repo `url`, `commitUrl`): `https://` when the request came over the HTTPS
+/// listener (which sets `X-Forwarded-Proto: https`, as a TLS-terminating proxy in front of a
+/// server does), `http://` otherwise.
 pub fn origin(headers: &HeaderMap) -> String {
+    let scheme = match headers.get("x-forwarded-proto").map(|v| v.as_bytes()) {
+        Some(b"https") => "https",
+        _ => "http",
+    };
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -145,7 +151,7 @@ pub fn origin(headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
         })
         .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    format!("{scheme}://{host}")
 }
 
 /// Percent-encodes one path segment (everything but unreserved characters).
@@ -171,4 +177,20 @@ pub fn parse_pairs(query: &str) -> Vec<(String, String)> {
             Some((percent_decode(k, true)?, percent_decode(v, true)?))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_origin_is_https_only_for_requests_the_https_listener_marked() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, "huggingface.co".parse().unwrap());
+        assert_eq!(origin(&headers), "http://huggingface.co");
+        headers.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(origin(&headers), "https://huggingface.co");
+        headers.insert("x-forwarded-proto", "gopher".parse().unwrap());
+        assert_eq!(origin(&headers), "http://huggingface.co");
+    }
 }

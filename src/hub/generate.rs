@@ -21,8 +21,20 @@ pub const BERT_CONFIG_JSON: &str = include_str!("generate/config.json");
 pub const BERT_TOKENIZER_JSON: &str = include_str!("generate/tokenizer.json");
 /// The BERT's `tokenizer_config.json` (`BertTokenizerFast`).
 pub const BERT_TOKENIZER_CONFIG_JSON: &str = include_str!("generate/tokenizer_config.json");
-/// The `.gitattributes` every new repository starts with.
+/// The `.gitattributes` every new model or Space starts with: the Hub's default, whose LFS
+/// rules preupload follows (`*.parquet`, `*.safetensors`, `*.bin`, ...).
 pub const GITATTRIBUTES: &str = include_str!("generate/gitattributes");
+/// The `.gitattributes` every new dataset starts with: the model rules plus `*.lz4`, audio and
+/// image files.
+pub const GITATTRIBUTES_DATASET: &str = include_str!("generate/gitattributes-dataset");
+
+/// The `.gitattributes` a new repository of `repo_type` starts with.
+pub fn default_gitattributes(repo_type: super::world::RepoType) -> &'static str {
+    match repo_type {
+        super::world::RepoType::Dataset => GITATTRIBUTES_DATASET,
+        _ => GITATTRIBUTES,
+    }
+}
 
 /// Seed of the weight generator; changing it changes every weight.
 const WEIGHT_SEED: u64 = 0x5EED_B0B7_1E57_0001;

@@ -21,7 +21,7 @@ pub struct GitIgnore {
 }
 
 /// Translates a glob (without anchoring) into a regex fragment.
-fn glob_to_regex(glob: &str) -> String {
+pub(super) fn glob_to_regex(glob: &str) -> String {
     let chars: Vec<char> = glob.chars().collect();
     let mut out = String::new();
     let mut i = 0;

@@ -1,11 +1,14 @@
 //! A mock Hugging Face Hub that the real clients (huggingface_hub 2.4.0, the `hf` CLI,
-//! transformers 5.23.0) accept when `HF_ENDPOINT` points at it.
+//! transformers 5.23.0) accept at the real addresses (over HTTPS, [`tls`], inside a scenario's
+//! namespaces where `huggingface.co` is the mock) or when `HF_ENDPOINT` points at it.
 //!
 //! The handbook promises users exact outputs: what `hf auth whoami` prints, which error a read
 //! token gets on upload, that a tiny model downloads and runs. The harness checks those promises
 //! against this server instead of huggingface.co, so it must answer with the real Hub's status
 //! codes, `X-Error-Code`/`X-Error-Message` headers and JSON shapes (see `docs/mock-hub.md`,
-//! section "What the clients send and expect"), and never with Xet or LFS redirects.
+//! section "What the clients send and expect"). Uploads of LFS files go through Xet as with the
+//! real Hub ([`xet`]: token endpoints and a CAS on the same listener); downloads never use Xet or
+//! LFS redirects.
 //!
 //! Layout: [`world`] is the data and the access rules, [`state`] the shared lockable state and its
 //! Rust admin API, [`error`] the one error enum; each endpoint group has its own file with its
@@ -17,8 +20,10 @@
 pub mod error;
 pub mod generate;
 pub mod state;
+pub mod tls;
 pub mod world;
 pub mod world_file;
+pub mod xet;
 
 mod admin;
 mod commit;
@@ -32,6 +37,7 @@ mod refs;
 mod repos;
 mod resolve;
 mod track;
+mod upload_mode;
 mod whoami;
 
 #[cfg(test)]
@@ -118,14 +124,27 @@ pub fn router(state: HubState) -> HubService {
         .merge(listing::routes())
         .merge(admin::routes())
         .merge(inference::routes())
+        .merge(xet::routes())
         .fallback(not_found)
         .with_state(state.clone());
     HubService::new(state, app, extract::SMALL_BODY_LIMIT, cors)
 }
 
-/// Any path the mock does not serve. A repository id without a namespace
+/// Any path the mock does not serve (the Git LFS batch API is named as such). A repository id without a namespace
 /// (`/api/models/name/...`, `/name/resolve/...`) names no repository: RepoNotFound, as on the Hub.
-async fn not_found(caller: Caller, uri: axum::http::Uri) -> HubError {
+async fn not_found(
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> HubError {
+    if is_dataset_viewer(&headers) {
+        return HubError::ViewerHasNoDataset;
+    }
+    if uri.path().ends_with(".git/info/lfs/objects/batch") {
+        return HubError::LfsBatchUnsupported {
+            path: uri.path().to_string(),
+        };
+    }
     if !names_repo_without_namespace(uri.path()) {
         return HubError::RouteNotFound;
     }
@@ -134,6 +153,18 @@ async fn not_found(caller: Caller, uri: axum::http::Uri) -> HubError {
         Caller::Anonymous => HubError::RepoNotFound { anonymous: true },
         Caller::Token(_) => HubError::RepoNotFound { anonymous: false },
     }
+}
+
+/// Whether a request is for the dataset viewer's host (`datasets-server.huggingface.co`, or
+/// `datasets-server.` before whatever host the client was given), which `datasets` asks for a
+/// dataset's exported Parquet files and infos before it reads the repository itself
+/// (`datasets/utils/_dataset_viewer.py`). The viewer of the mock has processed no dataset: every
+/// answer is its 404, which `datasets` takes as "not exported" and goes on.
+fn is_dataset_viewer(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(|host| host.starts_with("datasets-server."))
 }
 
 /// Whether `path` is a repository URL whose id has no namespace.
@@ -150,6 +181,8 @@ fn names_repo_without_namespace(path: &str) -> bool {
         "auth-check",
         "branch",
         "tag",
+        "xet-write-token",
+        "xet-read-token",
     ];
     let segments: Vec<&str> = path.split('/').collect();
     match segments.as_slice() {
@@ -176,6 +209,18 @@ pub async fn serve(
         .await
 }
 
+/// Marks a request as one that came over the HTTPS listener: for the request log (an extension)
+/// and for the URLs the answers carry (`X-Forwarded-Proto: https`, replacing any the client sent;
+/// see [`extract::origin`]).
+fn mark_https(mut request: axum::extract::Request) -> axum::extract::Request {
+    request.extensions_mut().insert(tls::Scheme::Https);
+    request.headers_mut().insert(
+        HeaderName::from_static("x-forwarded-proto"),
+        axum::http::HeaderValue::from_static("https"),
+    );
+    request
+}
+
 /// A mock Hub running on a background thread ([`crate::server::BackgroundServer`]); it stops when
 /// dropped.
 #[derive(Debug)]
@@ -200,6 +245,33 @@ impl MockHub {
     pub fn start_on_listener(world: World, listener: std::net::TcpListener) -> io::Result<MockHub> {
         let state = HubState::new(world);
         let server = BackgroundServer::start_on_listener(router(state.clone()), listener, 2)?;
+        Ok(MockHub {
+            url: server.url(),
+            state,
+            server,
+        })
+    }
+
+    /// Starts `world` on `listener` (plain HTTP, for the harness's own calls) and on
+    /// `https_listener` over TLS with `config` (the certificate of the Hub's real host names):
+    /// requests on the second are logged with the scheme `https`.
+    pub fn start_with_https(
+        world: World,
+        listener: std::net::TcpListener,
+        https_listener: std::net::TcpListener,
+        config: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+    ) -> io::Result<MockHub> {
+        let state = HubState::new(world);
+        let app = router(state.clone());
+        let https_app = tower::ServiceBuilder::new()
+            .map_request(mark_https)
+            .service(app.clone());
+        let tls = crate::server::TlsSide {
+            app: https_app,
+            listener: https_listener,
+            config,
+        };
+        let server = BackgroundServer::start_with_tls(app, listener, Some(tls), 2)?;
         Ok(MockHub {
             url: server.url(),
             state,

@@ -22,7 +22,7 @@ use super::error::{HubError, X_REPO_COMMIT, header_text};
 use super::extract::{HubPath, origin};
 use super::repos::{find_visible, resolve_rev};
 use super::state::{Caller, HubState};
-use super::world::{RepoFile, RepoType, validate_file_path};
+use super::world::{Repo, RepoFile, RepoType, World, validate_file_path};
 
 /// Chunk size of streamed bodies.
 const CHUNK: u64 = 64 * 1024;
@@ -87,24 +87,7 @@ fn resolve(
     let (commit_id, file) = {
         let world = state.read();
         let repo = find_visible(&world, caller, repo_type, &id)?;
-        if repo.gated {
-            match caller.token() {
-                None => {
-                    return Err(HubError::GatedAnonymous {
-                        repo_type,
-                        repo: id,
-                    });
-                }
-                Some(t) if !world.token_passes_gate(t, repo) => {
-                    return Err(HubError::GatedNotApproved {
-                        repo_type,
-                        repo: id,
-                        origin: origin(headers),
-                    });
-                }
-                Some(_) => {}
-            }
-        }
+        check_gate(&world, caller, headers, repo)?;
         let commit = resolve_rev(repo, &rev)?;
         let not_found = || HubError::EntryNotFound {
             commit: commit.id.clone(),
@@ -150,6 +133,31 @@ fn resolve(
         end,
     });
     Ok((status, out, body).into_response())
+}
+
+/// Refuses the files of a gated repository to callers not approved (anonymous: 401, else 403).
+pub(super) fn check_gate(
+    world: &World,
+    caller: &Caller,
+    headers: &HeaderMap,
+    repo: &Repo,
+) -> Result<(), HubError> {
+    if !repo.gated {
+        return Ok(());
+    }
+    let (repo_type, id) = (repo.repo_type, repo.id.clone());
+    match caller.token() {
+        None => Err(HubError::GatedAnonymous {
+            repo_type,
+            repo: id,
+        }),
+        Some(t) if !world.token_passes_gate(t, repo) => Err(HubError::GatedNotApproved {
+            repo_type,
+            repo: id,
+            origin: origin(headers),
+        }),
+        Some(_) => Ok(()),
+    }
 }
 
 /// The content type by extension; JSON and text files are served as text.

@@ -109,6 +109,18 @@ pub struct LoggedRequest {
     pub user_agent: Option<String>,
     /// The answer's status code.
     pub status: u16,
+    /// `https` when it came over the HTTPS listener (the real addresses), else `http`.
+    #[serde(default = "plain_http")]
+    pub scheme: String,
+    /// The `Host` header: the name the client addressed (`huggingface.co`,
+    /// `router.huggingface.co`, or `127.0.0.1:PORT` on the endpoint path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+/// The scheme of a logged request that does not say: plain HTTP (logs from before the field).
+fn plain_http() -> String {
+    "http".into()
 }
 
 /// A token as listed by the admin API: its value plus who owns it and what it may do.
@@ -278,6 +290,8 @@ struct LogEntry {
     auth: SeenAuth,
     user_agent: Option<Arc<str>>,
     status: u16,
+    https: bool,
+    host: Option<Arc<str>>,
 }
 
 impl LogEntry {
@@ -290,6 +304,8 @@ impl LogEntry {
             auth: self.auth.describe(),
             user_agent: self.user_agent.as_deref().map(str::to_string),
             status: self.status,
+            scheme: if self.https { "https" } else { "http" }.into(),
+            host: self.host.as_deref().map(str::to_string),
         }
     }
 }
@@ -722,8 +738,11 @@ impl HubState {
     /// Records a request that [`super::track::Track`] saw, now that its status is known.
     pub(crate) fn log_pending(&self, pending: super::track::Pending, status: u16) {
         let user_agent = pending.user_agent.as_ref().and_then(|v| v.to_str().ok());
+        let host = pending.host.as_ref().and_then(|v| v.to_str().ok());
         let mut log = self.lock_log();
         let entry = LogEntry {
+            host: host.map(|h| log.intern(h)),
+            https: pending.https,
             path: log.intern(pending.uri.path()),
             query: pending.uri.query().map(|q| log.intern(q)),
             user_agent: user_agent.map(|ua| log.intern(ua)),

@@ -288,3 +288,29 @@ fn gitignore_rules() {
     assert!(!ignore.ignores("model.safetensors"));
     assert!(!GitIgnore::parse("").ignores("anything"));
 }
+
+#[tokio::test]
+async fn the_dataset_viewer_answers_that_it_has_no_dataset_and_the_hub_is_not_it() {
+    let (state, _) = seeded_state_and_read_token();
+    for path in ["/info?dataset=a/b", "/parquet?dataset=a/b"] {
+        let request = Request::get(path)
+            .header("host", "datasets-server.huggingface.co")
+            .body(Body::empty())
+            .unwrap();
+        let (status, headers, body) = send(&state, request).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let text = String::from_utf8(body).unwrap();
+        assert!(
+            text.contains("The dataset does not exist, or is not accessible"),
+            "{text}"
+        );
+        assert!(headers.get("x-error-code").is_none());
+    }
+    let (status, _, body) = send(&state, get("/info?dataset=a/b", None)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("can't find the page")
+    );
+}

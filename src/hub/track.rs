@@ -128,6 +128,11 @@ where
             uri: uri.clone(),
             auth,
             user_agent: req.headers().get(header::USER_AGENT).cloned(),
+            host: req.headers().get(header::HOST).cloned().or_else(|| {
+                uri.authority()
+                    .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+            }),
+            https: req.extensions().get::<super::tls::Scheme>().is_some(),
         });
         let answer = match early {
             Some(response) => Answer::Early(Some(response)),
@@ -154,6 +159,10 @@ pub(crate) struct Pending {
     pub auth: SeenAuth,
     /// Its `User-Agent` header.
     pub user_agent: Option<HeaderValue>,
+    /// Its `Host` header (or the URI's authority).
+    pub host: Option<HeaderValue>,
+    /// Whether it came over the HTTPS listener.
+    pub https: bool,
 }
 
 /// Where the answer comes from.

@@ -433,6 +433,24 @@ impl RepoType {
         }
     }
 
+    /// A repository as its web page's path names it: `ns/name` for a model,
+    /// `datasets/ns/name` or `spaces/ns/name` otherwise; the type and the bare id.
+    pub fn from_page_path(path: &str) -> (RepoType, &str) {
+        [RepoType::Dataset, RepoType::Space]
+            .into_iter()
+            .find_map(|t| path.strip_prefix(t.url_prefix()).map(|id| (t, id)))
+            .unwrap_or((RepoType::Model, path))
+    }
+
+    /// The plural used in `/api/{t}/...` URLs: `models`, `datasets`, `spaces`.
+    pub fn plural(self) -> &'static str {
+        match self {
+            RepoType::Model => "models",
+            RepoType::Dataset => "datasets",
+            RepoType::Space => "spaces",
+        }
+    }
+
     /// The singular word: `model`, `dataset`, `space`.
     pub fn singular(self) -> &'static str {
         match self {
@@ -829,6 +847,9 @@ pub struct World {
     pub faults: Vec<Fault>,
     /// The models Inference Providers serve ([`super::inference`]).
     pub inference: Vec<InferenceModel>,
+    /// What Xet uploads left in the mock's CAS, and the Xet tokens handed out
+    /// ([`super::xet`]).
+    pub xet: super::xet::XetStore,
 }
 
 /// An OAuth refresh token: which user it belongs to and the access token it last produced.
@@ -1064,7 +1085,9 @@ impl World {
         self.moved.remove(&(repo_type, id.to_ascii_lowercase()));
         let attributes = Arc::new(RepoFile::new(
             ".gitattributes",
-            FileContent::Bytes(Bytes::from_static(generate::GITATTRIBUTES.as_bytes())),
+            FileContent::Bytes(Bytes::from_static(
+                generate::default_gitattributes(repo_type).as_bytes(),
+            )),
         ));
         let files = BTreeMap::from([(".gitattributes".to_string(), attributes)]);
         let commit = self.make_commit(id, None, "initial commit", date, files);

@@ -211,16 +211,17 @@ fn badge_edit(text: &str, start: usize, html: &str) -> (Range<usize>, String) {
 /// The text that takes a directive's place.
 fn render(directive: &Directive, settings: &Settings, target: Target) -> String {
     match (directive, target) {
-        (Directive::TokenCheck { role }, Target::Html) => {
+        (Directive::TokenCheck { role, needs }, Target::Html) => {
             let placeholders = settings.token_placeholders();
             widgets::token_check_html_with_help(
                 *role,
+                needs,
                 &settings.hub_endpoint,
                 &placeholders,
                 settings.network_help.as_deref(),
             )
         }
-        (Directive::TokenCheck { role }, Target::Text) => widgets::token_check_text(*role),
+        (Directive::TokenCheck { role, .. }, Target::Text) => widgets::token_check_text(*role),
     }
 }
 

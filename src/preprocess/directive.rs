@@ -1,6 +1,6 @@
 //! Parses `{{#hubcheck NAME key=value ...}}` widget directives.
 
-use crate::widgets::Role;
+use crate::widgets::{Need, Role};
 
 /// A widget the preprocessor knows how to insert.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +9,8 @@ pub enum Directive {
     TokenCheck {
         /// The role the page needs.
         role: Role,
+        /// What the page does with the token (`needs=gated,inference`), for the checklist.
+        needs: Vec<Need>,
     },
 }
 
@@ -34,6 +36,7 @@ pub fn parse(args: &str) -> Result<Directive, DirectiveError> {
     match name {
         "token-check" => {
             let mut role = Role::Read;
+            let mut needs = Vec::new();
             for word in words {
                 let Some((key, value)) = word.split_once('=') else {
                     return Err(DirectiveError::Malformed(format!(
@@ -49,17 +52,36 @@ pub fn parse(args: &str) -> Result<Directive, DirectiveError> {
                             ))
                         })?
                     }
+                    "needs" => needs = parse_needs(value)?,
                     _ => {
                         return Err(DirectiveError::Malformed(format!(
-                            "token-check has no key `{key}` (it takes role=read|write|fine-grained)"
+                            "token-check has no key `{key}` (it takes role=read|write|fine-grained \
+                             and needs=read,gated,write,inference)"
                         )));
                     }
                 }
             }
-            Ok(Directive::TokenCheck { role })
+            Ok(Directive::TokenCheck { role, needs })
         }
         other => Err(DirectiveError::Unknown(other.to_string())),
     }
+}
+
+/// `read,gated,inference`: each word a [`Need`], none twice.
+fn parse_needs(value: &str) -> Result<Vec<Need>, DirectiveError> {
+    let mut needs = Vec::new();
+    for word in value.split(',').map(str::trim) {
+        let need = Need::from_directive(word).ok_or_else(|| {
+            DirectiveError::Malformed(format!(
+                "need `{word}` is not one of read, gated, write, inference (write them \
+                 comma-separated: needs=gated,inference)"
+            ))
+        })?;
+        if !needs.contains(&need) {
+            needs.push(need);
+        }
+    }
+    Ok(needs)
 }
 
 #[cfg(test)]
@@ -70,7 +92,10 @@ mod tests {
     fn token_check_defaults_to_read() {
         assert_eq!(
             parse(" token-check ").unwrap(),
-            Directive::TokenCheck { role: Role::Read }
+            Directive::TokenCheck {
+                role: Role::Read,
+                needs: Vec::new()
+            }
         );
     }
 
@@ -84,7 +109,10 @@ mod tests {
         ] {
             assert_eq!(
                 parse(&format!("token-check role={word}")).unwrap(),
-                Directive::TokenCheck { role }
+                Directive::TokenCheck {
+                    role,
+                    needs: Vec::new()
+                }
             );
         }
     }
@@ -104,6 +132,24 @@ mod tests {
         assert_eq!(
             parse("token-checker").unwrap_err(),
             DirectiveError::Unknown("token-checker".into())
+        );
+    }
+
+    #[test]
+    fn token_check_takes_needs_and_names_an_unknown_one() {
+        assert_eq!(
+            parse("token-check role=fine-grained needs=\"gated,inference,gated\"").unwrap(),
+            Directive::TokenCheck {
+                role: Role::FineGrained,
+                needs: vec![Need::Gated, Need::Inference],
+            }
+        );
+        let error = parse("token-check needs=gated,fly")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("need `fly` is not one of read, gated, write, inference"),
+            "{error}"
         );
     }
 }

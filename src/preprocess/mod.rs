@@ -16,6 +16,7 @@
 
 mod chapter;
 mod directive;
+pub mod links;
 mod protocol;
 
 use std::cell::Cell;
@@ -32,6 +33,25 @@ use crate::snippets::includes::{SourceMap, map_chapter, unmapped_warning};
 
 use crate::report::Report;
 use crate::widgets::assets::{self, AssetError};
+
+/// The list of links to other sites, beside the harness report: what the drift job tries.
+pub const EXTERNAL_LINKS_FILE: &str = "external-links.json";
+
+/// Why the book's links stop the build.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkCheckError {
+    /// A link leads nowhere.
+    #[error(transparent)]
+    Broken(#[from] links::BrokenLinks),
+    /// The list of external links could not be written.
+    #[error("writing {file}: {error}")]
+    Write {
+        /// The file.
+        file: String,
+        /// What failed.
+        error: String,
+    },
+}
 
 /// The hubcheck preprocessor, as mdBook sees it.
 #[derive(Debug, Default, Clone, Copy)]
@@ -137,6 +157,24 @@ impl BookSettings {
             .flatten()
     }
 
+    /// Checks every link of the book's chapters ([`links`]) before any is processed; for the
+    /// html renderer, writes the links to other sites to `external-links.json` beside the
+    /// report.
+    pub fn check_links(&self, chapters: &[links::ChapterText]) -> Result<(), LinkCheckError> {
+        let external = links::check(chapters, &self.root, &self.src)?;
+        if self.target == Target::Html {
+            let file = self
+                .root
+                .join(&self.settings.report)
+                .with_file_name(EXTERNAL_LINKS_FILE);
+            links::write_external(&file, &external).map_err(|e| LinkCheckError::Write {
+                file: file.display().to_string(),
+                error: e.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
     /// Processes one chapter; `source_path` is relative to the source folder. Errors name the
     /// file and line the chapter's source was written at, also after `{{#include}}`
     /// ([`crate::snippets::includes`]).
@@ -195,6 +233,17 @@ impl Preprocessor for HubCheck {
             &links,
             &mut |warning| eprintln!("{warning}"),
         )?;
+        let chapters: Vec<links::ChapterText> = book
+            .iter()
+            .filter_map(|item| match item {
+                BookItem::Chapter(chapter) => Some(links::ChapterText {
+                    content: chapter.content.clone(),
+                    source_path: chapter.source_path.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        book_settings.check_links(&chapters)?;
         let mut first_error = None;
         book.for_each_mut(|item| {
             if first_error.is_some() {

@@ -42,6 +42,9 @@ pub enum ProtocolError {
     /// The widget assets could not be written.
     #[error(transparent)]
     Asset(#[from] AssetError),
+    /// A link of the book leads nowhere.
+    #[error(transparent)]
+    Links(#[from] super::LinkCheckError),
 }
 
 /// The parts of the context this preprocessor reads; the rest passes untouched.
@@ -90,6 +93,9 @@ pub fn run(input: &[u8], warn: &mut dyn FnMut(String)) -> Result<Vec<u8>, Protoc
         .get_mut(items_key)
         .and_then(Value::as_array_mut)
         .ok_or_else(|| shape(&format!("the book's `{items_key}` is not a list")))?;
+    let mut chapters = Vec::new();
+    collect_chapters(items, &mut chapters);
+    book_settings.check_links(&chapters)?;
     process_items(items, &book_settings)?;
     if let Some(warning) = book_settings.link_warning() {
         warn(warning.to_string());
@@ -176,6 +182,27 @@ pub fn version_warning(running: &str) -> Option<String> {
              mdBook {running}; if the build misbehaves, use `mdbook-hubcheck build` or match the versions"
         )
     })
+}
+
+/// The text and file of every chapter in a list of book items, depth first.
+fn collect_chapters(items: &[Value], out: &mut Vec<super::links::ChapterText>) {
+    for item in items {
+        let Some(chapter) = item.get("Chapter") else {
+            continue;
+        };
+        if let Some(content) = chapter.get("content").and_then(Value::as_str) {
+            out.push(super::links::ChapterText {
+                content: content.to_string(),
+                source_path: chapter
+                    .get("source_path")
+                    .and_then(Value::as_str)
+                    .map(PathBuf::from),
+            });
+        }
+        if let Some(sub_items) = chapter.get("sub_items").and_then(Value::as_array) {
+            collect_chapters(sub_items, out);
+        }
+    }
 }
 
 /// Processes every chapter in a list of book items, depth first.

@@ -21,6 +21,10 @@ pub struct Annotation {
     /// Why this block is deliberately not run (e.g. it needs a shell the test machines do not
     /// have); such a block has no scenarios and is reported as `not-run` with this reason.
     pub not_run: Option<String>,
+    /// Why this snippet's promise holds only for a fresh account: `test --journey` then runs it
+    /// in a fresh world of its own (and says so) instead of in the one the book's earlier pages
+    /// left.
+    pub journey_fresh: Option<String>,
     /// The runs of this snippet; one `default` run when empty.
     pub scenario: Vec<Scenario>,
 }
@@ -88,6 +92,12 @@ pub struct Scenario {
     pub output: Vec<String>,
     /// Texts that must appear in neither.
     pub not_output: Vec<String>,
+    /// Texts that must appear in the output of a first run only: `test --rerun` does not ask
+    /// for them on the second run (e.g. "created" for something the first run made).
+    pub first_run_output: Vec<String>,
+    /// Texts that must appear in the output of the second run of `test --rerun` (e.g. "already
+    /// exists"); a single run does not ask for them.
+    pub rerun_output: Vec<String>,
     /// The Python exception class the run must end with.
     pub exception: Option<String>,
     /// `false` for the rare snippet that must not send the token it was handed; by default the
@@ -96,9 +106,36 @@ pub struct Scenario {
     /// Hosts other than the Hub that the snippet is expected to try to reach (the attempts are
     /// still refused); an attempt to reach any other host fails the scenario.
     pub network_attempts: Vec<String>,
-    /// Gated repositories (model ids such as `my-course/tiny-llama-gated`) whose access the Hub
+    /// Gated repositories (model ids such as `my-course/tiny-llama-gated`, datasets as
+    /// `datasets/my-course/stories`) whose access the Hub
     /// granted to the scenario's account before the run, as if the access request was approved.
     pub gated_access: Vec<String>,
+    /// The account's remaining Inference Providers credits (US dollars) before the run; `0`
+    /// shows what a student whose free monthly credits are used up sees.
+    pub inference_credits: Option<f64>,
+    /// Requests the Hub (or its router) answers with 429 or 503 before the run, as when it is
+    /// busy: `[{ path = "/v1/chat/completions", status = 429, count = 50, retry-after = 30 }]`.
+    pub hub_faults: Vec<HubFault>,
+}
+
+/// The next `count` requests whose path starts with `path` get `status` (429 with
+/// `Retry-After: retry-after` seconds, or 503).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HubFault {
+    /// The start of the paths it applies to, e.g. `/v1/chat/completions`.
+    pub path: String,
+    /// 429 or 503.
+    pub status: u16,
+    /// How many requests get it (default 1).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// The `Retry-After` seconds of a 429 (default 1).
+    pub retry_after: Option<u64>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Scenario {
@@ -109,7 +146,43 @@ impl Scenario {
             stdout: Vec::new(),
             stderr: Vec::new(),
             output: Vec::new(),
+            first_run_output: Vec::new(),
             ..self.clone()
+        }
+    }
+
+    /// The promises a run of this scenario must keep: a second run (`test --rerun`) asks for
+    /// `rerun-output` instead of `first-run-output`.
+    pub fn promises_of(&self, run: Run) -> Scenario {
+        let mut promises = self.clone();
+        let only_this_run = match run {
+            Run::Once | Run::First => &self.first_run_output,
+            Run::Second => &self.rerun_output,
+        };
+        promises.output.extend(only_this_run.iter().cloned());
+        promises
+    }
+}
+
+/// Which run of a scenario this is: its only one, or the first or second of `test --rerun`,
+/// which runs every scenario twice in the same world and home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Run {
+    /// A single run.
+    Once,
+    /// The first of two.
+    First,
+    /// The second, in the world and home the first left.
+    Second,
+}
+
+impl Run {
+    /// How a failure names it: nothing for a single run.
+    pub fn label(self) -> &'static str {
+        match self {
+            Run::Once => "",
+            Run::First => ", first run",
+            Run::Second => ", second run",
         }
     }
 }

@@ -13,11 +13,22 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// The widget script.
-pub const JS: &str = include_str!("assets/hubcheck.js");
+/// The widget script, followed by the fixes to mdBook's own page script and markup
+/// (`assets/mdbook-a11y.js`, docs/accessibility.md): one file, so the two `book.toml` lines that
+/// give a book the widgets give it the fixes too.
+pub const JS: &str = concat!(
+    include_str!("assets/hubcheck.js"),
+    "\n",
+    include_str!("assets/mdbook-a11y.js")
+);
 
-/// The widget stylesheet.
-pub const CSS: &str = include_str!("assets/hubcheck.css");
+/// The widget stylesheet, followed by the fixes to mdBook's own theme
+/// (`assets/mdbook-a11y.css`, docs/accessibility.md).
+pub const CSS: &str = concat!(
+    include_str!("assets/hubcheck.css"),
+    "\n",
+    include_str!("assets/mdbook-a11y.css")
+);
 
 /// Where the assets are written, relative to the book root; also their path in the output.
 pub const ASSET_DIR: &str = concat!(hubcheck_dir!(), "/assets");

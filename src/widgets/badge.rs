@@ -153,6 +153,15 @@ pub fn badge_html(badge: &Badge, report: &Report, code: &str) -> String {
         Badge::Stale => format!("last tested {date}; the text changed after that"),
         Badge::NotRun { reason } => reason.clone(),
     };
+    let detail = match (badge, report.addresses.as_deref()) {
+        (Badge::Verified { .. }, Some("real")) => {
+            format!("{detail}, verified with the real addresses (https://huggingface.co)")
+        }
+        (Badge::Verified { .. }, Some(_)) => {
+            format!("{detail}, not with the real addresses (HF_ENDPOINT at a local mock)")
+        }
+        _ => detail,
+    };
     let label = badge.label();
     format!(
         "<div class=\"hubcheck-badge hubcheck-badge-{name}\" role=\"note\" aria-label=\"{aria}\" \
@@ -193,6 +202,7 @@ mod tests {
     fn report(results: Vec<ReportResult>) -> Report {
         Report {
             isolation: None,
+            addresses: None,
             version: 1,
             generated_at: "2026-11-29T10:00:00Z".into(),
             hub: "mock".into(),
@@ -206,6 +216,21 @@ mod tests {
     }
 
     const F: &str = "book/a.md";
+
+    #[test]
+    fn a_verified_badge_says_whether_the_real_addresses_were_used() {
+        let mut r = report(vec![result(F, 0, "h", "a", true)]);
+        let badge = Badge::Verified { scenarios: 1 };
+        r.addresses = Some("real".into());
+        let html = badge_html(&badge, &r, "");
+        assert!(html.contains("verified with the real addresses"), "{html}");
+        r.addresses = Some("endpoint".into());
+        let html = badge_html(&badge, &r, "");
+        assert!(html.contains("not with the real addresses"), "{html}");
+        // An older report says nothing of it; neither does the badge.
+        r.addresses = None;
+        assert!(!badge_html(&badge, &r, "").contains("real addresses"));
+    }
 
     #[test]
     fn all_passed_is_verified() {

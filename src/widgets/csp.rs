@@ -10,6 +10,9 @@
 //! A policy cannot stop a script from navigating the whole tab away; that limit is in
 //! docs/widgets.md.
 //!
+//! The block also holds [`TOC_TITLE`], a `<title>` for mdBook's `toc.html` only (an accessibility
+//! fix, docs/accessibility.md), since `head.hbs` is the one part of that page a book can add to.
+//!
 //! The block sits between two markers, so a later build (or `serve --mock-hub`, or `install` run
 //! again) replaces it with the current endpoint instead of adding a second one.
 
@@ -42,10 +45,15 @@ pub fn policy(hub_endpoint: &str) -> String {
     )
 }
 
-/// The marked block for `head.hbs`.
+/// A `<title>` for mdBook's `toc.html`, the sidebar it frames in when JavaScript is off: its
+/// template has none (axe `document-title`, docs/accessibility.md), but it includes `head.hbs`,
+/// and mdBook sets `is_toc_html` for that page only, so every other page keeps its one title.
+pub const TOC_TITLE: &str = "{{#if is_toc_html}}<title>Contents: {{ book_title }}</title>{{/if}}";
+
+/// The marked block for `head.hbs`: the policy, and [`TOC_TITLE`].
 pub fn head_block(hub_endpoint: &str) -> String {
     format!(
-        "{BEGIN}\n<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n{END}\n",
+        "{BEGIN}\n<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n{TOC_TITLE}\n{END}\n",
         // Single quotes stay as they are (the attribute is double-quoted), so the file reads as
         // the policy it is.
         policy(hub_endpoint)

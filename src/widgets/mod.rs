@@ -60,6 +60,50 @@ impl fmt::Display for Role {
     }
 }
 
+/// One thing a page does with the token, which the checker tells the student their token may or
+/// may not do (`needs=gated,inference`): the Hub's permissions, from its whoami answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Downloading public models and datasets: any valid token.
+    Read,
+    /// Downloading gated models and datasets the account was approved for.
+    Gated,
+    /// Uploading to the account's own repositories.
+    Write,
+    /// Calling Inference Providers through the Hub's router.
+    Inference,
+}
+
+impl Need {
+    /// Every need, in the order a checker lists them.
+    pub const ALL: [Need; 4] = [Need::Read, Need::Gated, Need::Write, Need::Inference];
+
+    /// The word a directive uses (`needs=gated`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Read => "read",
+            Need::Gated => "gated",
+            Need::Write => "write",
+            Need::Inference => "inference",
+        }
+    }
+
+    /// The need a directive's word names, if any.
+    pub fn from_directive(word: &str) -> Option<Need> {
+        Need::ALL.into_iter().find(|n| n.as_str() == word)
+    }
+
+    /// What the page does, as the checker's list says it.
+    pub fn phrase(self) -> &'static str {
+        match self {
+            Need::Read => "download public models and datasets",
+            Need::Gated => "download gated models and datasets that your account was approved for",
+            Need::Write => "upload to your own repositories",
+            Need::Inference => "call Inference Providers, which run models on the Hub's servers",
+        }
+    }
+}
+
 /// The class that marks a token checker container.
 pub const TOKEN_CHECK_CLASS: &str = "hubcheck-token-check";
 
@@ -101,7 +145,7 @@ pub const TOKEN_CHECK_CONFIG_CLASS: &str = "hubcheck-config";
 /// sit on an empty child element, so the container's own attributes stay `class`, `data-role`,
 /// `data-hub-endpoint`.
 pub fn token_check_html(role: Role, hub_endpoint: &str, placeholders: &[&str]) -> String {
-    token_check_html_with_help(role, hub_endpoint, placeholders, None)
+    token_check_html_with_help(role, &[], hub_endpoint, placeholders, None)
 }
 
 /// The sentence the checker shows when the page carries the policy of [`csp`]; `{hub}` is the
@@ -112,8 +156,12 @@ pub const GUARD_SENTENCE: &str = "Your browser itself blocks this page from send
 /// [`token_check_html`] with the page (relative to the book's root, e.g.
 /// `where-your-token-goes.html`) that shows how to watch the request in the browser; the
 /// checker links to it after [`GUARD_SENTENCE`].
+///
+/// `needs` (the directive's `needs=`) become the checklist the checker shows after a live check:
+/// for each, whether the token's permissions allow it.
 pub fn token_check_html_with_help(
     role: Role,
+    needs: &[Need],
     hub_endpoint: &str,
     placeholders: &[&str],
     help_page: Option<&str>,
@@ -124,8 +172,9 @@ pub fn token_check_html_with_help(
          <div class=\"{TOKEN_CHECK_CONFIG_CLASS}\" data-placeholders=\"{placeholders}\" \
          data-role-words=\"{words}\" data-token-prefix=\"{TOKEN_PREFIX}\" \
          data-token-length=\"{TOKEN_BODY_LENGTH}\" data-loopback=\"{loopback}\" \
-         data-guard=\"{guard}\" data-guard-help=\"{help}\" \
+         data-guard=\"{guard}\" data-guard-help=\"{help}\" data-needs=\"{needs}\" \
          data-fallback=\"{fallback}\"></div></div>",
+        needs = escape_html(&needs_json(needs)),
         guard = escape_html(GUARD_SENTENCE),
         help = escape_html(help_page.unwrap_or("")),
         role = role.as_str(),
@@ -139,6 +188,15 @@ pub fn token_check_html_with_help(
             role.phrase()
         )),
     )
+}
+
+/// The needs as the script reads them: `[{"need": "gated", "words": "download gated ..."}]`.
+fn needs_json(needs: &[Need]) -> String {
+    let list: Vec<serde_json::Value> = needs
+        .iter()
+        .map(|n| serde_json::json!({ "need": n.as_str(), "words": n.phrase() }))
+        .collect();
+    serde_json::Value::Array(list).to_string()
 }
 
 /// The token checker as markdown text, for renderers that cannot run scripts.
@@ -180,6 +238,29 @@ mod tests {
         let html = token_check_html(Role::Read, "https://huggingface.co", &[]);
         assert!(html.ends_with("\"></div></div>"), "{html}");
         assert!(!html.contains("<noscript"));
+    }
+
+    #[test]
+    fn needs_reach_the_script_with_their_words() {
+        let html = token_check_html_with_help(
+            Role::FineGrained,
+            &[Need::Gated, Need::Inference],
+            "https://huggingface.co",
+            &[],
+            None,
+        );
+        assert!(
+            html.contains("data-needs=\"[{&quot;need&quot;:&quot;gated&quot;,"),
+            "{html}"
+        );
+        assert!(html.contains("call Inference Providers"), "{html}");
+        assert!(
+            token_check_html(Role::Read, "https://huggingface.co", &[])
+                .contains("data-needs=\"[]\"")
+        );
+        for need in Need::ALL {
+            assert_eq!(Need::from_directive(need.as_str()), Some(need));
+        }
     }
 
     #[test]

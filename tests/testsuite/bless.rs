@@ -8,24 +8,6 @@ use std::path::{Path, PathBuf};
 
 use crate::prelude::*;
 
-/// A copy of the handbook (book.toml, book/, its world and lock) in a temporary folder.
-fn handbook_copy() -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("hubcheck-bless-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
-    copy_dir(&repo_root().join("book"), &dir.path().join("book"));
-    for file in [
-        "book.toml",
-        "hub-world.toml",
-        "hub-requirements.in",
-        "hub-requirements.txt",
-    ] {
-        fs::copy(repo_root().join(file), dir.path().join(file)).unwrap();
-    }
-    dir
-}
-
 /// Replaces each `(from, to)` once in `file`, failing when `from` is not there.
 fn alter(file: &Path, changes: &[(&str, &str)]) {
     let mut text = fs::read_to_string(file).unwrap();

@@ -247,3 +247,100 @@ fn every_block_of_the_handbook_has_scenarios_or_a_not_run_reason() {
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
+
+#[test]
+fn broken_links_anchors_images_and_summary_entries_fail_the_build_with_file_and_line() {
+    let dir = handbook_copy();
+    let book = dir.path().join("book");
+    let append = |file: &str, text: &str| {
+        let path = book.join(file);
+        let old = fs::read_to_string(&path).unwrap();
+        fs::write(&path, format!("{old}{text}")).unwrap();
+        old.lines().count()
+    };
+    let intro = append(
+        "introduction.md",
+        "\nSee [a page](no-such-page.md), [an entry](troubleshooting.md#no-such-entry) and \
+         ![a picture](images/no-such-picture.svg).\n",
+    );
+    let summary = append("SUMMARY.md", "- [A missing chapter](missing-chapter.md)\n");
+    let build = |root: &Path| run_binary(&["build", "--book", root.to_str().unwrap()], b"");
+    let output = build(dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains(&format!(
+            "book/SUMMARY.md:{}: link to `missing-chapter.md`: no file missing-chapter.md",
+            summary + 1
+        )),
+        "{err}"
+    );
+    // Without the SUMMARY entry, the chapters' links are checked: each named, with its line.
+    let text = fs::read_to_string(book.join("SUMMARY.md")).unwrap();
+    fs::write(
+        book.join("SUMMARY.md"),
+        text.replace("- [A missing chapter](missing-chapter.md)\n", ""),
+    )
+    .unwrap();
+    let output = build(dir.path());
+    assert_eq!(output.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&output.stderr);
+    let place = format!("book/introduction.md:{}", intro + 2);
+    for expected in [
+        format!("{place}: link to `no-such-page.md`: no-such-page.md is not a chapter"),
+        format!(
+            "{place}: link to `troubleshooting.md#no-such-entry`: troubleshooting.md has no heading or id"
+        ),
+        format!(
+            "{place}: link to `images/no-such-picture.svg`: no file images/no-such-picture.svg"
+        ),
+    ] {
+        assert!(err.contains(&expected), "{expected}\n{err}");
+    }
+    assert!(err.contains("3 broken link(s)"), "{err}");
+}
+
+#[test]
+fn every_anchor_the_link_check_knows_is_an_id_of_the_built_page_and_external_links_are_listed() {
+    let dir = handbook_copy();
+    let output = run_binary(&["build", "--book", dir.path().to_str().unwrap()], b"");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out = dir.path().join("target/book");
+    let id = regex::Regex::new(r#"\bid="([^"]+)""#).unwrap();
+    let src = dir.path().join("book");
+    let mut checked = 0;
+    for chapter in summary_chapters(&src) {
+        let text = fs::read_to_string(src.join(&chapter)).unwrap();
+        let page = fs::read_to_string(out.join(chapter.with_extension("html"))).unwrap();
+        let ids: std::collections::BTreeSet<&str> = id
+            .captures_iter(&page)
+            .map(|c| c.get(1).unwrap().as_str())
+            .collect();
+        for anchor in mdbook_hubcheck::preprocess::links::anchors(&text) {
+            assert!(
+                ids.contains(anchor.as_str()),
+                "{}: #{anchor} is not an id of the page",
+                chapter.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} anchors");
+    let external: Vec<serde_json::Value> = serde_json::from_str(
+        &fs::read_to_string(dir.path().join("target/hubcheck/external-links.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        external.iter().any(|l| l["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://huggingface.co")
+            && l["file"].as_str().unwrap().starts_with("book/")
+            && l["line"].as_u64().unwrap() > 0),
+        "{external:?}"
+    );
+}

@@ -384,14 +384,8 @@ fn snippets_that_try_to_leave_fail_naming_the_host_under_both_isolations() {
 /// every process new (`--cold`), so it also shows that warm interpreters change no result.
 #[test]
 fn the_handbook_gives_the_same_results_in_two_orders_and_on_a_second_run() {
-    let dir = tempfile::Builder::new()
-        .prefix("hubcheck-handbook-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .unwrap();
-    copy_dir(&repo_root().join("book"), &dir.path().join("book"));
-    for file in ["book.toml", "hub-world.toml"] {
-        fs::copy(repo_root().join(file), dir.path().join(file)).unwrap();
-    }
+    // The handbook with its world, lock and the files its world serves.
+    let dir = handbook_copy();
 
     let repeated = hubcheck_test_with(
         dir.path(),

@@ -17,8 +17,17 @@ mod pyenv;
 /// The snippet harness on fixture books.
 mod harness;
 
+/// The real addresses: HTTPS at the Hub's names inside each scenario's namespaces.
+mod addresses;
+
 /// `test --bless`: expected texts rewritten from what the runs printed.
 mod bless;
+
+/// `test --journey` and `test --rerun`: a student's account has a history.
+mod journey;
+
+/// Datasets and Inference Providers fixture books under the real addresses.
+mod services;
 
 /// Lines after and inside `{{#include}}`, in every place that names one.
 mod lines;
@@ -50,5 +59,12 @@ mod workflows;
 /// Chromium for the widget tests: installed once when missing, where the machine allows.
 mod chromium;
 
+/// Headless Chromium over WebDriver, shared by the browser tests.
+mod browser;
+
 /// The token checker and badges in headless Chromium, against the mock Hub.
 mod widgets;
+
+/// axe-core on every page of the built handbook, in the light and navy themes; the token checker
+/// by keyboard alone.
+mod a11y;

@@ -43,9 +43,9 @@ fn a_book_in_the_style_of_the_hugging_face_docs_runs_as_its_pages_say() {
         "src/quickstart.md:43",
         // `$ ` and `>>> ` transcripts in `bash` fences.
         "src/cli.md:5",
-        "src/cli.md:21",
+        "src/cli.md:20",
         // An unlabelled fence of a shell command.
-        "src/cli.md:29",
+        "src/cli.md:28",
     ];
     for location in passed {
         let (_, status, _, message) = results

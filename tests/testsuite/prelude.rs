@@ -72,6 +72,29 @@ impl BookFixture {
     }
 }
 
+/// A copy of the handbook (book.toml, book/, its world and lock) in a temporary folder.
+pub fn handbook_copy() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("hubcheck-handbook-")
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap();
+    copy_dir(&repo_root().join("book"), &dir.path().join("book"));
+    // The files the handbook's world serves (its datasets).
+    copy_dir(
+        &repo_root().join("hub-files"),
+        &dir.path().join("hub-files"),
+    );
+    for file in [
+        "book.toml",
+        "hub-world.toml",
+        "hub-requirements.in",
+        "hub-requirements.txt",
+    ] {
+        fs::copy(repo_root().join(file), dir.path().join(file)).unwrap();
+    }
+    dir
+}
+
 /// Copies a folder tree.
 pub fn copy_dir(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();

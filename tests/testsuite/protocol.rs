@@ -212,3 +212,15 @@ fn declared_placeholder_shaped_like_a_token_passes() {
         "the declared placeholder did not survive the preprocessor"
     );
 }
+
+#[test]
+fn a_broken_link_fails_the_protocol_run_naming_file_and_line() {
+    let output = run_with_appended("\nSee [the other page](nowhere.md#top).\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let err = stderr(&output);
+    assert!(
+        err.contains("src/check.md:19: link to `nowhere.md#top`: nowhere.md is not a chapter"),
+        "{err}"
+    );
+}

@@ -3,14 +3,11 @@
 //! Content-Security-Policy. Assertions are on the text a student sees.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Browser tests run one
-//! at a time (a lock), because each starts its own Chromium. Screenshots of the main states are
+//! at a time (a lock, in `browser.rs`), because each starts its own Chromium. Screenshots of the main states are
 //! written to `<target>/hubcheck/screenshots/`.
 
 use std::fs;
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mdbook_hubcheck::commands::build::{BuildOptions, build};
@@ -23,75 +20,13 @@ use mdbook_hubcheck::snippets::scan;
 use serde_json::Value;
 use thirtyfour::prelude::*;
 
+use crate::browser::{free_port, screenshot_dir, with_browser};
 use crate::prelude::*;
 
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// The policy the book is served with: no inline scripts, no inline styles.
 const CSP: &str = "script-src 'self'; style-src 'self'";
 /// A display name that would run script if it were ever treated as HTML.
 const XSS: &str = "<img src=x onerror=alert(1)>";
-
-/// One browser at a time: each test starts its own Chromium on a 2-core machine.
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
-
-/// Where screenshots go: `<target>/hubcheck/screenshots/`.
-fn screenshot_dir() -> PathBuf {
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .expect("target dir")
-        .to_path_buf();
-    let dir = target.join("hubcheck/screenshots");
-    fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts chromedriver on a free port and returns it once it answers there.
-///
-/// chromedriver takes a port number, not a bound socket, so between our finding a port free and
-/// chromedriver binding it another process may take it: chromedriver then exits, or (if we ask too
-/// early) someone else answers. Both are seen and the start is tried again on another port.
-async fn start_chromedriver() -> (Child, SocketAddr) {
-    for _ in 0..10 {
-        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
-        let mut child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={}", addr.port()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if child.try_wait().ok().flatten().is_some() {
-                break; // the port was taken: try another
-            }
-            let status = reqwest::get(format!("http://{addr}/status")).await;
-            let ours = match status {
-                Ok(response) => response
-                    .text()
-                    .await
-                    .unwrap_or_default()
-                    .contains("ChromeDriver"),
-                Err(_) => false,
-            };
-            if ours && child.try_wait().ok().flatten().is_none() {
-                return (child, addr);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("chromedriver did not start on any of 10 free ports");
-}
 
 /// Which Hub the book's token checker talks to.
 enum Hub {
@@ -154,7 +89,7 @@ impl Site {
 }
 
 /// A harness report for the fixture: the Python block verified, the shell block failing.
-fn write_report(root: &Path) {
+pub fn write_report(root: &Path) {
     let text = fs::read_to_string(root.join("src/read.md")).unwrap();
     let blocks = scan(&text).unwrap().blocks;
     let results = blocks
@@ -185,6 +120,7 @@ fn write_report(root: &Path) {
         generated_at: "2026-11-29T10:00:00Z".into(),
         hub: "mock".into(),
         isolation: None,
+        addresses: None,
         clients: [("python", "3.11.7"), ("huggingface_hub", "2.4.0")]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -217,78 +153,8 @@ fn rate_limited_app() -> axum::Router {
         )
 }
 
-/// A Chromium session driven through a chromedriver this test started.
-struct Browser {
-    chromedriver: Child,
-    _profile: tempfile::TempDir,
-}
-
-impl Browser {
-    async fn start() -> (Browser, WebDriver) {
-        crate::chromium::ensure();
-        let (chromedriver, addr) = start_chromedriver().await;
-        let profile = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(CHROMIUM).unwrap();
-        for arg in [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--window-size=1000,900",
-        ] {
-            caps.add_arg(arg).unwrap();
-        }
-        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
-            .unwrap();
-        let browser = Browser {
-            chromedriver,
-            _profile: profile,
-        };
-        let driver = WebDriver::new(format!("http://{addr}"), caps)
-            .await
-            .expect("a Chromium session");
-        (browser, driver)
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
-    }
-}
-
-/// Runs `body` with a fresh browser (one at a time), quitting Chromium even when it panics.
-fn with_browser<F, Fut>(body: F)
-where
-    F: FnOnce(WebDriver) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let _guard = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let (browser, driver) = Browser::start().await;
-        let outcome = tokio::spawn(body(driver.clone())).await;
-        let _ = driver.quit().await;
-        drop(browser);
-        if let Err(e) = outcome {
-            std::panic::resume_unwind(e.into_panic());
-        }
-    });
-}
-
 /// The first token checker on the page, once its script has built it.
-async fn widget(driver: &WebDriver) -> WebElement {
+pub async fn widget(driver: &WebDriver) -> WebElement {
     driver
         .query(By::Css(".hubcheck-token-check.hubcheck-ready"))
         .first()
@@ -318,7 +184,7 @@ async fn type_and_press(driver: &WebDriver, token: &str, button: &str) -> (Strin
 }
 
 /// Waits until the result region leaves the idle and checking states.
-async fn settled(w: &WebElement) -> (String, String) {
+pub async fn settled(w: &WebElement) -> (String, String) {
     let result = w.find(By::Css(".hubcheck-result")).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -469,6 +335,67 @@ fn read_token_on_a_write_page_is_told_why_uploads_fail() {
         assert!(text.contains("write token"), "{text}");
         screenshot(&widget(&driver).await, "read-on-write-page.png").await;
         assert_nothing_kept(&driver, &token).await;
+    });
+    drop(site);
+}
+
+#[test]
+fn the_checker_lists_which_of_a_pages_needs_the_token_meets() {
+    let site = Site::new(Hub::Mock);
+    let hub = site.hub();
+    // The world's fine-grained token: neither box ticked.
+    let bare = hub.token(TokenKind::FineGrained);
+    let student = hub.state().read().student.clone();
+    let ticked = hub
+        .state()
+        .add_token(NewToken {
+            display_name: "gated-and-inference".into(),
+            user: student.clone(),
+            role: Some("fineGrained".into()),
+            // As the Hub's token page makes it: a permission of the token's own user.
+            scope: mdbook_hubcheck::hub::world::FineGrainedScope {
+                can_read_gated_repos: true,
+                global: Vec::new(),
+                scoped: vec![mdbook_hubcheck::hub::world::ScopedPermission {
+                    kind: "user".into(),
+                    name: student.clone(),
+                    permissions: vec!["inference.serverless.write".into()],
+                }],
+            },
+            ..NewToken::default()
+        })
+        .unwrap()
+        .value;
+    let read = hub.token(TokenKind::Read);
+    let url = site.page("needs.html");
+    with_browser(move |driver| async move {
+        let (state, text) = check(&driver, &url, &bare, LIVE).await;
+        assert_eq!(state, "mismatch", "{text}");
+        assert!(text.contains("What this page needs"), "{text}");
+        // It names one repository for reading: only that one passes a gate.
+        assert!(
+            text.contains("Only partly: download gated models")
+                && text.contains("only the repositories it names: unidive/tiny-bert-private"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Read access to contents of all public gated repos you can access"),
+            "{text}"
+        );
+        assert!(text.contains("No: call Inference Providers"), "{text}");
+        assert!(text.contains("Make calls to Inference Providers"), "{text}");
+        screenshot(&widget(&driver).await, "needs-fine-grained-bare.png").await;
+
+        let (state, text) = type_and_press(&driver, &ticked, LIVE).await;
+        assert_eq!(state, "valid", "{text}");
+        assert!(text.contains("Yes: download gated models"), "{text}");
+        assert!(text.contains("Yes: call Inference Providers"), "{text}");
+        assert!(!text.contains("No: "), "{text}");
+
+        let (_, text) = type_and_press(&driver, &read, LIVE).await;
+        assert!(text.contains("Yes: download gated models"), "{text}");
+        assert!(text.contains("Yes: call Inference Providers"), "{text}");
+        assert_nothing_kept(&driver, &read).await;
     });
     drop(site);
 }
@@ -673,7 +600,7 @@ fn print_page_loads_the_script_and_its_checkers_work() {
             .all_from_selector_required()
             .await
             .unwrap();
-        assert_eq!(ready.len(), 2, "both chapters' checkers are built");
+        assert_eq!(ready.len(), 3, "every chapter's checker is built");
         // Their fields have distinct ids, so each label points at its own field.
         let ids: Vec<_> = {
             let mut ids = Vec::new();
@@ -1122,11 +1049,98 @@ fn search_theme_switching_and_print_work_under_the_pages_policy() {
             .find_all(By::Css(".hubcheck-token-check.hubcheck-ready"))
             .await
             .unwrap();
-        assert_eq!(checkers.len(), 2);
+        assert_eq!(checkers.len(), 3, "the three chapters' checkers");
         assert!(
             violations(&driver).await.is_empty(),
             "{:?}",
             violations(&driver).await
         );
     });
+}
+
+#[test]
+fn the_handbooks_print_page_holds_every_chapter_with_its_diagrams_and_working_checkers() {
+    let dir = handbook_copy();
+    let hub = crate::prelude::unidive_hub();
+    let out = build(&BuildOptions {
+        book: dir.path().to_path_buf(),
+        dest: Some(dir.path().join("out")),
+        hub_endpoint: Some(hub.url().to_string()),
+    })
+    .expect("the handbook builds");
+    let server = BackgroundServer::start(book_router(&out, Some(CSP))).expect("book server starts");
+    let src = dir.path().join("book");
+    let summary = fs::read_to_string(src.join("SUMMARY.md")).unwrap();
+    let link = regex::Regex::new(r"\]\(([^)]+\.md)\)").unwrap();
+    // Each chapter's title as the page shows it (inline code loses its backticks).
+    let titles: Vec<String> = link
+        .captures_iter(&summary)
+        .filter_map(|c| {
+            let text = fs::read_to_string(src.join(&c[1])).unwrap();
+            let title = text.lines().find_map(|l| l.strip_prefix("# "))?;
+            Some(title.replace('`', ""))
+        })
+        .collect();
+    assert!(titles.len() > 15, "{titles:?}");
+    let diagram_ids: Vec<String> = fs::read_dir(src.join("images"))
+        .unwrap()
+        .filter_map(|e| fs::read_to_string(e.unwrap().path()).ok())
+        .flat_map(|svg| {
+            regex::Regex::new(r#"<title id="([^"]+)""#)
+                .unwrap()
+                .captures_iter(&svg)
+                .map(|c| c[1].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(diagram_ids.len() >= 2, "{diagram_ids:?}");
+    let url = format!("{}/print.html", server.url());
+    with_browser(move |driver| async move {
+        driver.goto(&url).await.unwrap();
+        let found = driver
+            .execute(
+                r#"
+                const checkers = document.querySelectorAll(".hubcheck-token-check");
+                return {
+                  headings: Array.from(document.querySelectorAll("main h1")).map((h) => h.textContent.trim()),
+                  ids: Array.from(document.querySelectorAll("svg title[id]")).map((t) => t.id),
+                  checkers: checkers.length,
+                  ready: document.querySelectorAll(".hubcheck-token-check.hubcheck-ready").length,
+                  failed: performance.getEntriesByType("resource")
+                    .filter((e) => e.responseStatus >= 400)
+                    .map((e) => e.name + " " + e.responseStatus),
+                };"#,
+                vec![],
+            )
+            .await
+            .unwrap()
+            .json()
+            .clone();
+        let headings: Vec<&str> = found["headings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap())
+            .collect();
+        for title in &titles {
+            assert!(
+                headings.contains(&title.as_str()),
+                "no chapter {title:?} in print.html: {headings:?}"
+            );
+        }
+        for id in &diagram_ids {
+            assert!(
+                found["ids"].as_array().unwrap().iter().any(|i| i == id),
+                "diagram {id} missing: {found}"
+            );
+        }
+        assert!(found["checkers"].as_u64().unwrap() >= 2, "{found}");
+        assert_eq!(
+            found["checkers"], found["ready"],
+            "every checker is built: {found}"
+        );
+        assert!(found["failed"].as_array().unwrap().is_empty(), "{found}");
+    });
+    drop(server);
+    drop(hub);
 }

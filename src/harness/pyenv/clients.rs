@@ -26,13 +26,15 @@ use super::{
     quiet_uv, requirement_lines,
 };
 
-/// The Hugging Face client packages that `latest` moves to their newest releases. `torch` is not
-/// one: it moves only when a client's release requires it.
-pub const CLIENT_PACKAGES: [&str; 4] = [
+/// The Hugging Face client packages that `latest` moves to their newest releases (a book whose
+/// lock lacks one, `datasets` say, does not gain it). `torch` is not one: it moves only when a
+/// client's release requires it.
+pub const CLIENT_PACKAGES: [&str; 5] = [
     "huggingface_hub",
     "transformers",
     "tokenizers",
     "safetensors",
+    "datasets",
 ];
 
 /// Which client versions the harness runs the snippets with.

@@ -163,6 +163,7 @@ mod badges {
             generated_at: "2026-11-29T10:00:00Z".into(),
             hub: "mock".into(),
             isolation: None,
+            addresses: None,
             clients: BTreeMap::from([("python".into(), "3.11.7".into())]),
             results: blocks
                 .iter()

@@ -240,6 +240,7 @@
                 fullname: String((body && body.fullname) || ""),
                 tokenName: String(access.displayName || ""),
                 role: String(access.role || ""),
+                fineGrained: access.fineGrained && typeof access.fineGrained === "object" ? access.fineGrained : null,
               };
             },
             function () {
@@ -313,6 +314,92 @@
     };
   }
 
+  /* The boxes of the Hub's fine-grained token form, as the student sees them. */
+  var BOX_GATED = "Read access to contents of all public gated repos you can access";
+  var BOX_WRITE = "Write access to contents/settings of all repos under your personal namespace";
+  var BOX_INFERENCE = "Make calls to Inference Providers";
+
+  /* Whether a token the Hub described (role, fine-grained permissions) may do what a page needs:
+     "yes", "no" or "partly", with why. The rules are the Hub's: docs/widgets.md lists them. */
+  function meetsNeed(need, outcome) {
+    var yes = function (why) { return { verdict: "yes", why: why || "" }; };
+    var no = function (why) { return { verdict: "no", why: why }; };
+    if (need === "read") {
+      return yes("every valid token can read public repositories");
+    }
+    if (outcome.role === "read" || outcome.role === "write") {
+      if (need === "write") {
+        return outcome.role === "write"
+          ? yes("a write token can upload to your account and to organisations where you may write")
+          : no("a read token cannot upload; uploads fail with \u201c403 Forbidden\u201d");
+      }
+      if (need === "gated") {
+        return yes("once the owners approve your access request");
+      }
+      if (need === "inference") {
+        return yes("");
+      }
+    }
+    if (outcome.role === "fineGrained") {
+      var fg = outcome.fineGrained || {};
+      var scoped = Array.isArray(fg.scoped) ? fg.scoped : [];
+      var global = Array.isArray(fg.global) ? fg.global.map(String) : [];
+      var namedWith = function (permission) {
+        return scoped
+          .filter(function (s) {
+            return Array.isArray(s.permissions) && s.permissions.indexOf(permission) >= 0;
+          })
+          .map(function (s) {
+            return String((s.entity && s.entity.name) || "?");
+          });
+      };
+      if (need === "gated") {
+        if (fg.canReadGatedRepos === true) {
+          return yes("once the owners approve your access request");
+        }
+        var readable = namedWith("repo.content.read");
+        if (readable.length > 0) {
+          return { verdict: "partly", why: "only the repositories it names: " + readable.join(", ") +
+            ". For other gated models, tick \u201c" + BOX_GATED + "\u201d" };
+        }
+        return no("the box \u201c" + BOX_GATED + "\u201d is not ticked, so gated downloads fail with " +
+          "\u201c403\u201d even after your request is approved");
+      }
+      if (need === "write") {
+        var writable = namedWith("repo.write");
+        if (writable.length > 0) {
+          return { verdict: "partly", why: "only to: " + writable.join(", ") };
+        }
+        return no("it has no write permission; tick \u201c" + BOX_WRITE + "\u201d");
+      }
+      if (need === "inference") {
+        /* "Make calls to Inference Providers" is a permission of the token's own user (or global). */
+        var ownUser = scoped.some(function (s) {
+          return (
+            s.entity && s.entity.type === "user" && String(s.entity.name).toLowerCase() === outcome.name.toLowerCase() &&
+            Array.isArray(s.permissions) && s.permissions.indexOf("inference.serverless.write") >= 0
+          );
+        });
+        return ownUser || global.indexOf("inference.serverless.write") >= 0
+          ? yes("")
+          : no("the box \u201c" + BOX_INFERENCE + "\u201d is not ticked, so calls fail with \u201c403 Forbidden\u201d");
+      }
+    }
+    return { verdict: "unknown", why: "the Hub did not say what this token may do" };
+  }
+
+  /* One line per need of the page: "Yes: ...", "No: ...". */
+  function needLines(widget, outcome) {
+    var words = { yes: "Yes", no: "No", partly: "Only partly", unknown: "Cannot tell" };
+    return widget.needs.map(function (n) {
+      var met = meetsNeed(n.need, outcome);
+      return {
+        verdict: met.verdict,
+        text: words[met.verdict] + ": " + n.words + (met.why ? " (" + met.why + ")." : "."),
+      };
+    });
+  }
+
   function render(widget, state, title, lines, facts) {
     var region = widget.result;
     region.textContent = "";
@@ -349,12 +436,17 @@
     );
     if (outcome.kind === "valid") {
       var fit = fitMessage(widget.role, outcome.role);
+      var needs = needLines(widget, outcome);
+      if (needs.some(function (n) { return n.verdict === "no"; })) {
+        fit = { state: "mismatch", text: fit.text };
+      }
       var account = outcome.name + (outcome.fullname && outcome.fullname !== outcome.name ? " (" + outcome.fullname + ")" : "");
+      var needsIntro = needs.length > 0 ? ["What this page needs, and whether this token may do it:"] : [];
       render(
         widget,
         fit.state,
         fit.state === "mismatch" ? "The token is valid, but it does not fit this page." : "The token is valid.",
-        [fit.text].concat(reused),
+        [fit.text].concat(needsIntro, needs.map(function (n) { return n.text; }), reused),
         [
           ["Account", account],
           ["Token name", outcome.tokenName || "(no name)"],
@@ -453,7 +545,9 @@
     }
     var token = widget.input.value;
     var seq = ++widget.seq;
-    widget.liveButton.disabled = true;
+    // aria-disabled, not disabled: a disabled button loses the keyboard focus, and the student
+    // would be sent back to the top of the page while the Hub answers.
+    widget.liveButton.setAttribute("aria-disabled", "true");
     render(widget, "checking", "Checking with the Hub\u2026", ["Asking " + widget.endpointHost + " about this token."]);
     answerKey(widget.endpoint, token)
       .then(function (key) {
@@ -475,7 +569,7 @@
       })
       .finally(function () {
         token = null;
-        widget.liveButton.disabled = false;
+        widget.liveButton.removeAttribute("aria-disabled");
       });
   }
 
@@ -554,6 +648,14 @@
       endpoint: endpoint,
       endpointHost: endpointHost,
       placeholders: placeholders,
+      needs: (function () {
+        try {
+          var parsed = JSON.parse(setting("needs") || "[]");
+          return Array.isArray(parsed) ? parsed.filter(function (n) { return n && n.need; }) : [];
+        } catch (e) {
+          return [];
+        }
+      })(),
       pastedBreak: false,
       seq: 0,
     };
@@ -585,7 +687,9 @@
       "aria-describedby": id + "-help",
       placeholder: (shape ? shape.prefix : "") + "\u2026",
     });
-    var toggle = el("button", { type: "button", class: "hubcheck-toggle", "aria-pressed": "false", "aria-controls": id + "-token" }, "Show");
+    // Its name says what it does ("Show", "Hide"), so it has no aria-pressed: a pressed "Hide"
+    // would be read as the opposite of what it does.
+    var toggle = el("button", { type: "button", class: "hubcheck-toggle", "aria-controls": id + "-token" }, "Show");
     var clear = el("button", { type: "button", class: "hubcheck-clear" }, "Clear");
     row.appendChild(widget.input);
     row.appendChild(toggle);
@@ -621,13 +725,15 @@
       checkOffline(widget, false);
     });
     widget.liveButton.addEventListener("click", function () {
+      if (widget.liveButton.getAttribute("aria-disabled") === "true") {
+        return; // a check is under way
+      }
       checkLive(widget);
     });
     toggle.addEventListener("click", function () {
       var show = widget.input.type === "password";
       widget.input.type = show ? "text" : "password";
       toggle.textContent = show ? "Hide" : "Show";
-      toggle.setAttribute("aria-pressed", show ? "true" : "false");
     });
     clear.addEventListener("click", function () {
       widget.seq += 1;
@@ -635,7 +741,6 @@
       widget.pastedBreak = false;
       widget.input.type = "password";
       toggle.textContent = "Show";
-      toggle.setAttribute("aria-pressed", "false");
       widget.result.textContent = "";
       widget.result.setAttribute("data-state", "idle");
       widget.result.removeAttribute("data-problems");

@@ -15,7 +15,7 @@ fn create_upload_and_delete_with_a_write_token() {
     let body: Value = resp.json().unwrap();
     assert_eq!(
         body["url"],
-        format!("{}/unidive-student/new-model", hub.hub.url())
+        format!("{}/unidive-student/new-model", hub.base())
     );
     // Exists.
     let resp = hub.post_json(
@@ -32,7 +32,7 @@ fn create_upload_and_delete_with_a_write_token() {
     );
     assert_eq!(
         resp.json::<Value>().unwrap()["url"],
-        format!("{}/datasets/unidive-student/data", hub.hub.url())
+        format!("{}/datasets/unidive-student/data", hub.base())
     );
     assert_eq!(
         hub.get("/api/datasets/unidive-student/data", None).status(),
@@ -82,7 +82,7 @@ fn create_upload_and_delete_with_a_write_token() {
     assert_ne!(before["sha"], oid.as_str());
     assert_eq!(
         commit["commitUrl"],
-        format!("{}/unidive-student/new-model/commit/{oid}", hub.hub.url())
+        format!("{}/unidive-student/new-model/commit/{oid}", hub.base())
     );
     let after: Value = hub
         .get("/api/models/unidive-student/new-model", None)
@@ -139,7 +139,7 @@ fn create_upload_and_delete_with_a_write_token() {
     let pr: Value = resp.json().unwrap();
     assert_eq!(
         pr["pullRequestUrl"],
-        format!("{}/unidive-student/new-model/discussions/1", hub.hub.url())
+        format!("{}/unidive-student/new-model/discussions/1", hub.base())
     );
     assert_eq!(
         hub.get("/unidive-student/new-model/resolve/main/notes.txt", None)
@@ -339,7 +339,7 @@ fn validate_yaml() {
 }
 
 /// Posts an NDJSON commit body to `main` of `repo` with `token`.
-fn post_commit(hub: &Hub, repo: &str, token: &str, lines: &[Value]) -> Response {
+pub(super) fn post_commit(hub: &Hub, repo: &str, token: &str, lines: &[Value]) -> Response {
     let body: String = lines.iter().map(|l| format!("{l}\n")).collect();
     hub.http
         .post(hub.url(&format!("/api/models/{repo}/commit/main")))

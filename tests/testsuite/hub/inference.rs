@@ -14,10 +14,7 @@ fn inference_hub() -> Hub {
         &fixtures(),
     )
     .expect("the inference world loads");
-    Hub {
-        hub: MockHub::start(world).expect("mock hub starts"),
-        http: client(),
-    }
+    Hub::start_world(world)
 }
 
 fn chat(hub: &Hub, token: Option<&str>, model: &str) -> Response {
@@ -168,8 +165,8 @@ fn client_check(hub: &Hub, token: &str, which: &str) -> String {
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", home.path())
         .env("HF_HOME", home.path().join("hf"))
-        .env("HF_ENDPOINT", hub.hub.url())
-        .env("MOCK_ROUTER", hub.hub.url())
+        .env("HF_ENDPOINT", hub.base())
+        .env("MOCK_ROUTER", hub.base())
         .env("HF_TOKEN", token)
         .env("HF_HUB_DISABLE_TELEMETRY", "1")
         .output()

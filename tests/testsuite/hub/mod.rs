@@ -12,7 +12,9 @@ mod refs;
 mod repos;
 mod resolve;
 mod standalone;
+mod tls_front;
 mod whoami;
+mod xet;
 
 use std::time::Duration;
 
@@ -33,21 +35,55 @@ fn client() -> Client {
 }
 
 /// A started seeded hub and a client for it.
+///
+/// With `HUBCHECK_HUB_TESTS_TLS=1` the suite runs against the mock's HTTPS listener: the hub
+/// serves HTTPS with a certificate for `huggingface.co` from an authority made for the test, and
+/// the requests go through [`tls_front::TlsFront`], which speaks TLS to it (checking that
+/// certificate) on their behalf. CI runs the suite both ways.
 struct Hub {
     hub: MockHub,
     http: Client,
+    front: Option<tls_front::TlsFront>,
 }
 
 impl Hub {
     fn start() -> Hub {
+        Hub::start_world(crate::prelude::unidive_world())
+    }
+
+    /// A hub with `world`, over HTTPS when the suite runs that way.
+    fn start_world(world: mdbook_hubcheck::hub::World) -> Hub {
+        let (hub, front) = if tls_front::wanted() {
+            let (hub, front) = tls_front::start(world);
+            (hub, Some(front))
+        } else {
+            (MockHub::start(world).expect("mock hub starts"), None)
+        };
         Hub {
-            hub: crate::prelude::unidive_hub(),
+            hub,
             http: client(),
+            front,
+        }
+    }
+
+    /// The base URL the suite's requests use (no trailing slash).
+    fn base(&self) -> String {
+        match &self.front {
+            Some(front) => front.url(),
+            None => self.hub.url().to_string(),
+        }
+    }
+
+    /// The address the suite's raw requests connect to.
+    fn addr(&self) -> std::net::SocketAddr {
+        match &self.front {
+            Some(front) => front.addr(),
+            None => self.hub.addr(),
         }
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.hub.url())
+        format!("{}{path}", self.base())
     }
 
     fn get(&self, path: &str, token: Option<&str>) -> Response {
@@ -90,14 +126,14 @@ fn h<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 /// Sends a request line as-is (no client-side path normalisation) and returns the status.
 fn raw_status(hub: &Hub, method: &str, target: &str) -> u16 {
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(hub.hub.addr()).expect("connect");
+    let mut stream = std::net::TcpStream::connect(hub.addr()).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     write!(
         stream,
         "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-        hub.hub.addr()
+        hub.addr()
     )
     .unwrap();
     let mut out = Vec::new();
@@ -167,6 +203,20 @@ fn cors_preflight_allows_authorization() {
     ] {
         assert!(exposed.contains(name), "{name} in {exposed}");
     }
+}
+
+/// The suite reaches the listener it says: with `HUBCHECK_HUB_TESTS_TLS=1` every request goes
+/// over HTTPS (logged with the scheme `https`), else over plain HTTP.
+#[test]
+fn the_suite_reaches_the_listener_it_runs_against() {
+    let hub = Hub::start();
+    let resp = hub.get("/api/whoami-v2", Some(&hub.token(TokenKind::Read)));
+    assert_eq!(resp.status(), 200);
+    let log = hub.hub.request_log();
+    let last = log.last().expect("the request is logged");
+    let wanted = if tls_front::wanted() { "https" } else { "http" };
+    assert_eq!(last.scheme, wanted, "{last:?}");
+    assert!(last.host.is_some(), "{last:?}");
 }
 
 #[test]

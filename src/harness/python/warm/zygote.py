@@ -138,6 +138,8 @@ class EnvironmentReads:
         if "_collections_abc" in caller.filename and caller.name == "__iter__":
             return  # one step of a walk over the environment, recorded by `walk`
         functions = {(_file_of(f), f.name) for f in stack}
+        if any(_file_of(f) == "_hubcheck_network.py" for f in stack):
+            return  # the network hook reads its variables again at each attempt, in each child
         if ("sysconfig.py", "_getuserbase") in functions or ("site.py", "_getuserbase") in functions:
             return  # the user base, which `recompute_what_imports_kept` drops in every child
         keeper = _recomputed_module_importing(stack)
