@@ -119,8 +119,9 @@ pub struct TrustFiles {
 }
 
 impl TrustFiles {
-    /// Writes the scenario's `/etc/hosts` and CA bundle into `dir`.
-    pub fn write(dir: &Path) -> Result<TrustFiles, AddressError> {
+    /// Writes the scenario's `/etc/hosts` and CA bundles into `dir`: the system's, and those
+    /// that the Python environment whose `bin` folder is `venv_bin` ships ([`python_bundles`]).
+    pub fn write(dir: &Path, venv_bin: &Path) -> Result<TrustFiles, AddressError> {
         let authority = RunAuthority::get(HUB_HOSTS)?;
         let folder = dir.join("hubcheck-etc");
         fs::create_dir_all(&folder)?;
@@ -128,9 +129,10 @@ impl TrustFiles {
         fs::write(&hosts, hosts_file(&fs::read_to_string("/etc/hosts")?))?;
         let mut binds = vec![(hosts, PathBuf::from("/etc/hosts"))];
         let mut seen = Vec::new();
-        for (i, system) in SYSTEM_BUNDLES.iter().enumerate() {
+        let system = SYSTEM_BUNDLES.iter().map(PathBuf::from);
+        for (i, bundle) in system.chain(python_bundles(venv_bin)).enumerate() {
             // A bundle that is a link to another is bound once, where the link points.
-            let Ok(real) = fs::canonicalize(system) else {
+            let Ok(real) = fs::canonicalize(&bundle) else {
                 continue;
             };
             if seen.contains(&real) || !real.is_file() {
@@ -146,6 +148,27 @@ impl TrustFiles {
         }
         Ok(TrustFiles { binds })
     }
+}
+
+/// The CA bundles that packages of the Python environment whose `bin` folder is `venv_bin` carry
+/// and read instead of the system's: certifi's `cacert.pem`, which requests uses unless
+/// `REQUESTS_CA_BUNDLE` is set (`requests/utils.py`, `DEFAULT_CA_BUNDLE_PATH = certifi.where()`),
+/// so older huggingface_hub releases (0.x, built on requests) and any book that adds requests
+/// trust the run's authority as a student's certifi trusts the real one.
+pub fn python_bundles(venv_bin: &Path) -> Vec<PathBuf> {
+    let Some(lib) = venv_bin.parent().map(|venv| venv.join("lib")) else {
+        return Vec::new();
+    };
+    let Ok(entries) = fs::read_dir(&lib) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|python| python.path().join("site-packages/certifi/cacert.pem"))
+        .filter(|bundle| bundle.is_file())
+        .collect();
+    found.sort();
+    found
 }
 
 /// The system's `/etc/hosts` without lines naming a Hub host, then one line sending

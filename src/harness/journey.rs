@@ -25,8 +25,8 @@ impl Harness {
         out: &mut (dyn Write + Send),
     ) -> Result<Vec<CaseResult>, Error> {
         let steps = journey_cases(cases);
-        let stage =
-            Stage::new(self.isolation, &self.hubs).map_err(|e| Error::Journey(Box::new(e)))?;
+        let stage = Stage::new(self.isolation, &self.hubs, &self.venv_bin)
+            .map_err(|e| Error::Journey(Box::new(e)))?;
         let tty = std::io::stderr().is_terminal();
         let mut results = Vec::new();
         for (done, case) in steps.iter().enumerate() {

@@ -129,16 +129,19 @@ impl CaseNetwork {
     /// Prepares a case's network; `dir` (the case's sandbox) receives the Python hook and the
     /// attempt log.
     pub fn new(isolation: Isolation, dir: &Path) -> io::Result<CaseNetwork> {
-        CaseNetwork::with_addresses(isolation, Addresses::choose(isolation), dir)
+        CaseNetwork::with_addresses(isolation, Addresses::choose(isolation), dir, Path::new("/"))
     }
 
     /// Like [`CaseNetwork::new`], with the addresses the run's Hub source allows
     /// ([`super::world::HubSource::addresses`]: a `--hub URL` keeps the endpoint path, and then
     /// no `/etc/hosts` or CA bundle is bound over). The real addresses need the namespace.
+    /// `venv_bin` is the Python environment's `bin` folder, whose own CA bundles are bound over
+    /// too ([`super::addresses::python_bundles`]).
     pub fn with_addresses(
         isolation: Isolation,
         addresses: Addresses,
         dir: &Path,
+        venv_bin: &Path,
     ) -> io::Result<CaseNetwork> {
         let addresses = match isolation {
             Isolation::Namespace => addresses,
@@ -149,7 +152,7 @@ impl CaseNetwork {
         fs::write(site.join("sitecustomize.py"), SITECUSTOMIZE)?;
         fs::write(site.join("_hubcheck_network.py"), NETWORK_HOOK)?;
         let trust = match addresses {
-            Addresses::Real => Some(TrustFiles::write(dir).map_err(io::Error::other)?),
+            Addresses::Real => Some(TrustFiles::write(dir, venv_bin).map_err(io::Error::other)?),
             Addresses::Endpoint => None,
         };
         let namespace = match isolation {

@@ -288,7 +288,7 @@ impl Harness {
         let stage = match stage {
             Some(shared) => shared,
             None => {
-                own = Stage::new(self.isolation, &self.hubs).map_err(fail)?;
+                own = Stage::new(self.isolation, &self.hubs, &self.venv_bin).map_err(fail)?;
                 &own
             }
         };

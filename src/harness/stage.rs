@@ -4,6 +4,7 @@
 //! `test --rerun` runs a case twice on one stage (a re-run cell), and `test --journey` runs the
 //! whole book on one, as one student with one account and one machine.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use super::CaseError;
@@ -24,11 +25,16 @@ pub struct Stage {
 }
 
 impl Stage {
-    /// A new stage: fresh folders, a network under `isolation`, and a Hub from `hubs`.
-    pub fn new(isolation: Isolation, hubs: &HubSource) -> Result<Stage, CaseError> {
+    /// A new stage: fresh folders, a network under `isolation` for the Python environment whose
+    /// `bin` folder is `venv_bin`, and a Hub from `hubs`.
+    pub fn new(
+        isolation: Isolation,
+        hubs: &HubSource,
+        venv_bin: &Path,
+    ) -> Result<Stage, CaseError> {
         let sandbox = Sandbox::new()?;
         let addresses = hubs.addresses(isolation);
-        let network = CaseNetwork::with_addresses(isolation, addresses, sandbox.root())?;
+        let network = CaseNetwork::with_addresses(isolation, addresses, sandbox.root(), venv_bin)?;
         let hub = Arc::from(
             hubs.world_for_case(&network)
                 .map_err(|e| CaseError::Hub(Box::new(e)))?,

@@ -18,6 +18,23 @@ fn alter(file: &Path, changes: &[(&str, &str)]) {
     fs::write(file, text).unwrap();
 }
 
+/// The 1-based line of `file` that starts with `start` and comes after the line starting with
+/// `after` (the lines a report names, found in the page itself so that edits above them do not
+/// break the test).
+fn line_of(file: &Path, after: &str, start: &str) -> usize {
+    let text = fs::read_to_string(file).unwrap();
+    let from = text
+        .lines()
+        .position(|l| l.starts_with(after))
+        .unwrap_or_else(|| panic!("{} has no line starting with {after:?}", file.display()));
+    from + 1
+        + text
+            .lines()
+            .skip(from)
+            .position(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("{} has no line starting with {start:?}", file.display()))
+}
+
 /// `mdbook-hubcheck test --book ROOT --bless --filter FILTER`.
 fn bless(root: &Path, filter: &str) -> std::process::Output {
     std::process::Command::new(binary())
@@ -86,19 +103,22 @@ fn bless_restores_altered_expected_blocks_and_stdout_texts_of_the_handbook_byte_
         ],
     );
     assert_ne!(original, contents(&dir.path().join("book")));
+    let testing = dir.path().join(TESTING);
+    let stdout_line = line_of(&testing, "id = \"test-token-python\"", "stdout = ");
+    let block_line = line_of(&testing, "check_token(my_token)", "```text");
 
     let first = bless(dir.path(), "test-token-python");
     let all = text(&first);
     assert!(first.status.success(), "{all}");
     assert!(
         all.contains(&format!(
-            "{TESTING}:31 (scenario read-token stdout, 3 lines): \"Success! This token belongs to: someone-else\" -> \"Success! This token belongs to: {{user}}\""
+            "{TESTING}:{stdout_line} (scenario read-token stdout, 3 lines): \"Success! This token belongs to: someone-else\" -> \"Success! This token belongs to: {{user}}\""
         )),
         "{all}"
     );
     assert!(
         all.contains(&format!(
-            "{TESTING}:81 (output block, 2 lines): \"Success! This token belonged to: your-username\" -> \"Success! This token belongs to: your-username\""
+            "{TESTING}:{block_line} (output block, 2 lines): \"Success! This token belonged to: your-username\" -> \"Success! This token belongs to: your-username\""
         )),
         "{all}"
     );
@@ -144,12 +164,13 @@ fn bless_refuses_a_scenario_whose_exit_status_changed_and_blesses_the_others() {
             ("\"Token type: write\"", "\"Token type: writer\""),
         ],
     );
+    let snippet_line = line_of(&file, "id = \"test-token-python\"", "```python");
     let output = bless(dir.path(), "test-token-python");
     let all = text(&output);
     assert_eq!(output.status.code(), Some(1), "{all}");
     assert!(
         all.contains(&format!(
-            "not blessed: {TESTING}:61 scenario `read-token`: the exit status changed (the annotation says 2, the run ended with 0)"
+            "not blessed: {TESTING}:{snippet_line} scenario `read-token`: the exit status changed (the annotation says 2, the run ended with 0)"
         )),
         "{all}"
     );

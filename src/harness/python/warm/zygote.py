@@ -83,6 +83,15 @@ def _recompute_triton_home():
     knobs.cache_knobs.__dict__["home_dir"].default = os.path.expanduser("~/")
 
 
+def _recompute_dill_tempdir():
+    """dill (imported by datasets) keeps the temporary folder (TMPDIR) as its session folder at
+    import; it runs after `tempfile.tempdir` is reset, so it takes the child's."""
+    import pathlib
+    import tempfile
+
+    sys.modules["dill.session"].TEMPDIR = pathlib.PurePath(tempfile.gettempdir())
+
+
 # Exit-time finalizers (`weakref.finalize`, module and function) that only undo, in the dying
 # process's own memory, what a preloaded module registered there: a child does not run those the
 # interpreter registered while preloading (torch's 193 operator libraries cost 32 ms per exit).
@@ -94,6 +103,7 @@ IN_MEMORY_ONLY_FINALIZERS = {("torch.library", "_del_library")}
 RECOMPUTED = {
     "torch._dynamo.package": _recompute_dynamo_cache,
     "triton.knobs": _recompute_triton_home,
+    "dill.session": _recompute_dill_tempdir,
 }
 
 
