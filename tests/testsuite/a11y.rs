@@ -31,7 +31,7 @@ use thirtyfour::prelude::*;
 
 use crate::browser::with_browser;
 use crate::prelude::*;
-use crate::widgets::{settled, widget};
+use crate::widgets::{settled, type_and_press, widget};
 
 /// The two themes every page is checked in: the book's `default-theme` and its
 /// `preferred-dark-theme`.
@@ -302,17 +302,7 @@ fn badges_and_the_checkers_answers_pass_axe_in_both_themes() {
                 ("hf_abc", "button.hubcheck-offline", "problems"),
                 (read.as_str(), "button.hubcheck-offline", "format-ok"),
             ] {
-                let w = widget(&driver).await;
-                let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
-                input.clear().await.unwrap();
-                input.send_keys(token).await.unwrap();
-                w.find(By::Css(button))
-                    .await
-                    .unwrap()
-                    .click()
-                    .await
-                    .unwrap();
-                let (shown, text) = settled(&w).await;
+                let (shown, text) = type_and_press(&driver, token, button).await;
                 assert_eq!(shown, state, "{text}");
                 findings.extend(
                     findings_here(&driver, &axe, &format!("read.html, {state}"), theme).await,

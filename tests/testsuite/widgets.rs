@@ -169,7 +169,9 @@ async fn check(driver: &WebDriver, url: &str, token: &str, button: &str) -> (Str
     type_and_press(driver, token, button).await
 }
 
-async fn type_and_press(driver: &WebDriver, token: &str, button: &str) -> (String, String) {
+/// Types `token` into the page's first token checker, presses `button` and waits for the
+/// answer: (the state shown, the text).
+pub async fn type_and_press(driver: &WebDriver, token: &str, button: &str) -> (String, String) {
     let w = widget(driver).await;
     let input = w.find(By::Css("input.hubcheck-input")).await.unwrap();
     input.clear().await.unwrap();

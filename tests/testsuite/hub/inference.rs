@@ -1,8 +1,6 @@
 //! Inference Providers: the router's answers over HTTP, then the real `InferenceClient` against
 //! them (`tests/fixtures/inference/client_check.py`), with the world `worlds/inference.toml`.
 
-use std::process::Command;
-
 use mdbook_hubcheck::hub::MockHub;
 
 use super::*;
@@ -154,30 +152,16 @@ fn model_info_maps_served_models_to_their_providers() {
     );
 }
 
-/// Runs the client check with `token` against `hub`; its stdout.
+/// Runs the client check with `token` against `hub` (the router's address too); its stdout.
 fn client_check(hub: &Hub, token: &str, which: &str) -> String {
-    let env = mdbook_hubcheck::harness::pyenv::ensure_default().expect("pinned environment");
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::new(env.bin("python"))
-        .arg(fixtures().join("inference/client_check.py"))
-        .arg(which)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", home.path())
-        .env("HF_HOME", home.path().join("hf"))
-        .env("HF_ENDPOINT", hub.base())
-        .env("MOCK_ROUTER", hub.base())
-        .env("HF_TOKEN", token)
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{which}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    let base = hub.base();
+    run_client_script(
+        "inference/client_check.py",
+        &[which],
+        &base,
+        token,
+        &[("MOCK_ROUTER", &base)],
+    )
 }
 
 #[test]

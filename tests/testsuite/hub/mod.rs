@@ -25,6 +25,42 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
+/// Runs the fixture Python script `script` (under `tests/fixtures/`) with `args`, with the pinned
+/// environment's Python as a client of the mock at `endpoint` holding `token`, plus `env`; its
+/// stdout. The run must exit 0; else the test fails with both streams.
+fn run_client_script(
+    script: &str,
+    args: &[&str],
+    endpoint: &str,
+    token: &str,
+    env: &[(&str, &str)],
+) -> String {
+    let python = mdbook_hubcheck::harness::pyenv::ensure_default().expect("pinned environment");
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(python.bin("python"))
+        .arg(crate::prelude::fixtures().join(script))
+        .args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home.path())
+        .env("HF_HOME", home.path().join("hf"))
+        .env("HF_ENDPOINT", endpoint)
+        .env("HF_TOKEN", token)
+        .env("HF_HUB_DISABLE_TELEMETRY", "1")
+        .env("HF_HUB_DISABLE_UPDATE_CHECK", "1")
+        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} {args:?}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 /// A client that never follows redirects and never decompresses.
 fn client() -> Client {
     Client::builder()

@@ -3,8 +3,6 @@
 //! (`tests/fixtures/xet/`), then with the real clients (`huggingface_hub.upload_file`,
 //! `datasets.Dataset.push_to_hub`) with hf_xet installed and `HF_HUB_DISABLE_XET` unset.
 
-use std::process::Command;
-
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
@@ -325,30 +323,7 @@ fn client_check(hub: &Hub, token: &str, which: &str) -> String {
 
 /// [`client_check`] with more arguments after the mode.
 fn client_check_with(hub: &Hub, token: &str, args: &[&str]) -> String {
-    let which = args[0];
-    let env = mdbook_hubcheck::harness::pyenv::ensure_default().expect("pinned environment");
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::new(env.bin("python"))
-        .arg(fixtures().join("xet/client_check.py"))
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", home.path())
-        .env("HF_HOME", home.path().join("hf"))
-        .env("HF_ENDPOINT", hub.hub.url())
-        .env("HF_TOKEN", token)
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .env("HF_HUB_DISABLE_UPDATE_CHECK", "1")
-        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{which}: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    run_client_script("xet/client_check.py", args, hub.hub.url(), token, &[])
 }
 
 /// The requests whose path contains `part`, as `METHOD path status`.
