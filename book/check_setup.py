@@ -244,8 +244,10 @@ else:
         )
         print(label, "OK")
     except HfHubHTTPError as problem:
-        status = problem.response.status_code if problem.response is not None else None
-        print(label, "FAILED -", first_line(problem))
+        response = problem.response
+        status = response.status_code if response is not None else None
+        reason = getattr(response, "reason_phrase", None) or getattr(response, "reason", "")
+        print(label, f"FAILED - {status} {reason}: {server_message(problem)}")
         if status == 403:
             step("Edit your token: open 'Settings' -> 'Access Tokens', click the token's menu, "
                  "choose 'Edit permissions', tick 'Make calls to Inference Providers', and save "
