@@ -11,6 +11,9 @@ mod build;
 /// The mock Hub, over real HTTP.
 mod hub;
 
+/// The mock Hub's suite again, over its HTTPS listener.
+mod hub_over_https;
+
 /// The pinned Python environment.
 mod pyenv;
 

@@ -15,7 +15,7 @@ fn create_upload_and_delete_with_a_write_token() {
     let body: Value = resp.json().unwrap();
     assert_eq!(
         body["url"],
-        format!("{}/unidive-student/new-model", hub.base())
+        format!("{}/unidive-student/new-model", hub.public_base())
     );
     // Exists.
     let resp = hub.post_json(
@@ -32,7 +32,7 @@ fn create_upload_and_delete_with_a_write_token() {
     );
     assert_eq!(
         resp.json::<Value>().unwrap()["url"],
-        format!("{}/datasets/unidive-student/data", hub.base())
+        format!("{}/datasets/unidive-student/data", hub.public_base())
     );
     assert_eq!(
         hub.get("/api/datasets/unidive-student/data", None).status(),
@@ -82,7 +82,10 @@ fn create_upload_and_delete_with_a_write_token() {
     assert_ne!(before["sha"], oid.as_str());
     assert_eq!(
         commit["commitUrl"],
-        format!("{}/unidive-student/new-model/commit/{oid}", hub.base())
+        format!(
+            "{}/unidive-student/new-model/commit/{oid}",
+            hub.public_base()
+        )
     );
     let after: Value = hub
         .get("/api/models/unidive-student/new-model", None)
@@ -139,7 +142,10 @@ fn create_upload_and_delete_with_a_write_token() {
     let pr: Value = resp.json().unwrap();
     assert_eq!(
         pr["pullRequestUrl"],
-        format!("{}/unidive-student/new-model/discussions/1", hub.base())
+        format!(
+            "{}/unidive-student/new-model/discussions/1",
+            hub.public_base()
+        )
     );
     assert_eq!(
         hub.get("/unidive-student/new-model/resolve/main/notes.txt", None)

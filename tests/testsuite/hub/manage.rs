@@ -175,7 +175,7 @@ fn auth_check_reports_access_and_gates() {
         Some("GatedRepo"),
         &format!(
             "Access to model unidive/tiny-bert-gated is restricted and you are not in the authorized list. Visit {}/unidive/tiny-bert-gated to ask for access.",
-            hub.base()
+            hub.public_base()
         ),
     );
     assert_error(

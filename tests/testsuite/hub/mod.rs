@@ -75,7 +75,8 @@ fn client() -> Client {
 /// With `HUBCHECK_HUB_TESTS_TLS=1` the suite runs against the mock's HTTPS listener: the hub
 /// serves HTTPS with a certificate for `huggingface.co` from an authority made for the test, and
 /// the requests go through [`tls_front::TlsFront`], which speaks TLS to it (checking that
-/// certificate) on their behalf. CI runs the suite both ways.
+/// certificate) on their behalf. `cargo test` runs the suite both ways: `hub_over_https` runs
+/// it again with that variable.
 struct Hub {
     hub: MockHub,
     http: Client,
@@ -106,6 +107,15 @@ impl Hub {
     fn base(&self) -> String {
         match &self.front {
             Some(front) => front.url(),
+            None => self.hub.url().to_string(),
+        }
+    }
+
+    /// The base the mock writes in the URLs it answers with: the scheme the request arrived on
+    /// (HTTPS through the front) and the host the client sent, as the real Hub links to itself.
+    fn public_base(&self) -> String {
+        match &self.front {
+            Some(front) => front.url().replacen("http://", "https://", 1),
             None => self.hub.url().to_string(),
         }
     }

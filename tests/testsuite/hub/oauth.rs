@@ -32,7 +32,7 @@ fn device_flow_approve_and_deny() {
     let user_code = info["user_code"].as_str().unwrap().to_string();
     assert_eq!(
         info["verification_uri"],
-        format!("{}/login/device", hub.base())
+        format!("{}/login/device", hub.public_base())
     );
     assert_eq!(info["interval"], 1);
     assert_eq!(info["expires_in"], 900);

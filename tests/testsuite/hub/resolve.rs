@@ -122,7 +122,7 @@ fn resolve_errors() {
         Some("GatedRepo"),
         "Access to model unidive/tiny-bert-gated is restricted. You must have access to it and be authenticated to access it. Please log in.",
     );
-    let hub_url = hub.base();
+    let hub_url = hub.public_base();
     assert_error(
         hub.get(
             "/unidive/tiny-bert-gated/resolve/main/config.json",

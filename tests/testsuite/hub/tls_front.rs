@@ -18,6 +18,33 @@ pub fn wanted() -> bool {
     std::env::var("HUBCHECK_HUB_TESTS_TLS").is_ok_and(|v| v == "1")
 }
 
+/// Passes one connection on both ways until both ends are done. What the client still sends after
+/// the mock has stopped reading (a body it answered early, as with 413) is read and dropped:
+/// closing a socket with unread data makes the kernel reset it, and the client would lose the
+/// answer it has not read yet.
+async fn forward(
+    plain: tokio::net::TcpStream,
+    tls: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+) {
+    use tokio::io::AsyncWriteExt as _;
+    let (mut plain_read, mut plain_write) = tokio::io::split(plain);
+    let (mut tls_read, mut tls_write) = tokio::io::split(tls);
+    let up = async {
+        if tokio::io::copy(&mut plain_read, &mut tls_write)
+            .await
+            .is_err()
+        {
+            let _ = tokio::io::copy(&mut plain_read, &mut tokio::io::sink()).await;
+        }
+        let _ = tls_write.shutdown().await;
+    };
+    let down = async {
+        let _ = tokio::io::copy(&mut tls_read, &mut plain_write).await;
+        let _ = plain_write.shutdown().await;
+    };
+    tokio::join!(up, down);
+}
+
 /// A plain listener that forwards each connection over TLS to the mock's HTTPS listener.
 pub struct TlsFront {
     addr: SocketAddr,
@@ -64,18 +91,18 @@ pub fn start(world: World) -> (MockHub, TlsFront) {
         .unwrap();
     let addr = listener.local_addr().unwrap();
     runtime.spawn(async move {
-        while let Ok((mut plain, _)) = listener.accept().await {
+        while let Ok((plain, _)) = listener.accept().await {
             let connector = connector.clone();
             tokio::spawn(async move {
                 let Ok(tcp) = tokio::net::TcpStream::connect(https_addr).await else {
                     return;
                 };
                 let name = ServerName::try_from("huggingface.co").unwrap();
-                let mut tls = connector
+                let tls = connector
                     .connect(name, tcp)
                     .await
                     .expect("the mock's certificate is valid for huggingface.co");
-                let _ = tokio::io::copy_bidirectional(&mut plain, &mut tls).await;
+                forward(plain, tls).await;
             });
         }
     });

@@ -125,7 +125,7 @@ fn xet_tokens_follow_the_write_rules_and_carry_the_cas_url() {
     assert_eq!(resp.status(), 200);
     let headers = resp.headers().clone();
     let body: Value = resp.json().unwrap();
-    let cas = format!("{}/cas", hub.hub.url());
+    let cas = format!("{}/cas", hub.public_base());
     assert_eq!(headers["x-xet-cas-url"], cas.as_str());
     assert_eq!(body["casUrl"], cas.as_str());
     assert_eq!(
