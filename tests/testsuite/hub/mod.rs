@@ -25,21 +25,13 @@ use reqwest::blocking::{Client, Response};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-/// Runs the fixture Python script `script` (under `tests/fixtures/`) with `args`, with the pinned
-/// environment's Python as a client of the mock at `endpoint` holding `token`, plus `env`; its
-/// stdout. The run must exit 0; else the test fails with both streams.
-fn run_client_script(
-    script: &str,
-    args: &[&str],
-    endpoint: &str,
-    token: &str,
-    env: &[(&str, &str)],
-) -> String {
+/// The pinned environment's Python as a client of the mock at `endpoint` holding `token`, in a
+/// HOME of its own (the returned folder, which must outlive the run) and nothing else of ours.
+fn pinned_python_as(endpoint: &str, token: &str) -> (std::process::Command, tempfile::TempDir) {
     let python = mdbook_hubcheck::harness::pyenv::ensure_default().expect("pinned environment");
     let home = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(python.bin("python"))
-        .arg(crate::prelude::fixtures().join(script))
-        .args(args)
+    let mut command = std::process::Command::new(python.bin("python"));
+    command
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("HOME", home.path())
@@ -48,7 +40,24 @@ fn run_client_script(
         .env("HF_TOKEN", token)
         .env("HF_HUB_DISABLE_TELEMETRY", "1")
         .env("HF_HUB_DISABLE_UPDATE_CHECK", "1")
-        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        .env("HF_HUB_DISABLE_PROGRESS_BARS", "1");
+    (command, home)
+}
+
+/// Runs the fixture Python script `script` (under `tests/fixtures/`) with `args` as
+/// [`pinned_python_as`], plus `env`; its stdout. The run must exit 0; else the test fails with
+/// both streams.
+fn run_client_script(
+    script: &str,
+    args: &[&str],
+    endpoint: &str,
+    token: &str,
+    env: &[(&str, &str)],
+) -> String {
+    let (mut command, _home) = pinned_python_as(endpoint, token);
+    let out = command
+        .arg(crate::prelude::fixtures().join(script))
+        .args(args)
         .envs(env.iter().copied())
         .output()
         .unwrap();

@@ -2,8 +2,6 @@
 //! real `huggingface_hub` against it as each seeded account: organisation roles, a private-by-
 //! default organisation, tokens with fixed values and a requested 429 the client retries.
 
-use std::process::Command;
-
 use super::*;
 
 /// Fixed token values (not token-shaped, so the build's token check never fires).
@@ -26,20 +24,8 @@ fn admin(http: &Client, url: &str, path: &str, body: Value) {
 
 /// Runs `code` with the pinned Python against `url` as the holder of `token`; (stdout, stderr).
 fn python_as(url: &str, token: &str, code: &str) -> (String, String) {
-    let env = mdbook_hubcheck::harness::pyenv::ensure_default().expect("pinned environment");
-    let home = tempfile::tempdir().unwrap();
-    let out = Command::new(env.bin("python"))
-        .args(["-c", code])
-        .env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("HOME", home.path())
-        .env("HF_HOME", home.path().join("hf"))
-        .env("HF_ENDPOINT", url)
-        .env("HF_TOKEN", token)
-        .env("HF_HUB_DISABLE_TELEMETRY", "1")
-        .env("HF_HUB_DISABLE_UPDATE_CHECK", "1")
-        .output()
-        .unwrap();
+    let (mut command, _home) = pinned_python_as(url, token);
+    let out = command.args(["-c", code]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "python failed:\n{stdout}\n{stderr}");
