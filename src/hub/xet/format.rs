@@ -483,19 +483,10 @@ pub fn parse_shard(bytes: &[u8]) -> Result<Shard, XetFormatError> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use sha2::{Digest, Sha256};
 
     use super::*;
-
-    /// The xorb hf_xet 1.8.0 uploaded for the three fixture files, named by its hash.
-    const XORB: &str = "3ae58bc9c11582c3d5c9b8fe66cf8691aa0b5e00fa234b3e4cb73ce8a3504e23";
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xet");
-        std::fs::read(path.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
+    use crate::hub::xet::fixtures::{XORB, fixture};
 
     fn sha256_hex(bytes: &[u8]) -> String {
         hex::encode(Sha256::digest(bytes))

@@ -228,16 +228,8 @@ impl XetStore {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
-
-    const XORB: &str = "3ae58bc9c11582c3d5c9b8fe66cf8691aa0b5e00fa234b3e4cb73ce8a3504e23";
-
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/xet");
-        std::fs::read(path.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
+    use crate::hub::xet::fixtures::{XORB, fixture};
 
     #[test]
     fn a_shard_after_its_xorb_rebuilds_every_file_by_sha256() {
