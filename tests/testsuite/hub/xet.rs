@@ -50,40 +50,25 @@ fn preupload_sends_binary_big_and_gitattributes_files_to_lfs() {
     let write = hub.token(TokenKind::Write);
     create(&hub, "modes", "model");
     let repo = "unidive-student/modes";
-    assert_eq!(
-        mode(&hub, &write, repo, "notes.txt", b"hello\n", 6),
-        "regular"
-    );
-    assert_eq!(
-        mode(&hub, &write, repo, "README.md", "héllo".as_bytes(), 6),
-        "regular"
-    );
-    assert_eq!(
-        mode(&hub, &write, repo, "blob.dat", b"\x00\x01\x02", 3),
-        "lfs"
-    );
-    assert_eq!(mode(&hub, &write, repo, "latin1.txt", b"caf\xe9", 4), "lfs");
-    assert_eq!(
-        mode(&hub, &write, repo, "big.txt", b"text", 10_485_761),
-        "lfs"
-    );
-    assert_eq!(
-        mode(&hub, &write, repo, "ok.txt", b"text", 10_485_760),
-        "regular"
-    );
-    // The new repository's .gitattributes (the Hub's default) names these.
-    assert_eq!(
-        mode(&hub, &write, repo, "data/train.parquet", b"PAR1", 4),
-        "lfs"
-    );
-    assert_eq!(
-        mode(&hub, &write, repo, "model.safetensors", b"{}", 2),
-        "lfs"
-    );
-    assert_eq!(
-        mode(&hub, &write, repo, "logs/events.out.tfevents.1", b"x", 1),
-        "lfs"
-    );
+    let cases: [(&str, &[u8], u64, &str); 9] = [
+        ("notes.txt", b"hello\n", 6, "regular"),
+        ("README.md", "héllo".as_bytes(), 6, "regular"),
+        ("blob.dat", b"\x00\x01\x02", 3, "lfs"),
+        ("latin1.txt", b"caf\xe9", 4, "lfs"),
+        ("big.txt", b"text", 10_485_761, "lfs"),
+        ("ok.txt", b"text", 10_485_760, "regular"),
+        // The new repository's .gitattributes (the Hub's default) names these.
+        ("data/train.parquet", b"PAR1", 4, "lfs"),
+        ("model.safetensors", b"{}", 2, "lfs"),
+        ("logs/events.out.tfevents.1", b"x", 1, "lfs"),
+    ];
+    for (path, sample, size, expected) in cases {
+        assert_eq!(
+            mode(&hub, &write, repo, path, sample, size),
+            expected,
+            "{path}"
+        );
+    }
     // A repository's own .gitattributes decides, at the revision asked for.
     let attributes = "*.txt filter=lfs diff=lfs merge=lfs -text\n";
     let commit = [
