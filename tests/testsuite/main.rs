@@ -71,3 +71,6 @@ mod widgets;
 /// axe-core on every page of the built handbook, in the light and navy themes; the token checker
 /// by keyboard alone.
 mod a11y;
+
+/// The versions the handbook names are the ones the harness measures.
+mod version_claims;
