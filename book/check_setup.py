@@ -9,11 +9,18 @@
 # To check one token that you have not saved anywhere, give it as the first
 # argument:   python check_setup.py hf_your_token_here
 #
+# In Google Colab or Jupyter, run it inside the notebook, so that it can read
+# your Colab secret:   import runpy; runpy.run_path("check_setup.py")
+#
 # The script never prints your token. It only reads; it changes nothing.
 # Exit status: 0 when everything is ready, 1 when something needs your attention.
 
 import os
 import sys
+
+# True when started as `python check_setup.py`; False inside a notebook
+# (runpy.run_path), where sys.argv belongs to the notebook, not to us.
+AS_SCRIPT = __name__ == "__main__"
 
 # The course's gated model and dataset, and the model for Inference Providers.
 GATED_MODEL = "meta-llama/Llama-3.2-1B"
@@ -63,9 +70,12 @@ except ImportError:
     sys.exit(1)
 
 print("huggingface_hub:", huggingface_hub.__version__)
-if int(huggingface_hub.__version__.split(".")[0]) < 1:
+# The version this handbook is tested with.
+TESTED_VERSION = (2, 4)
+major_minor = tuple(int(part) for part in huggingface_hub.__version__.split(".")[:2])
+if major_minor < TESTED_VERSION:
     step("Upgrade huggingface_hub: python -m pip install --upgrade huggingface_hub "
-         "(page 'Before you start'). This handbook was written for version 2.4.")
+         "(page 'Before you start'). This handbook is tested with version 2.4.")
 
 try:
     import transformers
@@ -97,7 +107,7 @@ print("== Token ==")
 # The first place that has a token wins.
 found = []  # (description, token)
 
-if len(sys.argv) > 1 and sys.argv[1].strip():
+if AS_SCRIPT and len(sys.argv) > 1 and sys.argv[1].strip():
     found.append(("the first argument of this script", sys.argv[1].strip()))
 
 for name in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
@@ -272,7 +282,7 @@ print()
 print("== Next steps ==")
 if not next_steps:
     print("Everything is ready.")
-    sys.exit(0)
 for number, text in enumerate(next_steps, start=1):
     print(f"{number}. {text}")
-sys.exit(1)
+if AS_SCRIPT:
+    sys.exit(1 if next_steps else 0)

@@ -328,6 +328,7 @@ pub fn prepare(
         if i == order[0] && pass != Pass::Again {
             prepare_state(setup, sandbox, own)?;
         }
+        save_files(sandbox, snippet)?;
         let run = StepRun {
             setup,
             sandbox,
@@ -365,6 +366,16 @@ pub fn prepare(
         });
     }
     Ok(steps)
+}
+
+/// Puts the files the page had the student save (the annotation's `files`) into the working
+/// folder, as a download would, before the snippet's process starts.
+fn save_files(sandbox: &Sandbox, snippet: &Snippet) -> Result<(), PlanError> {
+    for file in &snippet.files {
+        let name = file.file_name().unwrap_or_default();
+        fs::copy(file, sandbox.work().join(name))?;
+    }
+    Ok(())
 }
 
 /// Whether the snippet at `position` of a chain runs inside the process of the next one (Python

@@ -25,6 +25,10 @@ pub struct Annotation {
     /// in a fresh world of its own (and says so) instead of in the one the book's earlier pages
     /// left.
     pub journey_fresh: Option<String>,
+    /// Files of the book that the page has the student save in their working folder before
+    /// running the block (a downloaded script such as `check_setup.py`): paths relative to the
+    /// folder of the file the block is written in, copied into the run's working folder.
+    pub files: Vec<String>,
     /// The runs of this snippet; one `default` run when empty.
     pub scenario: Vec<Scenario>,
 }

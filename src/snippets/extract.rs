@@ -72,6 +72,9 @@ pub struct Snippet {
     pub problem: Option<String>,
     /// The block read as a session (prompts, input, the output the page shows), when it is one.
     pub transcript: Option<Transcript>,
+    /// The annotation's `files`, found in the book: each is copied into the working folder of
+    /// every run of this block (set by [`extract_book`], which knows where the book is).
+    pub files: Vec<PathBuf>,
 }
 
 impl Snippet {
@@ -137,7 +140,41 @@ pub fn extract_book(root: &Path) -> Result<Vec<Snippet>, ExtractError> {
     }
     resolve_continues(&mut snippets);
     check_unique_ids(&mut snippets);
+    for snippet in &mut snippets {
+        resolve_files(root, snippet);
+    }
     Ok(snippets)
+}
+
+/// Finds the files a snippet's annotation names (`files`), beside the file the block is written
+/// in; a name that leaves the book's folder or is not there makes the snippet a problem.
+fn resolve_files(root: &Path, snippet: &mut Snippet) {
+    let folder = root.join(&snippet.file);
+    let folder = folder.parent().unwrap_or(root);
+    let location = snippet.location();
+    for name in &snippet.annotation.files {
+        let relative = Path::new(name);
+        let stays_inside = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        let path = folder.join(relative);
+        if !stays_inside || name.is_empty() {
+            snippet.problem.get_or_insert_with(|| {
+                format!(
+                    "{location}: `files` names `{name}`: give a path below the chapter's folder (no `..`, not absolute)"
+                )
+            });
+        } else if !path.is_file() {
+            snippet.problem.get_or_insert_with(|| {
+                format!(
+                    "{location}: `files` names `{name}`, but there is no such file ({} does not exist)",
+                    path.display()
+                )
+            });
+        } else {
+            snippet.files.push(path);
+        }
+    }
 }
 
 /// Extracts the snippets of one chapter without includes; `file` names the chapter in
@@ -218,6 +255,7 @@ fn broken(map: &SourceMap, line: usize, problem: String) -> Snippet {
         continues: None,
         problem: Some(problem),
         transcript: None,
+        files: Vec::new(),
     }
 }
 

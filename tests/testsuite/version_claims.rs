@@ -14,7 +14,7 @@ fn claims(pattern: &str) -> Vec<(String, String)> {
     let re = Regex::new(pattern).unwrap();
     let mut found = Vec::new();
     for page in crate::prelude::files_under(&repo_root().join("book")) {
-        if page.extension().is_none_or(|e| e != "md") {
+        if page.extension().is_none_or(|e| e != "md" && e != "py") {
             continue;
         }
         let text = std::fs::read_to_string(&page).unwrap();

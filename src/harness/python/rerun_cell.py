@@ -22,7 +22,8 @@ def run(path, namespace):
     """Executes the file at `path` in `namespace`; returns the status a script would exit with."""
     with open(path, encoding="utf-8") as handle:
         code = compile(handle.read(), path, "exec")
-    sys.argv = [path]
+    # A notebook's cells see the kernel's command line (the Colab stand-in sets it), not ours.
+    sys.argv = list(getattr(sys, "_hubcheck_kernel_argv", [path]))
     namespace["__file__"] = path
     try:
         exec(code, namespace)
@@ -40,7 +41,9 @@ def run(path, namespace):
 
 
 def main():
-    first, again = sys.argv[1], sys.argv[2]
+    # Our own arguments, also when the Colab stand-in has already put the kernel's in sys.argv.
+    arguments = getattr(sys, "_hubcheck_harness_argv", sys.argv)
+    first, again = arguments[1], arguments[2]
     kernel = types.ModuleType("__main__")
     kernel.__dict__["__builtins__"] = __builtins__
     sys.modules["__main__"] = kernel

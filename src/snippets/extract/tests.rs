@@ -237,3 +237,45 @@ fn an_unlabelled_block_that_is_not_clearly_code_fails_naming_file_line_and_fence
     assert!(problem.contains("a fence with no language"), "{problem}");
     assert!(problem.contains("```python"), "{problem}");
 }
+
+#[test]
+fn files_a_block_names_are_found_beside_its_chapter_and_a_missing_one_is_a_problem_at_its_line() {
+    let root = tempfile::tempdir().unwrap();
+    let src = root.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(root.path().join("book.toml"), "[book]\ntitle = \"t\"\n").unwrap();
+    std::fs::write(
+        src.join("SUMMARY.md"),
+        "# Summary\n\n[Chapter](chapter.md)\n",
+    )
+    .unwrap();
+    std::fs::write(src.join("tool.py"), "print('tool')\n").unwrap();
+    let block = |files: &str| {
+        format!("<!-- hubcheck\nfiles = [{files}]\n-->\n\n```bash\npython tool.py\n```\n\n")
+    };
+    let text = [
+        block("\"tool.py\""),
+        block("\"missing.py\""),
+        block("\"../book.toml\""),
+    ]
+    .concat();
+    std::fs::write(src.join("chapter.md"), text).unwrap();
+
+    let snippets = extract_book(root.path()).unwrap();
+    assert_eq!(snippets.len(), 3);
+    assert_eq!(snippets[0].files, [src.join("tool.py")]);
+    assert_eq!(snippets[0].problem, None);
+    let missing = snippets[1].problem.as_deref().unwrap();
+    assert!(
+        missing.starts_with(
+            "src/chapter.md:13: `files` names `missing.py`, but there is no such file"
+        ),
+        "{missing}"
+    );
+    let outside = snippets[2].problem.as_deref().unwrap();
+    assert!(
+        outside.contains("src/chapter.md:21: `files` names `../book.toml`: give a path below"),
+        "{outside}"
+    );
+    assert!(snippets[1].files.is_empty() && snippets[2].files.is_empty());
+}
