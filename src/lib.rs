@@ -6,7 +6,8 @@
 //!   `{{#hubcheck ...}}` widget directives and refuses token-shaped strings in the book.
 //! - [`widgets`] renders the HTML (and text fallbacks) that the preprocessor injects.
 //! - [`snippets`] pulls every fenced code block and its annotation out of the book; [`harness`] runs
-//!   them for real against the mock Hugging Face Hub in [`hub`].
+//!   them for real against the mock Hugging Face Hub in [`hub`] (the crate `hubcheck-mock-hub`, which
+//!   depends on nothing of this one).
 //!
 //! Shared by all of them: [`settings`] owns `[preprocessor.hubcheck]` and every path derived from
 //! it, [`secrets`] knows what a token looks like, [`report`] is the harness report that the badges
@@ -26,11 +27,15 @@ macro_rules! hubcheck_dir {
 pub mod cli;
 pub mod commands;
 pub mod harness;
-pub mod hub;
+/// The mock Hugging Face Hub: the crate `hubcheck-mock-hub` (`crates/mock-hub`), under the name
+/// the plugin has always used for it.
+pub use mock_hub as hub;
 pub mod preprocess;
 pub mod report;
 pub mod secrets;
-pub mod server;
+/// An axum app on a background thread: the mock Hub crate's, which the plugin uses to serve a book
+/// in tests too.
+pub use mock_hub::server;
 pub mod settings;
 pub mod snippets;
 pub mod widgets;

@@ -9,11 +9,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-/// How every user access token starts.
-pub const TOKEN_PREFIX: &str = "hf_";
-
-/// Letters and digits after the prefix in a token the Hub issues today.
-pub const TOKEN_BODY_LENGTH: usize = 34;
+// How every user access token starts, and the letters and digits after the prefix in a token the
+// Hub issues today: the mock Hub's constants, as it mints tokens of this shape (it depends on
+// nothing of this crate, so they live there).
+pub use mock_hub::world::{TOKEN_BODY_LENGTH, TOKEN_PREFIX};
 
 /// The shortest body the leak check treats as a token: a little under [`TOKEN_BODY_LENGTH`], so a
 /// token that lost a few characters when copied is still caught.

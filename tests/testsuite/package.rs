@@ -1,5 +1,6 @@
-//! Another course's book, run the way its staff would: the crate packaged (`cargo package`),
-//! installed from the package into a folder of its own (`cargo install --path`), then that binary's
+//! Another course's book, run the way its staff would: the crate packaged (`cargo package
+//! --workspace`, which packages the mock Hub crate beside it and resolves it from a local registry
+//! overlay), installed from the package (the unpublished mock Hub patched in from its own package) into a folder of its own (`cargo install --path`), then that binary's
 //! `install` and `test` on a copy of `tests/fixtures/other-course-book`, from a folder outside this
 //! repository. The book brings its own world (another organisation, a dataset from its own files, a
 //! causal language model, a gated model with automatic approval) and its own Python requirements
@@ -17,18 +18,33 @@ fn package_dir() -> PathBuf {
     repo_root().join("target/hubcheck-package")
 }
 
-/// `cargo package`, then the `.crate` unpacked into [`package_dir`]; files whose content did not
-/// change keep their modification time (cargo then finds the build fresh).
-fn packaged_source() -> PathBuf {
+/// The workspace's packages (`cargo package --workspace`): the plugin's and the mock Hub's
+/// sources, each its `.crate` unpacked into [`package_dir`].
+fn packaged_sources() -> (PathBuf, PathBuf) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(&cargo)
-        .args(["package", "--allow-dirty", "--no-verify", "--quiet"])
+        .args([
+            "package",
+            "--workspace",
+            "--allow-dirty",
+            "--no-verify",
+            "--quiet",
+        ])
         .current_dir(repo_root())
         .status()
         .expect("run cargo package");
     assert!(status.success(), "cargo package failed");
     let version = env!("CARGO_PKG_VERSION");
-    let crate_file = repo_root().join(format!("target/package/mdbook-hubcheck-{version}.crate"));
+    (
+        unpack("mdbook-hubcheck", version, "source"),
+        unpack("hubcheck-mock-hub", version, "mock-hub-source"),
+    )
+}
+
+/// The package `name`-`version` unpacked into `package_dir()/folder`; files whose content did not
+/// change keep their modification time (cargo then finds the build fresh).
+fn unpack(name: &str, version: &str, folder: &str) -> PathBuf {
+    let crate_file = repo_root().join(format!("target/package/{name}-{version}.crate"));
     let unpacked = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let status = Command::new("tar")
         .arg("xzf")
@@ -38,11 +54,8 @@ fn packaged_source() -> PathBuf {
         .status()
         .expect("run tar");
     assert!(status.success(), "cannot unpack {}", crate_file.display());
-    let source = package_dir().join("source");
-    sync_tree(
-        &unpacked.path().join(format!("mdbook-hubcheck-{version}")),
-        &source,
-    );
+    let source = package_dir().join(folder);
+    sync_tree(&unpacked.path().join(format!("{name}-{version}")), &source);
     source
 }
 
@@ -74,9 +87,10 @@ fn sync_tree(from: &Path, to: &Path) {
 }
 
 /// Installs the packaged crate into `target/hubcheck-package/root` and returns its binary. The
-/// dependencies' builds are shared with the test build (same target folder and profile).
+/// dependencies' builds are shared with the test build (same target folder and profile). The mock
+/// Hub crate is not published: its package stands in for the registry's (a `[patch]`).
 fn installed_binary() -> PathBuf {
-    let source = packaged_source();
+    let (source, mock_hub) = packaged_sources();
     let root = package_dir().join("root");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(&cargo)
@@ -84,6 +98,11 @@ fn installed_binary() -> PathBuf {
             "install", "--debug", "--locked", "--force", "--quiet", "--path",
         ])
         .arg(&source)
+        .arg("--config")
+        .arg(format!(
+            "patch.crates-io.hubcheck-mock-hub.path={:?}",
+            mock_hub.display().to_string()
+        ))
         .arg("--root")
         .arg(&root)
         .arg("--target-dir")

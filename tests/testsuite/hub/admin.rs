@@ -1,4 +1,4 @@
-//! The `/__mock/` admin API and the Rust admin API (`src/hub/admin.rs`, `src/hub/state.rs`).
+//! The `/__mock/` admin API and the Rust admin API (`crates/mock-hub/src/admin.rs`, `crates/mock-hub/src/state.rs`).
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Writing: create, preupload, commit, validate-yaml (`src/hub/commit.rs`).
+//! Writing: create, preupload, commit, validate-yaml (`crates/mock-hub/src/commit.rs`).
 
 use super::*;
 

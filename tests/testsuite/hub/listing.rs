@@ -1,4 +1,4 @@
-//! Listing repositories and paths (`src/hub/listing.rs`).
+//! Listing repositories and paths (`crates/mock-hub/src/listing.rs`).
 
 use super::*;
 

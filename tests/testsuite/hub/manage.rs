@@ -1,4 +1,4 @@
-//! Settings, moves and auth checks (`src/hub/manage.rs`), plus how repository ids are matched.
+//! Settings, moves and auth checks (`crates/mock-hub/src/manage.rs`), plus how repository ids are matched.
 
 use super::*;
 

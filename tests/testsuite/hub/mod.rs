@@ -1,5 +1,5 @@
 //! The mock Hub over real HTTP: every endpoint and error case the clients rely on, checked with
-//! reqwest against a mock Hub with the fixture world `tests/fixtures/worlds/unidive.toml`, one file per endpoint group (mirroring `src/hub/`), plus
+//! reqwest against a mock Hub with the fixture world `tests/fixtures/worlds/unidive.toml`, one file per endpoint group (mirroring `crates/mock-hub/src/`), plus
 //! a deterministic fuzz run here.
 
 mod admin;
@@ -44,7 +44,7 @@ fn pinned_python_as(endpoint: &str, token: &str) -> (std::process::Command, temp
     (command, home)
 }
 
-/// Runs the fixture Python script `script` (under `tests/fixtures/`) with `args` as
+/// Runs the fixture Python script `script` (under `tests/fixtures/`, or an absolute path) with `args` as
 /// [`pinned_python_as`], plus `env`; its stdout. The run must exit 0; else the test fails with
 /// both streams.
 fn run_client_script(

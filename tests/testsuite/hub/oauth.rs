@@ -1,4 +1,4 @@
-//! The OAuth device flow and refresh tokens (`src/hub/oauth.rs`).
+//! The OAuth device flow and refresh tokens (`crates/mock-hub/src/oauth.rs`).
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Branches, tags and history (`src/hub/refs.rs`), and reading at any branch, tag or commit.
+//! Branches, tags and history (`crates/mock-hub/src/refs.rs`), and reading at any branch, tag or commit.
 
 use super::*;
 

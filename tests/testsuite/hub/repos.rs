@@ -1,4 +1,4 @@
-//! Repository info and tree listings, create and delete (`src/hub/repos.rs`).
+//! Repository info and tree listings, create and delete (`crates/mock-hub/src/repos.rs`).
 
 use super::*;
 

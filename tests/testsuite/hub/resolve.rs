@@ -1,4 +1,4 @@
-//! File downloads: `HEAD`/`GET .../resolve/...` (`src/hub/resolve.rs`).
+//! File downloads: `HEAD`/`GET .../resolve/...` (`crates/mock-hub/src/resolve.rs`).
 
 use super::*;
 

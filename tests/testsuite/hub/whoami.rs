@@ -1,4 +1,4 @@
-//! `GET /api/whoami-v2` and `GET /api/agent-harnesses` (`src/hub/whoami.rs`).
+//! `GET /api/whoami-v2` and `GET /api/agent-harnesses` (`crates/mock-hub/src/whoami.rs`).
 
 use super::*;
 

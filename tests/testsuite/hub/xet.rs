@@ -1,19 +1,24 @@
 //! Xet uploads: preupload's `uploadMode`, the Xet token endpoints, the mock's CAS (`/cas/...`)
 //! and `lfsFile` commit lines, over HTTP with the xorb and shard hf_xet 1.8.0 made
-//! (`tests/fixtures/xet/`), then with the real clients (`huggingface_hub.upload_file`,
+//! (`crates/mock-hub/tests/fixtures/xet/`, the mock Hub crate's own unit tests read them too), then with the real clients (`huggingface_hub.upload_file`,
 //! `datasets.Dataset.push_to_hub`) with hf_xet installed and `HF_HUB_DISABLE_XET` unset.
 
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::*;
-use crate::prelude::fixtures;
+use crate::prelude::repo_root;
+
+/// The Xet fixtures, kept in the mock Hub crate beside its parser's and store's tests.
+fn xet_fixtures() -> std::path::PathBuf {
+    repo_root().join("crates/mock-hub/tests/fixtures/xet")
+}
 
 /// The xorb of the fixture files, named by its hash.
 const XORB: &str = "3ae58bc9c11582c3d5c9b8fe66cf8691aa0b5e00fa234b3e4cb73ce8a3504e23";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(fixtures().join("xet").join(name)).unwrap()
+    std::fs::read(xet_fixtures().join(name)).unwrap()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -308,7 +313,8 @@ fn client_check(hub: &Hub, token: &str, which: &str) -> String {
 
 /// [`client_check`] with more arguments after the mode.
 fn client_check_with(hub: &Hub, token: &str, args: &[&str]) -> String {
-    run_client_script("xet/client_check.py", args, hub.hub.url(), token, &[])
+    let script = xet_fixtures().join("client_check.py");
+    run_client_script(&script.to_string_lossy(), args, hub.hub.url(), token, &[])
 }
 
 /// The requests whose path contains `part`, as `METHOD path status`.

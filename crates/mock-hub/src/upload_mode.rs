@@ -101,7 +101,7 @@ pub fn upload_mode(rules: &LfsRules, path: &str, size: Option<u64>, sample: &[u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::generate::{GITATTRIBUTES, GITATTRIBUTES_DATASET};
+    use crate::generate::{GITATTRIBUTES, GITATTRIBUTES_DATASET};
 
     #[test]
     fn the_default_gitattributes_send_weights_and_data_to_lfs() {

@@ -56,7 +56,7 @@ pub struct RunAuthority {
 
 impl RunAuthority {
     /// The process's authority, made on first use for `names` (later calls get the same one;
-    /// every caller passes the same list, [`crate::harness::addresses::HUB_HOSTS`]).
+    /// every caller passes the same list: the plugin's is `harness::addresses::HUB_HOSTS`).
     pub fn get(names: &[&str]) -> Result<&'static RunAuthority, TlsError> {
         static AUTHORITY: OnceLock<RunAuthority> = OnceLock::new();
         if let Some(made) = AUTHORITY.get() {

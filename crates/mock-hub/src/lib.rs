@@ -17,8 +17,14 @@
 //! `oneshot` tests, [`serve`] runs it on a listener, and [`MockHub`] runs it on a background thread
 //! for tests and the harness.
 
+/// The README's example, compiled and run by `cargo test`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;
+
 pub mod error;
 pub mod generate;
+pub mod server;
 pub mod state;
 pub mod tls;
 pub mod world;

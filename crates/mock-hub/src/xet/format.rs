@@ -486,7 +486,7 @@ mod tests {
     use sha2::{Digest, Sha256};
 
     use super::*;
-    use crate::hub::xet::fixtures::{XORB, fixture};
+    use crate::xet::fixtures::{XORB, fixture};
 
     fn sha256_hex(bytes: &[u8]) -> String {
         hex::encode(Sha256::digest(bytes))

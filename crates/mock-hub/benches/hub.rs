@@ -21,7 +21,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::http::header;
 use axum::routing::get;
-use mdbook_hubcheck::hub::{MockHub, NewFile, NewRepo, TokenKind};
+use mock_hub::{MockHub, NewFile, NewRepo, TokenKind};
 
 const DOWNLOAD_BYTES: u64 = 100 * 1024 * 1024;
 /// wrk's settings: 2 threads, 64 connections.
@@ -245,11 +245,10 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    let world = mdbook_hubcheck::hub::world_file::load(
-        std::path::Path::new("tests/fixtures/worlds/unidive.toml"),
-        std::path::Path::new("tests/fixtures"),
-    )
-    .expect("the fixture world loads");
+    // The plugin's fixture world (cargo runs a benchmark in its package's folder).
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures");
+    let world = mock_hub::world_file::load(&fixtures.join("worlds/unidive.toml"), &fixtures)
+        .expect("the fixture world loads");
     let hub = MockHub::start(world).expect("mock hub");
     let token = hub.token(TokenKind::Read);
     let hub_url = format!("{}/api/whoami-v2", hub.url());

@@ -276,13 +276,20 @@ pub struct SeededToken {
     pub value: String,
 }
 
-/// Generates a token-shaped value the Hub does not know yet (the shape is [`crate::secrets`]').
+/// How every user access token starts.
+pub const TOKEN_PREFIX: &str = "hf_";
+
+/// Letters and digits after the prefix in a token the Hub issues today.
+pub const TOKEN_BODY_LENGTH: usize = 34;
+
+/// Generates a token-shaped value the Hub does not know yet ([`TOKEN_PREFIX`] and
+/// [`TOKEN_BODY_LENGTH`] letters and digits).
 pub fn generate_token_value() -> String {
     let mut rng = rand::rng();
-    let tail: String = (0..crate::secrets::TOKEN_BODY_LENGTH)
+    let tail: String = (0..TOKEN_BODY_LENGTH)
         .map(|_| char::from(rng.sample(rand::distr::Alphanumeric)))
         .collect();
-    format!("{}{tail}", crate::secrets::TOKEN_PREFIX)
+    format!("{TOKEN_PREFIX}{tail}")
 }
 
 /// An account's plan, which sets whoami-v2's `isPro` and the monthly Inference Providers credits.

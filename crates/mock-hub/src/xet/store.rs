@@ -2,7 +2,7 @@
 //! uploaded (as checked, uncompressed chunks) and the files the shards rebuilt from them, by
 //! sha256 (the `oid` of a commit's `lfsFile` line).
 //!
-//! Part of the [`World`](crate::hub::World), so a reset forgets uploads and the request log can
+//! Part of the [`World`](crate::World), so a reset forgets uploads and the request log can
 //! name the account behind a Xet token under the same lock.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,7 +16,7 @@ use super::format::{
     Shard, XetFormatError, XetHash, XorbChunk, chunk_hash, file_hash, parse_shard, parse_xorb,
     xorb_hash,
 };
-use crate::hub::world::RepoType;
+use crate::world::RepoType;
 
 /// How long a Xet access token lasts (the client asks for a new one a minute before the end:
 /// `XET_CONNECTION_INFO_SAFETY_PERIOD` in huggingface_hub's `utils/_xet.py`).
@@ -126,7 +126,7 @@ impl StoredXorb {
 impl XetStore {
     /// Records a new access token for `grant`; returns its value.
     pub fn mint(&mut self, grant: XetGrant) -> String {
-        let value = format!("xet_{}", crate::hub::world::generate_token_value());
+        let value = format!("xet_{}", crate::world::generate_token_value());
         self.grants.insert(value.clone(), Arc::new(grant));
         value
     }
@@ -229,7 +229,7 @@ impl XetStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hub::xet::fixtures::{XORB, fixture};
+    use crate::xet::fixtures::{XORB, fixture};
 
     #[test]
     fn a_shard_after_its_xorb_rebuilds_every_file_by_sha256() {

@@ -314,7 +314,7 @@ impl LogEntry {
 const BODY_CACHE_CAPACITY: usize = 1024;
 
 /// The current time as Unix seconds.
-pub(crate) fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

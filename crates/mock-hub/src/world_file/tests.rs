@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::*;
-use crate::hub::world::TokenKind;
+use crate::world::TokenKind;
 
 /// A world that is valid apart from what `extra` adds.
 const BASE: &str = r#"student = "ada"

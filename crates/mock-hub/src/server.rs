@@ -90,10 +90,7 @@ impl BackgroundServer {
                 Some(side) => {
                     side.listener.set_nonblocking(true)?;
                     let tcp = tokio::net::TcpListener::from_std(side.listener)?;
-                    Some((
-                        crate::hub::tls::TlsListener::new(tcp, side.config)?,
-                        side.app,
-                    ))
+                    Some((crate::tls::TlsListener::new(tcp, side.config)?, side.app))
                 }
                 None => None,
             };
