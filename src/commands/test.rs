@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use crate::harness::bless::bless;
 use crate::harness::interrupt;
-use crate::harness::network::Isolation;
+use crate::harness::isolation::namespaces::Isolation;
 use crate::harness::pyenv::{self, Clients};
 use crate::harness::runner::{CaseResult, Harness, RunOptions, cases, summarize};
 use crate::harness::world::HubSource;

@@ -1,8 +1,8 @@
 //! Compares what a run did with what the book promises, and explains a mismatch so that a writer
 //! knows what to fix.
 
-use super::addresses::{Addresses, HUB_HOSTS};
-use super::network::Attempt;
+use super::isolation::addresses::{Addresses, HUB_HOSTS};
+use super::isolation::network::Attempt;
 use super::plan::Values;
 use super::process::Outcome;
 use crate::hub::{LoggedRequest, RequestAuth};

@@ -19,9 +19,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use super::network::CaseNetwork;
+use super::isolation::network::CaseNetwork;
+use super::isolation::sandbox::Sandbox;
 use super::process::{Answer, Invocation, Observer};
-use super::sandbox::Sandbox;
 use super::world::HubWorld;
 use crate::snippets::Snippet;
 use crate::snippets::annotation::{BrowserLogin, Scenario, Style, TokenChoice};
@@ -156,7 +156,9 @@ impl Values {
             .map(|(value, key)| (value, key.to_string())),
         );
         // The real endpoint is what the page shows anyway: printed URLs stay as they are.
-        pairs.retain(|(value, _)| !value.is_empty() && value != super::addresses::REAL_ENDPOINT);
+        pairs.retain(|(value, _)| {
+            !value.is_empty() && value != super::isolation::addresses::REAL_ENDPOINT
+        });
         pairs.sort_by_key(|(value, _)| std::cmp::Reverse(value.len()));
         pairs
     }
@@ -804,8 +806,11 @@ mod tests {
             ("your-username".to_string(), "{user}".to_string()),
         ]);
         let dir = tempfile::tempdir().unwrap();
-        let network =
-            CaseNetwork::new(super::super::network::Isolation::Proxy, dir.path()).unwrap();
+        let network = CaseNetwork::new(
+            super::super::isolation::namespaces::Isolation::Proxy,
+            dir.path(),
+        )
+        .unwrap();
         let setup = Setup {
             venv_bin: Path::new("/venv/bin"),
             hub: Arc::new(NoHub),

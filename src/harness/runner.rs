@@ -10,18 +10,20 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
+use super::case::Capture;
+pub use super::case::{Case, CaseResult};
 use super::check::{check, check_network, check_token_use, explain};
-use super::network::Isolation;
+use super::isolation::namespaces::Isolation;
+use super::isolation::sandbox::Sandbox;
 use super::plan::{Pass, Setup, Values, is_notebook, prepare, substitute};
 use super::process;
-use super::sandbox::Sandbox;
 use super::stage::Stage;
-use super::warm::WarmPool;
+use super::warm::WarmInterpreter;
 use super::world::HubSource;
 use super::{CaseError, Error};
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
@@ -45,37 +47,9 @@ pub struct Harness {
     /// Client versions, for the report.
     pub clients: BTreeMap<String, String>,
     /// Warm interpreters for Python runs; `None` runs every process new (`--cold`).
-    pub warm: Option<WarmPool>,
+    pub warm: Option<WarmInterpreter>,
     /// `transcript-may-differ` from `book.toml`: what a session's output may show other values of.
     pub may_differ: Vec<MayDiffer>,
-}
-
-/// One snippet under one scenario: the unit of a test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Case {
-    /// Index into [`Harness::snippets`].
-    pub snippet: usize,
-    /// Index into the snippet's scenarios; `None` for a snippet that cannot run at all.
-    pub scenario: Option<usize>,
-    /// `file:line language id scenario`, the test's name.
-    pub name: String,
-}
-
-/// How a case went.
-#[derive(Debug, Clone)]
-pub struct CaseResult {
-    /// The case.
-    pub case: Case,
-    /// Passed, failed, or (over several runs) flaky.
-    pub status: Status,
-    /// Why it failed: expectations against what happened, tokens masked.
-    pub message: Option<String>,
-    /// How long it took.
-    pub duration: Duration,
-    /// Report entries: the snippet's, and its output block's when the case checked it.
-    pub results: Vec<ReportResult>,
-    /// What a failed run printed, for `--bless`; `None` when it passed or never ran.
-    pub capture: Option<Box<super::bless::Capture>>,
 }
 
 /// The order cases start in.
@@ -184,14 +158,15 @@ impl Harness {
                 .hubs
                 .shared_hf_endpoint(self.isolation)
                 .map(|endpoint| {
-                    super::sandbox::environment_at(
-                        std::path::Path::new(super::network::SCENARIO_ROOT),
+                    super::isolation::sandbox::environment_at(
+                        std::path::Path::new(super::isolation::namespaces::SCENARIO_ROOT),
                         &self.venv_bin,
                         endpoint.as_deref(),
                         false,
                     )
                 });
-            let pool = WarmPool::new(&self.venv_bin.join("python"), shared).map_err(Error::Warm)?;
+            let pool =
+                WarmInterpreter::new(&self.venv_bin.join("python"), shared).map_err(Error::Warm)?;
             self.warm = Some(pool);
         }
         Ok(())
@@ -271,7 +246,7 @@ impl Harness {
         case: &Case,
         stage: Option<&Stage>,
         rerun: bool,
-        capture: &mut Option<super::bless::Capture>,
+        capture: &mut Option<Capture>,
     ) -> Result<(), Error> {
         let snippet = &self.snippets[case.snippet];
         let fail = |kind: CaseError| self.case_error(case, Run::Once, kind);
@@ -330,7 +305,7 @@ impl Harness {
         j: usize,
         stage: &Stage,
         (pass, run): (Pass, Run),
-        capture: &mut Option<super::bless::Capture>,
+        capture: &mut Option<Capture>,
     ) -> Result<(), Error> {
         let snippet = &self.snippets[case.snippet];
         let scenario = &snippet.scenarios[j];
@@ -615,8 +590,8 @@ impl Target<'_> {
 
     /// What `--bless` needs of a run that broke a promise; `other_failures` when something other
     /// than its texts broke one.
-    fn capture(&self, outcome: &process::Outcome, other_failures: bool) -> super::bless::Capture {
-        super::bless::Capture {
+    fn capture(&self, outcome: &process::Outcome, other_failures: bool) -> Capture {
+        Capture {
             outcome: outcome.clone(),
             values: self.values.clone(),
             placeholders: self
@@ -770,6 +745,8 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn case(n: usize) -> Case {

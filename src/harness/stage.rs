@@ -8,8 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::CaseError;
-use super::network::{CaseNetwork, Isolation};
-use super::sandbox::Sandbox;
+use super::isolation::namespaces::Isolation;
+use super::isolation::network::CaseNetwork;
+use super::isolation::sandbox::Sandbox;
 use super::world::{HubSource, HubWorld};
 
 /// A world and a home that one or more runs share.

@@ -11,8 +11,9 @@ use crate::hub::{LoggedRequest, MockHub, TokenInfo, World};
 use crate::snippets::annotation::TokenChoice;
 
 use super::Error;
-use super::addresses::{Addresses, HUB_HOSTS, REAL_ENDPOINT};
-use super::network::{CaseNetwork, Isolation};
+use super::isolation::addresses::{Addresses, HUB_HOSTS, REAL_ENDPOINT};
+use super::isolation::namespaces::Isolation;
+use super::isolation::network::CaseNetwork;
 use crate::hub::tls::RunAuthority;
 
 /// The Hub of one case: its URL, its account, its tokens, its request log, and a way to answer a
@@ -112,7 +113,10 @@ impl HubSource {
         }
         Some(match self.addresses(isolation) {
             Addresses::Real => None,
-            Addresses::Endpoint => Some(format!("http://127.0.0.1:{}", super::network::HUB_PORT)),
+            Addresses::Endpoint => Some(format!(
+                "http://127.0.0.1:{}",
+                super::isolation::network::HUB_PORT
+            )),
         })
     }
 

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::world::RepoType;
+use super::repo_type::RepoType;
 
 /// The header naming the error class (`RepoNotFound`, `GatedRepo`, ...).
 pub const X_ERROR_CODE: HeaderName = HeaderName::from_static("x-error-code");

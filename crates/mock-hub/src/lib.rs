@@ -22,11 +22,14 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeExample;
 
+pub mod content;
 pub mod error;
 pub mod generate;
+pub mod repo_type;
 pub mod server;
 pub mod state;
 pub mod tls;
+pub mod token_value;
 pub mod world;
 pub mod world_file;
 pub mod xet;

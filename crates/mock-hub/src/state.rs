@@ -12,7 +12,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, Method};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri};
 use serde::{Deserialize, Serialize};
 
 use super::world::{
@@ -736,7 +736,7 @@ impl HubState {
     }
 
     /// Records a request that [`super::track::Track`] saw, now that its status is known.
-    pub(crate) fn log_pending(&self, pending: super::track::Pending, status: u16) {
+    pub(crate) fn log_pending(&self, pending: Pending, status: u16) {
         let user_agent = pending.user_agent.as_ref().and_then(|v| v.to_str().ok());
         let host = pending.host.as_ref().and_then(|v| v.to_str().ok());
         let mut log = self.lock_log();
@@ -837,4 +837,22 @@ fn pending_device_code<'w>(
         )));
     }
     Ok(code)
+}
+
+/// What [`super::track::Track`] logs once the answer is known: the request's parts the log keeps,
+/// taken when it arrives (defined here, beside [`HubState::log_pending`], so the state needs
+/// nothing from the service in front of it).
+pub(crate) struct Pending {
+    /// The request's method.
+    pub method: Method,
+    /// Its URI (path and query; shares the request's bytes).
+    pub uri: Uri,
+    /// The token it used.
+    pub auth: SeenAuth,
+    /// Its `User-Agent` header.
+    pub user_agent: Option<HeaderValue>,
+    /// Its `Host` header (or the URI's authority).
+    pub host: Option<HeaderValue>,
+    /// Whether it came over the HTTPS listener.
+    pub https: bool,
 }

@@ -15,14 +15,14 @@ use std::task::{Context, Poll, ready};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, Method, Uri, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use rand::RngExt;
 use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::CorsLayer;
 
 use super::error::HubError;
-use super::state::{HubState, SeenAuth};
+use super::state::{HubState, Pending};
 use super::{X_REQUEST_ID, manage, world};
 
 /// The app with its default body limit, the way [`Track`] calls it.
@@ -147,22 +147,6 @@ where
             log,
         }
     }
-}
-
-/// What [`Track`] logs once the answer is known.
-pub(crate) struct Pending {
-    /// The request's method.
-    pub method: Method,
-    /// Its URI (path and query; shares the request's bytes).
-    pub uri: Uri,
-    /// The token it used.
-    pub auth: SeenAuth,
-    /// Its `User-Agent` header.
-    pub user_agent: Option<HeaderValue>,
-    /// Its `Host` header (or the URI's authority).
-    pub host: Option<HeaderValue>,
-    /// Whether it came over the HTTPS listener.
-    pub https: bool,
 }
 
 /// Where the answer comes from.

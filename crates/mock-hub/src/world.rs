@@ -11,12 +11,16 @@ use std::fmt;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
 use super::generate;
+
+pub use crate::content::FileContent;
+pub(crate) use crate::content::splitmix64;
+pub use crate::repo_type::RepoType;
+pub use crate::token_value::{TOKEN_BODY_LENGTH, TOKEN_PREFIX, generate_token_value};
 
 /// Files with these extensions are reported as LFS files, as the real Hub's default
 /// `.gitattributes` would store them.
@@ -276,22 +280,6 @@ pub struct SeededToken {
     pub value: String,
 }
 
-/// How every user access token starts.
-pub const TOKEN_PREFIX: &str = "hf_";
-
-/// Letters and digits after the prefix in a token the Hub issues today.
-pub const TOKEN_BODY_LENGTH: usize = 34;
-
-/// Generates a token-shaped value the Hub does not know yet ([`TOKEN_PREFIX`] and
-/// [`TOKEN_BODY_LENGTH`] letters and digits).
-pub fn generate_token_value() -> String {
-    let mut rng = rand::rng();
-    let tail: String = (0..TOKEN_BODY_LENGTH)
-        .map(|_| char::from(rng.sample(rand::distr::Alphanumeric)))
-        .collect();
-    format!("{TOKEN_PREFIX}{tail}")
-}
-
 /// An account's plan, which sets whoami-v2's `isPro` and the monthly Inference Providers credits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -402,159 +390,6 @@ impl Org {
             None => None,
         }
     }
-}
-
-/// The three kinds of repository, which differ only in their URL prefixes.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum RepoType {
-    /// A model repository (no URL prefix on file URLs).
-    #[default]
-    Model,
-    /// A dataset repository (`datasets/` prefix).
-    Dataset,
-    /// A Space (`spaces/` prefix).
-    Space,
-}
-
-impl RepoType {
-    /// Parses the plural used in `/api/{t}/...` URLs.
-    pub fn from_plural(s: &str) -> Option<RepoType> {
-        match s {
-            "models" => Some(RepoType::Model),
-            "datasets" => Some(RepoType::Dataset),
-            "spaces" => Some(RepoType::Space),
-            _ => None,
-        }
-    }
-
-    /// Parses the singular used in JSON bodies (`"type": "dataset"`).
-    pub fn from_singular(s: &str) -> Option<RepoType> {
-        match s {
-            "model" => Some(RepoType::Model),
-            "dataset" => Some(RepoType::Dataset),
-            "space" => Some(RepoType::Space),
-            _ => None,
-        }
-    }
-
-    /// A repository as its web page's path names it: `ns/name` for a model,
-    /// `datasets/ns/name` or `spaces/ns/name` otherwise; the type and the bare id.
-    pub fn from_page_path(path: &str) -> (RepoType, &str) {
-        [RepoType::Dataset, RepoType::Space]
-            .into_iter()
-            .find_map(|t| path.strip_prefix(t.url_prefix()).map(|id| (t, id)))
-            .unwrap_or((RepoType::Model, path))
-    }
-
-    /// The plural used in `/api/{t}/...` URLs: `models`, `datasets`, `spaces`.
-    pub fn plural(self) -> &'static str {
-        match self {
-            RepoType::Model => "models",
-            RepoType::Dataset => "datasets",
-            RepoType::Space => "spaces",
-        }
-    }
-
-    /// The singular word: `model`, `dataset`, `space`.
-    pub fn singular(self) -> &'static str {
-        match self {
-            RepoType::Model => "model",
-            RepoType::Dataset => "dataset",
-            RepoType::Space => "space",
-        }
-    }
-
-    /// The prefix of web and file URLs: empty, `datasets/` or `spaces/`.
-    pub fn url_prefix(self) -> &'static str {
-        match self {
-            RepoType::Model => "",
-            RepoType::Dataset => "datasets/",
-            RepoType::Space => "spaces/",
-        }
-    }
-}
-
-/// Where a file's bytes come from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileContent {
-    /// Bytes held in memory.
-    Bytes(Bytes),
-    /// `len` deterministic pseudo-random bytes generated on the fly from `seed`, so large files
-    /// cost no memory and are streamed.
-    Generated {
-        /// Seed of the generator.
-        seed: u64,
-        /// Length in bytes.
-        len: u64,
-    },
-}
-
-impl FileContent {
-    /// The size in bytes.
-    pub fn len(&self) -> u64 {
-        match self {
-            FileContent::Bytes(b) => b.len() as u64,
-            FileContent::Generated { len, .. } => *len,
-        }
-    }
-
-    /// Whether the content is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Copies the bytes in `start..end` (clamped to the content).
-    pub fn slice(&self, start: u64, end: u64) -> Bytes {
-        let end = end.min(self.len());
-        let start = start.min(end);
-        match self {
-            FileContent::Bytes(b) => b.slice(start as usize..end as usize),
-            FileContent::Generated { seed, .. } => Bytes::from(generated_bytes(*seed, start, end)),
-        }
-    }
-
-    /// Calls `f` on consecutive chunks covering the whole content.
-    fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) {
-        match self {
-            FileContent::Bytes(b) => f(b),
-            FileContent::Generated { seed, len } => {
-                let mut pos = 0;
-                while pos < *len {
-                    let end = (pos + 1024 * 1024).min(*len);
-                    f(&generated_bytes(*seed, pos, end));
-                    pos = end;
-                }
-            }
-        }
-    }
-}
-
-/// One step of the splitmix64 generator, used for generated files and for weights.
-pub(crate) fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// Bytes `start..end` of the generated content for `seed`: word `i` is a hash of `seed` and `i`.
-fn generated_bytes(seed: u64, start: u64, end: u64) -> Vec<u8> {
-    let mut out = Vec::with_capacity((end - start) as usize);
-    let mut word_index = start / 8;
-    let mut skip = (start % 8) as usize;
-    while (out.len() as u64) < end - start {
-        let mut s = seed ^ word_index.wrapping_mul(0xD6E8_FEB8_6659_FD93);
-        let word = splitmix64(&mut s).to_le_bytes();
-        let want = ((end - start) as usize - out.len()).min(8 - skip);
-        out.extend_from_slice(&word[skip..skip + want]);
-        skip = 0;
-        word_index += 1;
-    }
-    out
 }
 
 /// A file stored in a commit, with the hashes the API reports.
