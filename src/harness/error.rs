@@ -1,5 +1,5 @@
-//! The harness's errors: why it could not start ([`Error`]), and why one case did not pass
-//! ([`CaseError`]).
+//! The harness's errors: why it could not start ([`Error`]), why one case did not pass
+//! ([`CaseError`]), and the one error of a case's Hub ([`HubError`]) that both carry.
 //!
 //! A leaf: it names the errors of the parts (the Python environment's, a process's) and defines
 //! nothing they need, so every part can return these without importing the others.
@@ -42,13 +42,8 @@ pub enum Error {
     #[error("preparing the Python environment: {0}")]
     PyEnv(super::pyenv::PyEnvError),
     /// The Hub could not be started, reset, reached or asked.
-    #[error("{endpoint}: {message}")]
-    Hub {
-        /// The Hub's URL, or what it is.
-        endpoint: String,
-        /// What failed.
-        message: String,
-    },
+    #[error(transparent)]
+    Hub(#[from] HubError),
     /// `test --journey` could not make the one world and home its student works in.
     #[error("making the journey's world and home: {0}")]
     Journey(Box<CaseError>),
@@ -78,6 +73,18 @@ pub enum Error {
     },
 }
 
+/// The Hub could not be started, reset, reached or asked: the one error of
+/// [`super::case_hub`], which a run that cannot start ([`Error::Hub`]) and a case that fails
+/// ([`CaseError::Hub`]) both carry as it is.
+#[derive(Debug, thiserror::Error)]
+#[error("{endpoint}: {message}")]
+pub struct HubError {
+    /// The Hub's URL, or what it is.
+    pub endpoint: String,
+    /// What failed.
+    pub message: String,
+}
+
 /// What went wrong in one case.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {
@@ -88,8 +95,8 @@ pub enum CaseError {
     #[error("preparing the run: {0}")]
     Setup(#[from] std::io::Error),
     /// The Hub of the case failed.
-    #[error("{0}")]
-    Hub(Box<Error>),
+    #[error(transparent)]
+    Hub(#[from] HubError),
     /// A process could not be started.
     #[error(transparent)]
     Process(#[from] super::process::ProcessError),

@@ -5,7 +5,7 @@
 //! - [`isolation`]: the sandbox (a fresh HOME and HF_HOME per run, an environment built from
 //!   nothing), the namespaces in which the real addresses lead to the case's Hub, and the network
 //!   guard (a case reaches its Hub and nothing else; attempts to leave are recorded);
-//! - [`world`]: the case's connection to its Hub: a fresh Hub per case, so no case sees what
+//! - [`case_hub`]: the case's connection to its Hub: a fresh Hub per case, so no case sees what
 //!   another did (or the journey's shared one);
 //! - [`plan`]: a snippet and a scenario become the processes a person would run;
 //! - [`process`]: runs them in their own process group, with a timeout, an output cap and a
@@ -25,6 +25,7 @@
 
 pub mod bless;
 pub mod case;
+pub mod case_hub;
 pub mod check;
 pub mod error;
 pub mod interrupt;
@@ -38,6 +39,5 @@ pub mod runner;
 pub mod stage;
 pub mod transcript;
 pub mod warm;
-pub mod world;
 
-pub use error::{CaseError, Error};
+pub use error::{CaseError, Error, HubError};

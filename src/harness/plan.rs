@@ -19,10 +19,11 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use super::CaseError;
+use super::case_hub::CaseHub;
 use super::isolation::network::CaseNetwork;
 use super::isolation::sandbox::Sandbox;
 use super::process::{Answer, Invocation, Observer};
-use super::world::HubWorld;
 use crate::snippets::Snippet;
 use crate::snippets::annotation::{BrowserLogin, Scenario, Style, TokenChoice};
 use crate::snippets::transcript::Transcript;
@@ -37,7 +38,7 @@ pub struct Setup<'a> {
     /// The pinned environment's `bin` folder (python, hf).
     pub venv_bin: &'a Path,
     /// The case's own Hub.
-    pub hub: Arc<dyn HubWorld>,
+    pub hub: Arc<dyn CaseHub>,
     /// `[preprocessor.hubcheck.placeholders]`: placeholder → template.
     pub placeholders: &'a BTreeMap<String, String>,
     /// The case's network: where its processes run and what they tried to reach.
@@ -63,20 +64,6 @@ pub struct Step {
     pub transcript: Option<Transcript>,
     /// The page line of the snippet's opening fence, for a session's messages.
     pub fence_line: usize,
-}
-
-/// Why a run could not be prepared.
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    /// Writing the run's files failed.
-    #[error("preparing the sandbox: {0}")]
-    Io(#[from] io::Error),
-    /// A snippet with no way to run.
-    #[error("{0}")]
-    NotRunnable(String),
-    /// The case's Hub could not be put in the state the scenario starts from.
-    #[error(transparent)]
-    Hub(Box<super::Error>),
 }
 
 /// The values that placeholders and `{...}` templates stand for in one scenario.
@@ -279,7 +266,7 @@ pub fn prepare(
     index: usize,
     scenario: &Scenario,
     pass: Pass,
-) -> Result<Vec<Step>, PlanError> {
+) -> Result<Vec<Step>, CaseError> {
     let mut steps = Vec::new();
     let mut python_prefix = String::new();
     let order = chain(snippets, index);
@@ -295,7 +282,7 @@ pub fn prepare(
             matching_scenario(snippet, scenario).unwrap_or(scenario)
         };
         let style = snippet.style.ok_or_else(|| {
-            PlanError::NotRunnable(
+            CaseError::NotRunnable(
                 snippet
                     .problem
                     .clone()
@@ -372,7 +359,7 @@ pub fn prepare(
 
 /// Puts the files the page had the student save (the annotation's `files`) into the working
 /// folder, as a download would, before the snippet's process starts.
-fn save_files(sandbox: &Sandbox, snippet: &Snippet) -> Result<(), PlanError> {
+fn save_files(sandbox: &Sandbox, snippet: &Snippet) -> Result<(), CaseError> {
     for file in &snippet.files {
         let name = file.file_name().unwrap_or_default();
         fs::copy(file, sandbox.work().join(name))?;
@@ -425,36 +412,24 @@ fn prepare_state(
     setup: &Setup<'_>,
     sandbox: &Sandbox,
     scenario: &Scenario,
-) -> Result<(), PlanError> {
+) -> Result<(), CaseError> {
     if let Some(choice) = &scenario.logged_in
         && let Some(token) = setup.hub.token(choice)
     {
         sandbox.save_login(&token, &format!("hubcheck-{}", choice.as_str()))?;
     }
     for fault in &scenario.hub_faults {
-        setup
-            .hub
-            .add_fault(fault)
-            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+        setup.hub.add_fault(fault)?;
     }
     if let Some(remaining) = scenario.inference_credits {
-        setup
-            .hub
-            .set_inference_credits(remaining)
-            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+        setup.hub.set_inference_credits(remaining)?;
     }
     for repo_id in &scenario.gated_access {
-        setup
-            .hub
-            .grant_gated_access(repo_id)
-            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+        setup.hub.grant_gated_access(repo_id)?;
     }
     if scenario.oauth_expiring {
         // Expired on the Hub and due for a refresh on the client: only a refresh makes it work.
-        let (access, refresh) = setup
-            .hub
-            .oauth_grant(0)
-            .map_err(|e| PlanError::Hub(Box::new(e)))?;
+        let (access, refresh) = setup.hub.oauth_grant(0)?;
         let name = format!("oauth-{}", setup.hub.user());
         sandbox.save_oauth_login(&access, &refresh, crate::hub::state::unix_now(), &name)?;
     }
@@ -483,7 +458,7 @@ impl StepRun<'_> {
         body: &str,
         transcript: Option<&Transcript>,
         setup_code: &str,
-    ) -> Result<Invocation, PlanError> {
+    ) -> Result<Invocation, CaseError> {
         let terminal = !self.scenario.input.is_empty() || style == Style::Jupyter;
         let (program, args) = self.program(style, body, transcript, setup_code)?;
         Ok(Invocation {
@@ -571,7 +546,7 @@ impl StepRun<'_> {
         &self,
         style: Style,
         terminal: bool,
-    ) -> Result<Vec<(String, String)>, PlanError> {
+    ) -> Result<Vec<(String, String)>, CaseError> {
         let endpoint = self.setup.hub.hf_endpoint();
         let mut env = self
             .sandbox
@@ -761,7 +736,7 @@ mod tests {
 
     struct NoHub;
 
-    impl HubWorld for NoHub {
+    impl CaseHub for NoHub {
         fn endpoint(&self) -> String {
             "http://127.0.0.1:1".into()
         }
@@ -774,25 +749,25 @@ mod tests {
         fn token_names(&self) -> Vec<String> {
             vec!["read".into()]
         }
-        fn answer_device_login(&self, _: &str, _: bool) -> Result<(), super::super::Error> {
+        fn answer_device_login(&self, _: &str, _: bool) -> Result<(), super::super::HubError> {
             Ok(())
         }
-        fn requests(&self) -> Result<Vec<crate::hub::LoggedRequest>, super::super::Error> {
+        fn requests(&self) -> Result<Vec<crate::hub::LoggedRequest>, super::super::HubError> {
             Ok(Vec::new())
         }
-        fn grant_gated_access(&self, _: &str) -> Result<(), super::super::Error> {
+        fn grant_gated_access(&self, _: &str) -> Result<(), super::super::HubError> {
             Ok(())
         }
-        fn oauth_grant(&self, _: u64) -> Result<(String, String), super::super::Error> {
+        fn oauth_grant(&self, _: u64) -> Result<(String, String), super::super::HubError> {
             Ok(("hf_access".into(), "hf_refresh".into()))
         }
-        fn set_inference_credits(&self, _: f64) -> Result<(), super::super::Error> {
+        fn set_inference_credits(&self, _: f64) -> Result<(), super::super::HubError> {
             Ok(())
         }
         fn add_fault(
             &self,
             _: &crate::snippets::annotation::HubFault,
-        ) -> Result<(), super::super::Error> {
+        ) -> Result<(), super::super::HubError> {
             Ok(())
         }
     }

@@ -2,7 +2,7 @@
 //! with progress for `mdbook-hubcheck test`, in book order, reversed or shuffled, once or several
 //! times over.
 //!
-//! Every case gets its own sandbox, network and Hub ([`super::world`]), so neither the order nor
+//! Every case gets its own sandbox, network and Hub ([`super::case_hub`]), so neither the order nor
 //! the number of jobs can change a result; `--order` and `--repeat` are there to show it.
 
 use std::collections::BTreeMap;
@@ -17,6 +17,7 @@ use rand::seq::SliceRandom;
 
 use super::case::Capture;
 pub use super::case::{Case, CaseResult};
+use super::case_hub::HubSource;
 use super::check::{check, check_network, check_token_use, explain};
 use super::isolation::namespaces::Isolation;
 use super::isolation::sandbox::Sandbox;
@@ -24,7 +25,6 @@ use super::plan::{Pass, Setup, Values, is_notebook, prepare, substitute};
 use super::process;
 use super::stage::Stage;
 use super::warm::WarmInterpreter;
-use super::world::HubSource;
 use super::{CaseError, Error};
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::secrets::mask_tokens;
@@ -325,11 +325,7 @@ impl Harness {
             scenario,
             pass,
         )
-        .map_err(|e| match e {
-            super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
-            super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
-            super::plan::PlanError::Hub(e) => fail(CaseError::Hub(e)),
-        })?;
+        .map_err(fail)?;
         let values = Values::new(&setup, scenario);
         let comparison = super::transcript::Comparison {
             may_differ: self.may_differ.clone(),
@@ -340,7 +336,7 @@ impl Harness {
                 .collect(),
         };
         let attempts_before = network.attempts().len();
-        let hub_error = |e: Error| fail(CaseError::Hub(Box::new(e)));
+        let hub_error = |e: super::HubError| fail(CaseError::Hub(e));
         let mut token_failures = Vec::new();
         for step in steps {
             let location = step.location.clone();

@@ -88,7 +88,7 @@ impl CaseNetwork {
     }
 
     /// Like [`CaseNetwork::new`], with the addresses the run's Hub source allows
-    /// ([`crate::harness::world::HubSource::addresses`]: a `--hub URL` keeps the endpoint path, and then
+    /// ([`crate::harness::case_hub::HubSource::addresses`]: a `--hub URL` keeps the endpoint path, and then
     /// no `/etc/hosts` or CA bundle is bound over). The real addresses need the namespace.
     /// `venv_bin` is the Python environment's `bin` folder, whose own CA bundles are bound over
     /// too ([`super::addresses::python_bundles`]).
