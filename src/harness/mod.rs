@@ -31,6 +31,7 @@ pub mod error;
 pub mod interrupt;
 pub mod isolation;
 pub mod journey;
+mod pass;
 pub mod plan;
 pub mod process;
 pub mod pyenv;
