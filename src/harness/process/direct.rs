@@ -11,8 +11,9 @@ use std::time::Instant;
 
 use portable_pty::{CommandBuilder, native_pty_system};
 
+use super::group::kill_group_and_wait;
 use super::invocation::{Answer, Invocation, Outcome, ProcessError, stop_if_interrupted};
-use super::supervise::{Act, Supervised, drain, kill_group, shared, supervise, text_of};
+use super::supervise::{Act, Supervised, drain, shared, supervise, text_of};
 use super::terminal::{Typist, clean_terminal_text, terminal_size};
 use crate::harness::isolation::namespaces::nsenter;
 use crate::harness::warm::{Forked, WarmInterpreter};
@@ -128,7 +129,7 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         &mut inv.observer,
         |_| Act::Idle,
     );
-    kill_group(leader);
+    kill_group_and_wait(leader);
     for reader in readers {
         let _ = reader.join();
     }
@@ -201,7 +202,7 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         &mut inv.observer,
         |text| typist.act(text, &mut writer),
     );
-    kill_group(leader);
+    kill_group_and_wait(leader);
     drop(writer);
     drop(pty.master);
     let _ = reader.join();

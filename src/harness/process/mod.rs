@@ -4,6 +4,8 @@
 //!
 //! - [`invocation`]: what to run and what it did ([`Invocation`], [`Outcome`], [`ProcessError`]);
 //! - [`supervise`]: the one loop that watches a child on pipes, on the terminal or forked warm;
+//! - [`group`]: a run's process group from `/proc`: killed, waited for, seen waiting to read its
+//!   terminal;
 //! - [`terminal`]: the typist that answers prompts, and terminal text as a person reads it;
 //! - [`direct`]: a new process for an invocation (or the warm interpreter's, when given).
 //!
@@ -12,6 +14,7 @@
 //! names the parts and re-exports what the rest of the harness uses.
 
 pub mod direct;
+pub mod group;
 pub mod invocation;
 pub mod supervise;
 pub mod terminal;

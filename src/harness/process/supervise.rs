@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::group::{kill_group, kill_group_and_wait};
 use super::invocation::Observer;
 
 /// How often the runner looks at the child and its output.
@@ -78,16 +79,6 @@ pub(crate) fn text_of(shared: &SharedOutput) -> String {
     String::from_utf8_lossy(&guard.bytes).into_owned()
 }
 
-/// Kills every process in the group that `leader` leads.
-pub(crate) fn kill_group(leader: u32) {
-    if let Ok(pid) = libc::pid_t::try_from(leader) {
-        // SAFETY: killpg only sends a signal; a stale group id yields ESRCH, which is ignored.
-        unsafe {
-            libc::killpg(pid, libc::SIGKILL);
-        }
-    }
-}
-
 /// A child process the supervisor can poll and reap, whichever way it was spawned.
 pub(crate) trait Waitable {
     /// How the child ended.
@@ -142,8 +133,12 @@ pub(crate) fn supervise<W: Waitable>(
 ) -> Supervised<W::Status> {
     let ended = |child: &mut W, timed_out, waited_for| {
         kill_group(leader);
+        let status = child.reap();
+        // The group's other processes (a command the warm interpreter forked into it, say) may
+        // still be dying: the run ends when they are gone.
+        kill_group_and_wait(leader);
         Supervised {
-            status: child.reap(),
+            status,
             timed_out,
             waited_for,
         }

@@ -1,6 +1,6 @@
 //! A person at the terminal: the [`Typist`] that types each answer once its prompt is on screen
-//! and the program waits for input, how a program is seen waiting (from `/proc`), and terminal
-//! output as a person reads it.
+//! and the program waits for input ([`super::group`] tells when), and terminal output as a
+//! person reads it.
 //!
 //! It types and reads; it does not start or supervise processes ([`super::supervise`] calls it
 //! through [`Act`]).
@@ -9,6 +9,7 @@ use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::group::waits_for_input;
 use super::invocation::Answer;
 use super::supervise::Act;
 use crate::harness::isolation::sandbox::{TERMINAL_COLUMNS, TERMINAL_ROWS};
@@ -22,72 +23,19 @@ const INPUT_WAIT: Duration = Duration::from_secs(5);
 /// screen, before it is ended as waiting for a person.
 const STALL: Duration = Duration::from_millis(2000);
 
-/// Kernel functions a process sleeps in while it waits to read its terminal (a plain read, or
-/// select, poll and epoll as prompt libraries use). `wait_woken` is also where a blocked socket
-/// read sleeps, but by then the prompt is on screen.
-const INPUT_WAITS: [&str; 8] = [
-    "wait_woken",
-    "n_tty_read",
-    "do_select",
-    "core_sys_select",
-    "poll_schedule_timeout",
-    "do_sys_poll",
-    "do_epoll_wait",
-    "ep_poll",
-];
-
 /// Waits until the program waits for input: every process of `leader`'s group asleep and one of
 /// them in a terminal read or poll, seen twice in a row; or until `limit` has passed.
 pub(crate) fn wait_for_input(leader: u32, limit: Duration) {
     let deadline = Instant::now() + limit;
     let mut quiet = 0;
     while quiet < 2 && Instant::now() < deadline {
-        quiet = if group_waits_for_input(leader) {
+        quiet = if waits_for_input(leader) {
             quiet + 1
         } else {
             0
         };
         thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// Whether every live process of the group `leader` leads is asleep (state `S`) and one of them
-/// sleeps in [`INPUT_WAITS`] (read from `/proc`; where the kernel hides `wchan`, asleep is enough).
-fn group_waits_for_input(leader: u32) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return true;
-    };
-    let mut any = false;
-    for entry in entries.flatten() {
-        if !entry
-            .file_name()
-            .to_string_lossy()
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-        {
-            continue;
-        }
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses.
-        let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
-            continue;
-        };
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let (Some(state), Some(pgrp)) = (fields.first(), fields.get(2)) else {
-            continue;
-        };
-        if pgrp.parse::<u32>() != Ok(leader) || *state == "Z" {
-            continue;
-        }
-        if *state != "S" {
-            return false;
-        }
-        let wchan = std::fs::read_to_string(entry.path().join("wchan")).unwrap_or_default();
-        any |= wchan.is_empty() || wchan == "0" || INPUT_WAITS.iter().any(|f| wchan.starts_with(f));
-    }
-    any
 }
 
 /// Types the answers at their prompts, in order, as a person at the terminal does.
@@ -130,13 +78,13 @@ impl Typist {
         if !answered_all
             || text.trim().is_empty()
             || self.screen.1.elapsed() < STALL
-            || !group_waits_for_input(self.leader)
+            || !waits_for_input(self.leader)
         {
             return Act::Idle;
         }
         // Asleep in a terminal read twice over, a moment apart: it waits for a person.
         thread::sleep(Duration::from_millis(100));
-        if !group_waits_for_input(self.leader) {
+        if !waits_for_input(self.leader) {
             return Act::Idle;
         }
         Act::Stop(self.waiting_message(text))
