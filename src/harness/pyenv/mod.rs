@@ -34,10 +34,10 @@ pub use clients::{CLIENT_PACKAGES, Clients, ensure_clients, resolved_clients};
 
 /// The built-in lock (the handbook's `hub-requirements.txt`): every package pinned with its
 /// hashes, for books that bring no requirements of their own.
-pub const LOCKED_REQUIREMENTS: &str = include_str!("../../hub-requirements.txt");
+pub const LOCKED_REQUIREMENTS: &str = include_str!("../../../hub-requirements.txt");
 
 /// The top-level packages the built-in lock was compiled from (`hub-requirements.in`).
-pub const TOP_LEVEL_REQUIREMENTS: &str = include_str!("../../hub-requirements.in");
+pub const TOP_LEVEL_REQUIREMENTS: &str = include_str!("../../../hub-requirements.in");
 
 /// The Python packages a book's snippets run with: a full lock and the top-level packages it was
 /// compiled from (which `--clients` needs to resolve other versions).
