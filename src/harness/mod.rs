@@ -12,7 +12,8 @@
 //!   pseudo-terminal that answers prompts; the invocation and its outcome, which the direct and
 //!   the warm runner share;
 //! - [`case`] and [`error`]: the case and its result, and the harness's errors, as leaves that
-//!   every other part may take;
+//!   every other part may take; `tail`, the leaf that picks the last lines of an output for an
+//!   error message;
 //! - [`check`]: compares what happened with what the book promises, including that the token the
 //!   scenario handed over reached the Hub;
 //! - [`warm`]: the warm interpreter that has imported torch once and forks a child per run (and per
@@ -38,6 +39,7 @@ pub mod pyenv;
 pub mod rerun;
 pub mod runner;
 pub mod stage;
+mod tail;
 pub mod transcript;
 pub mod warm;
 

@@ -16,7 +16,7 @@ use syn::visit::Visit;
 
 use crate::prelude::repo_root;
 
-/// One crate's files, by module path (`["harness", "pyenv"]` for `src/harness/pyenv.rs`).
+/// One crate's files, by module path (`["harness", "pyenv"]` for `src/harness/pyenv/mod.rs`).
 struct CrateFiles {
     root: PathBuf,
     modules: BTreeMap<Vec<String>, PathBuf>,

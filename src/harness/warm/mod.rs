@@ -34,6 +34,7 @@ use super::process::group::kill_group_and_wait;
 use super::process::invocation::{Invocation, Outcome, ProcessError, stop_if_interrupted};
 use super::process::supervise::{Act, Supervised, Waitable, supervise};
 use super::process::terminal::Typist;
+use super::tail::last_lines;
 
 mod stdio;
 
@@ -422,8 +423,7 @@ impl Zygote {
     /// An error naming what failed, with the end of the interpreter's own error output.
     fn failure(&self, what: &str) -> ProcessError {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        let tail = last_lines(log.lines(), 15).lines;
         ProcessError::Warm(format!("{what}\n{}", tail.join("\n")))
     }
 }
