@@ -129,6 +129,8 @@ fn waited_descriptors(pid: u32) -> Option<Vec<u64>> {
     const PREAD64: u64 = 17;
     const READV: u64 = 19;
     const SELECT: u64 = 23;
+    const RECVFROM: u64 = 45;
+    const RECVMSG: u64 = 47;
     const EPOLL_WAIT: u64 = 232;
     const PSELECT6: u64 = 270;
     const PPOLL: u64 = 271;
@@ -145,7 +147,7 @@ fn waited_descriptors(pid: u32) -> Option<Vec<u64>> {
         return None;
     }
     Some(match number {
-        READ | PREAD64 | READV => vec![args[0]],
+        READ | PREAD64 | READV | RECVFROM | RECVMSG => vec![args[0]],
         POLL | PPOLL => poll_descriptors(pid, args[0], args[1])?,
         SELECT | PSELECT6 => select_descriptors(pid, args[0], args[1])?,
         EPOLL_WAIT | EPOLL_PWAIT | EPOLL_PWAIT2 => epoll_descriptors(pid, args[0])?,
@@ -218,13 +220,16 @@ mod tests {
 
     use super::*;
 
-    /// Waits (boundedly) until `leader`'s group sleeps, for a process that was just started.
-    fn until_asleep(leader: u32) {
+    /// Whether `condition` comes true within ten seconds, for a process that was just started.
+    fn eventually(condition: impl Fn() -> bool) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && !members(leader).iter().all(|m| m.state == 'S') {
+        while Instant::now() < deadline {
+            if condition() {
+                return true;
+            }
             thread::sleep(Duration::from_millis(10));
         }
-        thread::sleep(Duration::from_millis(50));
+        false
     }
 
     #[test]
@@ -236,9 +241,8 @@ mod tests {
         reading.args(["-c", "input()"]);
         let mut at_terminal = pty.slave.spawn_command(reading).unwrap();
         let leader = at_terminal.process_id().unwrap();
-        until_asleep(leader);
         assert!(
-            waits_for_input(leader),
+            eventually(|| waits_for_input(leader)),
             "a terminal read is a wait for input"
         );
 
@@ -256,7 +260,12 @@ mod tests {
             .spawn()
             .unwrap();
         let _accepted = listener.accept().unwrap();
-        until_asleep(on_socket.id());
+        let pid = on_socket.id();
+        assert!(
+            eventually(|| members(pid).iter().all(|m| m.state == 'S')
+                && waited_descriptors(pid).is_some_and(|fds| !fds.is_empty())),
+            "the client sleeps reading its socket"
+        );
         assert!(
             !waits_for_input(on_socket.id()),
             "a client waiting for its server's answer does not wait for a person"
