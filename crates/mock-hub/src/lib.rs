@@ -27,6 +27,7 @@ pub mod error;
 pub mod generate;
 pub mod repo;
 pub mod repo_type;
+pub mod request_log;
 pub mod server;
 pub mod state;
 pub mod tls;

@@ -5,6 +5,10 @@
 //! write what) can be read and tested on their own. A book declares its world in a file
 //! ([`super::world_file`]); token values are generated when it is read and never appear in
 //! source.
+//!
+//! Why one file of about 700 lines: the [`World`] and its access rules (who may read or write
+//! which repository, with which token) are one `impl`, so the rules read together. The tokens are
+//! in `token.rs`, repositories in `repo.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
