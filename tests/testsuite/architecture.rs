@@ -81,6 +81,11 @@ struct Paths {
     /// `pub use` leaves: the name it makes visible here, and the absolute path it points to.
     reexports: Vec<(String, Vec<String>)>,
     in_pub_use: bool,
+    /// The file's child modules (`mod plan;` beside `plan/`), which a path may name without
+    /// `self::` (`use plan::prepare;`, `plan::prepare()`).
+    children: BTreeSet<String>,
+    /// How deep the visitor is in inline modules of the file (`mod tests { ... }`).
+    inline: usize,
 }
 
 impl Paths {
@@ -93,6 +98,11 @@ impl Paths {
                 let mut base = self.here.clone();
                 base.pop()?;
                 base
+            }
+            child if self.inline == 0 && self.children.contains(child) => {
+                let mut path = self.here.clone();
+                path.extend(segments.iter().cloned());
+                return Some(path);
             }
             _ => return None,
         };
@@ -148,10 +158,10 @@ impl Paths {
         if self.in_pub_use {
             self.reexports.push((visible, path.clone()));
         }
-        if matches!(
-            segments.first().map(String::as_str),
-            Some("crate" | "super" | "self")
-        ) {
+        let first = segments.first().map(String::as_str);
+        if matches!(first, Some("crate" | "super" | "self"))
+            || first.is_some_and(|child| self.inline == 0 && self.children.contains(child))
+        {
             self.found.push((path, line));
         }
     }
@@ -159,8 +169,11 @@ impl Paths {
 
 impl<'ast> Visit<'ast> for Paths {
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        let inline = item.content.is_some();
         self.here.push(item.ident.to_string());
+        self.inline += usize::from(inline);
         syn::visit::visit_item_mod(self, item);
+        self.inline -= usize::from(inline);
         self.here.pop();
     }
 
@@ -194,8 +207,15 @@ fn edges(files: &CrateFiles) -> Edges {
         let text = fs::read_to_string(file).expect("source file is readable");
         let ast = syn::parse_file(&text)
             .unwrap_or_else(|e| panic!("{} does not parse: {e}", file.display()));
+        let children = files
+            .modules
+            .keys()
+            .filter(|m| m.len() == module.len() + 1 && m.starts_with(module))
+            .map(|m| m[module.len()].clone())
+            .collect();
         let mut paths = Paths {
             here: module.clone(),
+            children,
             ..Paths::default()
         };
         paths.visit_file(&ast);
@@ -380,6 +400,41 @@ fn the_circle_checker_sees_a_circle_through_a_reexport() {
     assert_eq!(
         names,
         BTreeSet::from([PathBuf::from("other.rs"), PathBuf::from("part/inner.rs")])
+    );
+}
+
+#[test]
+fn the_circle_checker_sees_a_circle_through_a_child_named_without_self() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("src");
+    fs::create_dir_all(root.join("part")).unwrap();
+    fs::write(root.join("lib.rs"), "mod part;\n").unwrap();
+    fs::write(
+        root.join("part/mod.rs"),
+        "mod inner;\nmod leaf;\npub struct Shared;\nfn f() { inner::run(); }\nuse leaf::Leaf;\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("part/inner.rs"),
+        "pub fn run() { let _ = super::Shared; }\n",
+    )
+    .unwrap();
+    fs::write(root.join("part/leaf.rs"), "pub struct Leaf;\n").unwrap();
+    let files = crate_files(root.clone());
+    let edges = edges(&files);
+    let found = circles(&edges);
+    assert_eq!(found.len(), 1, "edges: {edges:?}");
+    let names: BTreeSet<_> = found[0]
+        .iter()
+        .map(|f| f.strip_prefix(&root).unwrap().to_path_buf())
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([PathBuf::from("part/mod.rs"), PathBuf::from("part/inner.rs")])
+    );
+    assert!(
+        edges[&root.join("part/mod.rs")].contains_key(&root.join("part/leaf.rs")),
+        "a `use leaf::Leaf;` is an edge to leaf.rs: {edges:?}"
     );
 }
 

@@ -12,6 +12,9 @@ use serde_json::json;
 
 use super::repo_type::RepoType;
 
+/// The header carrying a per-response request id, which the client quotes in error messages.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// The header naming the error class (`RepoNotFound`, `GatedRepo`, ...).
 pub const X_ERROR_CODE: HeaderName = HeaderName::from_static("x-error-code");
 /// The header carrying the human-readable error message.

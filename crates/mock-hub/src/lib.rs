@@ -84,7 +84,7 @@ use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use crate::server::BackgroundServer;
 
-pub use error::HubError;
+pub use error::{HubError, X_REQUEST_ID};
 pub use state::{
     Caller, HubState, LoggedRequest, NewFile, NewRepo, NewToken, RequestAuth, TokenInfo,
 };
@@ -92,9 +92,6 @@ pub use track::{HubFuture, HubService, TrackFuture};
 pub use world::{SeededToken, TokenKind, World};
 
 use world::RepoType;
-
-/// The header carrying a per-response request id, which the client quotes in error messages.
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Builds the whole app: Hub endpoints, the `/__mock/` admin API, CORS and the request log, as
 /// one tower service (for `oneshot` tests, [`serve`] and [`MockHub`]).

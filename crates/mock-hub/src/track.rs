@@ -21,9 +21,9 @@ use rand::RngExt;
 use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::CorsLayer;
 
-use super::error::HubError;
+use super::error::{HubError, X_REQUEST_ID};
 use super::state::{HubState, Pending};
-use super::{X_REQUEST_ID, manage, world};
+use super::{manage, world};
 
 /// The app with its default body limit, the way [`Track`] calls it.
 type App = <DefaultBodyLimit as Layer<Router>>::Service;

@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 use serde::Deserialize;
 
 use super::progress::indented_tail;
-use super::{ENV_PYTHON_VAR, MIN_PYTHON, PyEnvError};
+use super::shared::MIN_PYTHON;
+use super::{ENV_PYTHON_VAR, PyEnvError};
 
 const PROBE_SCRIPT: &str = r#"
 import json, platform, sys
@@ -145,7 +146,7 @@ pub(super) fn base_python_hint() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::vars;
+    use super::super::shared::vars;
     use super::*;
 
     #[test]

@@ -113,7 +113,7 @@ pub(super) fn is_complete(dir: &Path, key: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::vars;
+    use super::super::shared::vars;
     use super::*;
 
     #[test]
