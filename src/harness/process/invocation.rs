@@ -125,9 +125,10 @@ pub enum ProcessError {
         /// What went wrong.
         message: String,
     },
-    /// The warm interpreter could not run it.
+    /// The warm interpreter could not run it. The same error type as the harness's
+    /// [`crate::harness::Error::Warm`], which is the interpreter failing to start.
     #[error("the warm Python interpreter failed: {0}")]
-    Warm(String),
+    Warm(std::io::Error),
     /// The run was interrupted (SIGINT or SIGTERM, [`crate::harness::interrupt`]): the process was not
     /// started, or was killed before its end.
     #[error("the run was interrupted by {}", crate::harness::interrupt::signal_name(*.0))]

@@ -212,10 +212,7 @@ impl WarmInterpreter {
             match slot.as_ref() {
                 Some(zygote) => Arc::clone(zygote),
                 None => {
-                    let zygote = Arc::new(
-                        self.spawn()
-                            .map_err(|e| ProcessError::Warm(e.to_string()))?,
-                    );
+                    let zygote = Arc::new(self.spawn().map_err(ProcessError::Warm)?);
                     *slot = Some(Arc::clone(&zygote));
                     zygote
                 }
@@ -424,7 +421,7 @@ impl Zygote {
     fn failure(&self, what: &str) -> ProcessError {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         let tail = last_lines(log.lines(), 15).lines;
-        ProcessError::Warm(format!("{what}\n{}", tail.join("\n")))
+        ProcessError::Warm(io::Error::other(format!("{what}\n{}", tail.join("\n"))))
     }
 }
 

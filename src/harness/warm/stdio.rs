@@ -44,7 +44,9 @@ enum StdioKind {
 impl RunStdio {
     pub(super) fn new(terminal: bool, cap: usize) -> Result<RunStdio, ProcessError> {
         let fail = |e: &dyn std::fmt::Display| {
-            ProcessError::Warm(format!("preparing the run's streams: {e}"))
+            ProcessError::Warm(std::io::Error::other(format!(
+                "preparing the run's streams: {e}"
+            )))
         };
         if terminal {
             let pair = native_pty_system()
@@ -100,11 +102,9 @@ impl RunStdio {
     /// Where typed answers go, on a terminal.
     pub(super) fn terminal_writer(&self) -> Result<Option<Box<dyn Write + Send>>, ProcessError> {
         match &self.kind {
-            StdioKind::Terminal { pair, .. } => pair
-                .master
-                .take_writer()
-                .map(Some)
-                .map_err(|e| ProcessError::Warm(format!("the terminal's input: {e}"))),
+            StdioKind::Terminal { pair, .. } => pair.master.take_writer().map(Some).map_err(|e| {
+                ProcessError::Warm(std::io::Error::other(format!("the terminal's input: {e}")))
+            }),
             StdioKind::Pipes { .. } => Ok(None),
         }
     }
