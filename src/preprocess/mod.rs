@@ -2,7 +2,7 @@
 //!
 //! [`HubCheck`] is the one public type. It runs inside an in-process build (registered with
 //! `MDBook::with_preprocessor`) and as the `mdbook-hubcheck` command that a stock `mdbook build`
-//! talks to over stdin and stdout ([`protocol`]). For every chapter it
+//! talks to over stdin and stdout (`protocol.rs`, [`run_protocol`]). For every chapter it
 //!
 //! 1. refuses token-shaped strings ([`crate::secrets`]),
 //! 2. strips the harness's snippet annotations,

@@ -306,7 +306,7 @@ pub fn bert_tensor_shapes() -> Vec<(String, Vec<usize>)> {
     t
 }
 
-/// The tensor names and shapes of a `LlamaForCausalLM` for [`llama_config`], in a stable order.
+/// The tensor names and shapes of a `LlamaForCausalLM` for `llama_config`, in a stable order.
 pub fn llama_tensor_shapes() -> Vec<(String, Vec<usize>)> {
     let vocab = llama_vocab().len();
     let (hidden, inter) = (LLAMA_HIDDEN, LLAMA_INTERMEDIATE);

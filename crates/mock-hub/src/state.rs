@@ -208,7 +208,7 @@ impl HubState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Write access to the world. Every cached body ([`HubState::cached_body`]) is stale from here.
+    /// Write access to the world. Every cached body (`HubState::cached_body`) is stale from here.
     pub fn write(&self) -> RwLockWriteGuard<'_, World> {
         let guard = self
             .inner

@@ -58,7 +58,7 @@ impl Service<Request> for HubService {
     }
 
     /// Requests that carry an `Origin` header (a browser: the token checker) go through the
-    /// CORS layer, the others (the Python clients, `hf`, curl) straight to [`Track`]. CORS headers
+    /// CORS layer, the others (the Python clients, `hf`, curl) straight to `Track`. CORS headers
     /// mean nothing without an `Origin`, and the layer costs a clone of its settings and three
     /// response headers.
     fn call(&mut self, req: Request) -> HubFuture {
@@ -157,7 +157,7 @@ enum Answer<F> {
     Early(Option<Response>),
 }
 
-/// The answer of [`Track`]: the app's (or the early) answer, stamped and logged.
+/// The answer of `Track`: the app's (or the early) answer, stamped and logged.
 pub struct TrackFuture<F> {
     state: HubState,
     answer: Answer<F>,

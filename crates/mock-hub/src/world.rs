@@ -284,7 +284,7 @@ pub struct World {
     pub refresh_tokens: BTreeMap<String, RefreshToken>,
     /// Faults asked for through the admin API, answered before any handler runs.
     pub faults: Vec<Fault>,
-    /// The models Inference Providers serve ([`super::inference`]).
+    /// The models Inference Providers serve (`inference.rs`).
     pub inference: Vec<InferenceModel>,
     /// What Xet uploads left in the mock's CAS, and the Xet tokens handed out
     /// ([`super::xet`]).

@@ -1,6 +1,6 @@
 //! The namespaces a case runs in, and which isolation the machine allows.
 //!
-//! Owns [`Isolation`] (namespaces, or the proxy fallback), [`CaseNamespaces`] (the network and
+//! Owns [`Isolation`] (namespaces, or the proxy fallback), `CaseNamespaces` (the network and
 //! the mount namespace of one case, kept alive by open handles and gone when dropped), the
 //! [`SCENARIO_ROOT`] every case's sandbox is bound at, and where `nsenter` is. It makes
 //! namespaces and binds files in them; it does not decide what a case may reach (that is

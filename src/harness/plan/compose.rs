@@ -39,9 +39,9 @@ fn chain(snippets: &[Snippet], index: usize) -> Vec<usize> {
 }
 
 /// Prepares the processes of one run of `snippets[index]` under `scenario`, in `sandbox`, in
-/// three named phases: [`compose`] decides which processes run what code (it changes nothing),
-/// [`prepare_state`] puts the Hub and the home in the state the scenario starts from (not on a
-/// [`Pass::Again`], which starts where the first run left them), and [`make_step`] writes each
+/// three named phases: `compose` decides which processes run what code (it changes nothing),
+/// `prepare_state` puts the Hub and the home in the state the scenario starts from (not on a
+/// [`Pass::Again`], which starts where the first run left them), and `make_step` writes each
 /// process's files and makes its invocation.
 pub fn prepare(
     setup: &Setup<'_>,
@@ -62,7 +62,7 @@ pub fn prepare(
         .collect()
 }
 
-/// One process of a run as [`compose`] decides it: the snippet it runs (with, for Python
+/// One process of a run as `compose` decides it: the snippet it runs (with, for Python
 /// continued by Python, the code of the snippets before it), under which scenario.
 struct Piece<'s> {
     snippet: &'s Snippet,

@@ -61,7 +61,7 @@ pub enum Pass {
     Again,
     /// A notebook cell run twice in one Python process, as a re-run cell runs in the same
     /// kernel (`test --rerun` of a Colab, Jupyter or AI Studio snippet): as [`Pass::Once`], with
-    /// the cell executed a second time after the first ([`super::rerun`] splits the output).
+    /// the cell executed a second time after the first ([`crate::harness::rerun`] splits the output).
     TwiceInOneProcess,
 }
 

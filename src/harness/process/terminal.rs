@@ -1,9 +1,9 @@
-//! A person at the terminal: the [`Typist`] that types each answer once its prompt is on screen
+//! A person at the terminal: the `Typist` that types each answer once its prompt is on screen
 //! and the program waits for input ([`super::group`] tells when), and terminal output as a
 //! person reads it.
 //!
 //! It types and reads; it does not start or supervise processes ([`super::supervise`] calls it
-//! through [`Act`]).
+//! through `Act`).
 
 use std::io::Write;
 use std::thread;

@@ -166,7 +166,7 @@ pub enum Installer {
     Pip,
 }
 
-/// How much [`ensure`] prints to stderr.
+/// How much [`super::ensure`] prints to stderr.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Progress {
     /// Stage lines always; the installer's own progress only when stderr is a terminal.
@@ -178,7 +178,7 @@ pub enum Progress {
     Quiet,
 }
 
-/// Options of [`ensure`]. The default honours `HUBCHECK_PYENV_DIR` and `HUBCHECK_PYTHON`.
+/// Options of [`super::ensure`]. The default honours `HUBCHECK_PYENV_DIR` and `HUBCHECK_PYTHON`.
 #[derive(Debug, Clone, Default)]
 pub struct EnsureOptions {
     /// The environment's directory; overrides `HUBCHECK_PYENV_DIR` and the cache location.
