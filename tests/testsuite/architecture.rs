@@ -368,72 +368,81 @@ fn no_file_in_src_or_crates_imports_another_that_imports_it_back() {
     );
 }
 
-#[test]
-fn the_circle_checker_sees_a_circle_through_a_reexport() {
+/// A planted crate of `files` (path below `src/`, text): its edges and the files of each circle,
+/// named below `src/`.
+fn planted(files: &[(&str, &str)]) -> (Edges, Vec<BTreeSet<PathBuf>>) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("src");
-    fs::create_dir_all(root.join("part")).unwrap();
-    fs::write(root.join("lib.rs"), "mod part;\nmod other;\n").unwrap();
-    fs::write(
-        root.join("part/mod.rs"),
-        "mod inner;\npub use inner::Thing;\n",
-    )
-    .unwrap();
-    fs::write(
-        root.join("part/inner.rs"),
-        "pub struct Thing;\nfn f() -> crate::other::Other { todo!() }\n",
-    )
-    .unwrap();
-    fs::write(
-        root.join("other.rs"),
-        "use crate::part::Thing;\npub struct Other;\n#[cfg(test)]\nmod tests { use super::*; }\n",
-    )
-    .unwrap();
-    let files = crate_files(root.clone());
-    let edges = edges(&files);
-    let found = circles(&edges);
-    assert_eq!(found.len(), 1, "edges: {edges:?}");
-    let names: BTreeSet<_> = found[0]
+    for (path, text) in files {
+        let file = root.join(path);
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        fs::write(file, text).unwrap();
+    }
+    let edges = edges(&crate_files(root.clone()));
+    let found = circles(&edges)
         .iter()
-        .map(|f| f.strip_prefix(&root).unwrap().to_path_buf())
+        .map(|circle| {
+            circle
+                .iter()
+                .map(|f| f.strip_prefix(&root).unwrap().to_path_buf())
+                .collect()
+        })
         .collect();
+    let edges = edges
+        .into_iter()
+        .map(|(from, to)| {
+            let below = |f: &Path| f.strip_prefix(&root).unwrap().to_path_buf();
+            let to = to.into_iter().map(|(t, line)| (below(&t), line)).collect();
+            (below(&from), to)
+        })
+        .collect();
+    (edges, found)
+}
+
+/// The set of files `names`.
+fn files_named(names: &[&str]) -> BTreeSet<PathBuf> {
+    names.iter().map(PathBuf::from).collect()
+}
+
+#[test]
+fn the_circle_checker_sees_a_circle_through_a_reexport() {
+    let (edges, found) = planted(&[
+        ("lib.rs", "mod part;\nmod other;\n"),
+        ("part/mod.rs", "mod inner;\npub use inner::Thing;\n"),
+        (
+            "part/inner.rs",
+            "pub struct Thing;\nfn f() -> crate::other::Other { todo!() }\n",
+        ),
+        (
+            "other.rs",
+            "use crate::part::Thing;\npub struct Other;\n#[cfg(test)]\nmod tests { use super::*; }\n",
+        ),
+    ]);
     assert_eq!(
-        names,
-        BTreeSet::from([PathBuf::from("other.rs"), PathBuf::from("part/inner.rs")])
+        found,
+        vec![files_named(&["other.rs", "part/inner.rs"])],
+        "edges: {edges:?}"
     );
 }
 
 #[test]
 fn the_circle_checker_sees_a_circle_through_a_child_named_without_self() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("src");
-    fs::create_dir_all(root.join("part")).unwrap();
-    fs::write(root.join("lib.rs"), "mod part;\n").unwrap();
-    fs::write(
-        root.join("part/mod.rs"),
-        "mod inner;\nmod leaf;\npub struct Shared;\nfn f() { inner::run(); }\nuse leaf::Leaf;\n",
-    )
-    .unwrap();
-    fs::write(
-        root.join("part/inner.rs"),
-        "pub fn run() { let _ = super::Shared; }\n",
-    )
-    .unwrap();
-    fs::write(root.join("part/leaf.rs"), "pub struct Leaf;\n").unwrap();
-    let files = crate_files(root.clone());
-    let edges = edges(&files);
-    let found = circles(&edges);
-    assert_eq!(found.len(), 1, "edges: {edges:?}");
-    let names: BTreeSet<_> = found[0]
-        .iter()
-        .map(|f| f.strip_prefix(&root).unwrap().to_path_buf())
-        .collect();
+    let (edges, found) = planted(&[
+        ("lib.rs", "mod part;\n"),
+        (
+            "part/mod.rs",
+            "mod inner;\nmod leaf;\npub struct Shared;\nfn f() { inner::run(); }\nuse leaf::Leaf;\n",
+        ),
+        ("part/inner.rs", "pub fn run() { let _ = super::Shared; }\n"),
+        ("part/leaf.rs", "pub struct Leaf;\n"),
+    ]);
     assert_eq!(
-        names,
-        BTreeSet::from([PathBuf::from("part/mod.rs"), PathBuf::from("part/inner.rs")])
+        found,
+        vec![files_named(&["part/inner.rs", "part/mod.rs"])],
+        "edges: {edges:?}"
     );
     assert!(
-        edges[&root.join("part/mod.rs")].contains_key(&root.join("part/leaf.rs")),
+        edges[Path::new("part/mod.rs")].contains_key(Path::new("part/leaf.rs")),
         "a `use leaf::Leaf;` is an edge to leaf.rs: {edges:?}"
     );
 }
