@@ -4,7 +4,7 @@
 //! - [`build`]: the book built in-process with mdBook, the preprocessor registered, the output
 //!   scanned for tokens;
 //! - [`serve`]: a built book on 127.0.0.1, optionally with a mock Hub for the token checker;
-//! - [`test`]: every snippet of the book run by the [`crate::harness`] against a mock Hub;
+//! - [`test`](mod@test): every snippet of the book run by the [`crate::harness`] against a mock Hub;
 //! - [`mock_hub`]: the mock Hub ([`crate::hub`]) on its own;
 //! - [`install`]: another book's `book.toml` and theme set up for a stock `mdbook build`.
 //!

@@ -25,11 +25,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::harness::bless::bless;
+use crate::harness::case_hub::HubSource;
 use crate::harness::interrupt;
-use crate::harness::network::Isolation;
+use crate::harness::isolation::namespaces::Isolation;
 use crate::harness::pyenv::{self, Clients};
 use crate::harness::runner::{CaseResult, Harness, RunOptions, cases, summarize};
-use crate::harness::world::HubSource;
 use crate::harness::{self, Error};
 use crate::hub::World;
 use crate::report::Status;

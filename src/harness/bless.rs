@@ -30,27 +30,14 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use super::case::{Capture, CaseResult};
 use super::check::final_exception;
+#[cfg(test)]
 use super::plan::Values;
 use super::process::Outcome;
-use super::runner::CaseResult;
 use crate::snippets::Snippet;
 use crate::snippets::annotation::Scenario;
 use crate::snippets::scan::{ANNOTATION_OPENER, CodeBlock, line_of, scan};
-
-/// What a failed case printed and the values it ran with, kept for `--bless`.
-#[derive(Debug, Clone)]
-pub struct Capture {
-    /// The snippet's run (for a session, its output without the harness's markers).
-    pub outcome: Outcome,
-    /// The scenario's values, to expand an annotation's templates and to write them back.
-    pub values: Values,
-    /// Each book placeholder (`your-username`) with the value the run put in its place.
-    pub placeholders: Vec<(String, String)>,
-    /// Whether the case also failed for something `--bless` does not write (a token that was not
-    /// sent, a network attempt, a session's output).
-    pub other_failures: bool,
-}
 
 /// Why blessing could not write the book.
 #[derive(Debug, thiserror::Error)]

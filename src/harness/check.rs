@@ -1,10 +1,11 @@
 //! Compares what a run did with what the book promises, and explains a mismatch so that a writer
 //! knows what to fix.
 
-use super::addresses::{Addresses, HUB_HOSTS};
-use super::network::Attempt;
+use super::isolation::addresses::{Addresses, HUB_HOSTS};
+use super::isolation::network::Attempt;
 use super::plan::Values;
 use super::process::Outcome;
+use super::tail::last_lines;
 use crate::hub::{LoggedRequest, RequestAuth};
 use crate::secrets::mask_tokens;
 use crate::snippets::annotation::{Scenario, TokenChoice};
@@ -352,13 +353,12 @@ pub fn hints(outcome: &Outcome, code: &str) -> Vec<&'static str> {
 
 /// The last lines of a stream, for a failure message.
 pub fn tail(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(TAIL_LINES);
+    let tail = last_lines(text.lines(), TAIL_LINES);
     let mut out = String::new();
-    if start > 0 {
-        out.push_str(&format!("[{start} earlier lines]\n"));
+    if tail.skipped > 0 {
+        out.push_str(&format!("[{} earlier lines]\n", tail.skipped));
     }
-    for line in &lines[start..] {
+    for line in &tail.lines {
         match line.char_indices().nth(LINE_CHARS) {
             Some((cut, _)) => out.push_str(&format!(
                 "{}[... {} more characters]\n",

@@ -97,7 +97,7 @@ fn become_subreaper() {
 }
 
 /// Kills every live process descended from this one, and the process group of each that leads
-/// another group than this process's, until none is left (or [`SWEEP_LIMIT`] has passed).
+/// another group than this process's, until none is left (or `SWEEP_LIMIT` has passed).
 pub fn end_descendants() {
     let started = Instant::now();
     // SAFETY: getpgrp has no preconditions.

@@ -2,12 +2,18 @@
 //! (`huggingface_hub` and its `hf` CLI, `transformers`), against the mock Hub in [`crate::hub`].
 //!
 //! - [`pyenv`]: creates and caches the pinned Python environment those clients run in;
-//! - [`sandbox`]: a fresh HOME and HF_HOME per run, an environment built from nothing;
-//! - [`world`]: a fresh Hub per case, so no case sees what another did;
-//! - [`network`]: a case reaches its Hub and nothing else; attempts to leave are recorded;
+//! - [`isolation`]: the sandbox (a fresh HOME and HF_HOME per run, an environment built from
+//!   nothing), the namespaces in which the real addresses lead to the case's Hub, and the network
+//!   guard (a case reaches its Hub and nothing else; attempts to leave are recorded);
+//! - [`case_hub`]: the case's connection to its Hub: a fresh Hub per case, so no case sees what
+//!   another did (or the journey's shared one);
 //! - [`plan`]: a snippet and a scenario become the processes a person would run;
 //! - [`process`]: runs them in their own process group, with a timeout, an output cap and a
-//!   pseudo-terminal that answers prompts;
+//!   pseudo-terminal that answers prompts; the invocation and its outcome, which the direct and
+//!   the warm runner share;
+//! - [`case`] and [`error`]: the case and its result, and the harness's errors, as leaves that
+//!   every other part may take; `tail`, the leaf that picks the last lines of an output for an
+//!   error message;
 //! - [`check`]: compares what happened with what the book promises, including that the token the
 //!   scenario handed over reached the Hub;
 //! - [`warm`]: the warm interpreter that has imported torch once and forks a child per run (and per
@@ -18,127 +24,23 @@
 //!
 //! `mdbook-hubcheck test` ([`crate::commands::test`]) and `tests/snippets.rs` drive it.
 
-pub mod addresses;
 pub mod bless;
+pub mod case;
+pub mod case_hub;
 pub mod check;
+pub mod error;
 pub mod interrupt;
+pub mod isolation;
 pub mod journey;
-pub mod network;
+mod pass;
 pub mod plan;
 pub mod process;
 pub mod pyenv;
 pub mod rerun;
 pub mod runner;
-pub mod sandbox;
 pub mod stage;
+mod tail;
 pub mod transcript;
 pub mod warm;
-pub mod world;
 
-use crate::settings::SettingsError;
-use crate::snippets::ExtractError;
-
-/// Why the harness could not start, or why a case did not pass.
-///
-/// A case's error carries the snippet's `file:line` and the scenario, so every message says which
-/// instruction of the book it is about.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The book's snippets could not be read.
-    #[error(transparent)]
-    Extract(#[from] ExtractError),
-    /// `book.toml` could not be read.
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    /// The book's world file is wrong: no run starts.
-    #[error(transparent)]
-    World(#[from] crate::hub::world_file::WorldFileError),
-    /// A scenario names a token the world does not declare: no run starts.
-    #[error(
-        "{location}: scenario `{scenario}` asks for the token `{name}`, which the Hub's world does not \
-         declare; declare [tokens.{name}] in the world file, or use one of: {known}, invalid, none"
-    )]
-    UnknownToken {
-        /// `file:line` of the snippet.
-        location: String,
-        /// The scenario's name.
-        scenario: String,
-        /// The name asked for.
-        name: String,
-        /// The names the world declares, comma-separated.
-        known: String,
-    },
-    /// The Python environment (pinned, or another `--clients` set) could not be made or read. Not
-    /// a `source`: the message already holds it, and `{:#}` would print it twice.
-    #[error("preparing the Python environment: {0}")]
-    PyEnv(pyenv::PyEnvError),
-    /// The Hub could not be started, reset, reached or asked.
-    #[error("{endpoint}: {message}")]
-    Hub {
-        /// The Hub's URL, or what it is.
-        endpoint: String,
-        /// What failed.
-        message: String,
-    },
-    /// `test --journey` could not make the one world and home its student works in.
-    #[error("making the journey's world and home: {0}")]
-    Journey(Box<CaseError>),
-    /// The warm Python interpreters could not be started.
-    #[error("starting the warm Python interpreters: {0}")]
-    Warm(std::io::Error),
-    /// Asked for more parallel cases than the Hub allows.
-    #[error(
-        "--jobs {jobs}: a Hub given with --hub has one world, so its scenarios run one at a time; \
-         use --jobs 1, or leave out --hub to give every scenario a mock Hub of its own"
-    )]
-    TooManyJobs {
-        /// The jobs asked for.
-        jobs: usize,
-    },
-    /// A case of one snippet and scenario did not pass.
-    #[error("{location} ({language}, scenario {scenario}):\n{kind}")]
-    Case {
-        /// `file:line` of the snippet.
-        location: String,
-        /// Its fence language.
-        language: String,
-        /// The scenario's name.
-        scenario: String,
-        /// What went wrong.
-        kind: Box<CaseError>,
-    },
-}
-
-/// What went wrong in one case.
-#[derive(Debug, thiserror::Error)]
-pub enum CaseError {
-    /// The snippet cannot be run at all (no style, a bad annotation).
-    #[error("{0}")]
-    NotRunnable(String),
-    /// The case's folders or network could not be prepared.
-    #[error("preparing the run: {0}")]
-    Setup(#[from] std::io::Error),
-    /// The Hub of the case failed.
-    #[error("{0}")]
-    Hub(Box<Error>),
-    /// A process could not be started.
-    #[error(transparent)]
-    Process(#[from] process::ProcessError),
-    /// The snippet this one continues failed first.
-    #[error("the snippet this one continues, {location}, failed first:\n{details}")]
-    ContinuedFailed {
-        /// `file:line` of the earlier snippet.
-        location: String,
-        /// Expected against actual.
-        details: String,
-    },
-    /// The run did not do what the book promises.
-    #[error("{0}")]
-    Unmet(String),
-}
-
-impl From<pyenv::PyEnvError> for Error {
-    fn from(error: pyenv::PyEnvError) -> Self {
-        Error::PyEnv(error)
-    }
-}
+pub use error::{CaseError, Error, HubError};

@@ -6,8 +6,8 @@ use std::fs;
 use std::io;
 use std::path::PathBuf;
 
+use super::isolation::sandbox::Sandbox;
 use super::process::Outcome;
-use super::sandbox::Sandbox;
 
 /// The line `rerun_cell.py` writes to both streams between the runs, followed by the first run's
 /// exit status.

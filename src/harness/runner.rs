@@ -2,33 +2,32 @@
 //! with progress for `mdbook-hubcheck test`, in book order, reversed or shuffled, once or several
 //! times over.
 //!
-//! Every case gets its own sandbox, network and Hub ([`super::world`]), so neither the order nor
+//! Every case gets its own sandbox, network and Hub ([`super::case_hub`]), so neither the order nor
 //! the number of jobs can change a result; `--order` and `--repeat` are there to show it.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 
-use super::check::{check, check_network, check_token_use, explain};
-use super::network::Isolation;
-use super::plan::{Pass, Setup, Values, is_notebook, prepare, substitute};
-use super::process;
-use super::sandbox::Sandbox;
+use super::case::Capture;
+pub use super::case::{Case, CaseResult};
+use super::case_hub::HubSource;
+use super::isolation::namespaces::Isolation;
+use super::plan::{Pass, is_notebook};
 use super::stage::Stage;
-use super::warm::WarmPool;
-use super::world::HubSource;
+use super::warm::WarmInterpreter;
 use super::{CaseError, Error};
 use crate::report::{REPORT_VERSION, Report, ReportResult, Status, now_rfc3339};
 use crate::secrets::mask_tokens;
 use crate::settings::MayDiffer;
 use crate::snippets::Snippet;
-use crate::snippets::annotation::{Run, Scenario, Style};
+use crate::snippets::annotation::{Run, Style};
 
 /// Everything needed to run the book's snippets.
 pub struct Harness {
@@ -45,37 +44,9 @@ pub struct Harness {
     /// Client versions, for the report.
     pub clients: BTreeMap<String, String>,
     /// Warm interpreters for Python runs; `None` runs every process new (`--cold`).
-    pub warm: Option<WarmPool>,
+    pub warm: Option<WarmInterpreter>,
     /// `transcript-may-differ` from `book.toml`: what a session's output may show other values of.
     pub may_differ: Vec<MayDiffer>,
-}
-
-/// One snippet under one scenario: the unit of a test.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Case {
-    /// Index into [`Harness::snippets`].
-    pub snippet: usize,
-    /// Index into the snippet's scenarios; `None` for a snippet that cannot run at all.
-    pub scenario: Option<usize>,
-    /// `file:line language id scenario`, the test's name.
-    pub name: String,
-}
-
-/// How a case went.
-#[derive(Debug, Clone)]
-pub struct CaseResult {
-    /// The case.
-    pub case: Case,
-    /// Passed, failed, or (over several runs) flaky.
-    pub status: Status,
-    /// Why it failed: expectations against what happened, tokens masked.
-    pub message: Option<String>,
-    /// How long it took.
-    pub duration: Duration,
-    /// Report entries: the snippet's, and its output block's when the case checked it.
-    pub results: Vec<ReportResult>,
-    /// What a failed run printed, for `--bless`; `None` when it passed or never ran.
-    pub capture: Option<Box<super::bless::Capture>>,
 }
 
 /// The order cases start in.
@@ -184,14 +155,15 @@ impl Harness {
                 .hubs
                 .shared_hf_endpoint(self.isolation)
                 .map(|endpoint| {
-                    super::sandbox::environment_at(
-                        std::path::Path::new(super::network::SCENARIO_ROOT),
+                    super::isolation::sandbox::environment_at(
+                        std::path::Path::new(super::isolation::namespaces::SCENARIO_ROOT),
                         &self.venv_bin,
                         endpoint.as_deref(),
                         false,
                     )
                 });
-            let pool = WarmPool::new(&self.venv_bin.join("python"), shared).map_err(Error::Warm)?;
+            let pool =
+                WarmInterpreter::new(&self.venv_bin.join("python"), shared).map_err(Error::Warm)?;
             self.warm = Some(pool);
         }
         Ok(())
@@ -271,7 +243,7 @@ impl Harness {
         case: &Case,
         stage: Option<&Stage>,
         rerun: bool,
-        capture: &mut Option<super::bless::Capture>,
+        capture: &mut Option<Capture>,
     ) -> Result<(), Error> {
         let snippet = &self.snippets[case.snippet];
         let fail = |kind: CaseError| self.case_error(case, Run::Once, kind);
@@ -309,7 +281,7 @@ impl Harness {
     }
 
     /// The error of a case that failed in `run`.
-    fn case_error(&self, case: &Case, run: Run, kind: CaseError) -> Error {
+    pub(super) fn case_error(&self, case: &Case, run: Run, kind: CaseError) -> Error {
         let snippet = &self.snippets[case.snippet];
         let scenario = case
             .scenario
@@ -320,139 +292,6 @@ impl Harness {
             scenario: format!("{scenario}{}", run.label()),
             kind: Box::new(kind),
         }
-    }
-
-    /// One run of scenario `j` of the case on `stage`: the processes `pass` names, the last one
-    /// checked as `run` (a cell run twice in one process is checked as both of its runs).
-    fn run_pass(
-        &self,
-        case: &Case,
-        j: usize,
-        stage: &Stage,
-        (pass, run): (Pass, Run),
-        capture: &mut Option<super::bless::Capture>,
-    ) -> Result<(), Error> {
-        let snippet = &self.snippets[case.snippet];
-        let scenario = &snippet.scenarios[j];
-        let fail = |kind: CaseError| self.case_error(case, run, kind);
-        let (sandbox, network, hub) = (&stage.sandbox, &stage.network, &stage.hub);
-        let setup = Setup {
-            venv_bin: &self.venv_bin,
-            hub: Arc::clone(hub),
-            placeholders: &self.placeholders,
-            network,
-        };
-        let steps = prepare(
-            &setup,
-            sandbox,
-            &self.snippets,
-            case.snippet,
-            scenario,
-            pass,
-        )
-        .map_err(|e| match e {
-            super::plan::PlanError::Io(e) => fail(CaseError::Setup(e)),
-            super::plan::PlanError::NotRunnable(why) => fail(CaseError::NotRunnable(why)),
-            super::plan::PlanError::Hub(e) => fail(CaseError::Hub(e)),
-        })?;
-        let values = Values::new(&setup, scenario);
-        let comparison = super::transcript::Comparison {
-            may_differ: self.may_differ.clone(),
-            homes: [Some(sandbox.root()), network.sandbox_inside()]
-                .into_iter()
-                .flatten()
-                .map(|root| Sandbox::home_at(root).display().to_string())
-                .collect(),
-        };
-        let attempts_before = network.attempts().len();
-        let hub_error = |e: Error| fail(CaseError::Hub(Box::new(e)));
-        let mut token_failures = Vec::new();
-        for step in steps {
-            let location = step.location.clone();
-            let logged_before = hub.requests().map_err(hub_error)?.len();
-            let outcome = process::run_with(step.invocation, self.warm.as_ref())
-                .map_err(|e| fail(CaseError::Process(e)))?;
-            let requests = hub.requests().map_err(hub_error)?;
-            let requests = requests.get(logged_before..).unwrap_or_default();
-            let address_failure =
-                super::check::check_addresses(self.hubs.addresses(self.isolation), requests);
-            if let Some(failure) = check_token_use(&step.scenario, step.handed, requests)
-                .into_iter()
-                .chain(address_failure)
-                .reduce(|a, b| format!("{a}\n{b}"))
-            {
-                token_failures.push(if step.is_target {
-                    failure
-                } else {
-                    format!("in {location}, which this snippet continues: {failure}")
-                });
-            }
-            if !step.is_target {
-                if outcome.status != Some(0) || outcome.timed_out {
-                    return Err(fail(CaseError::ContinuedFailed {
-                        location,
-                        details: explain(
-                            &std::iter::once("it must succeed before this one runs".to_string())
-                                .chain(outcome.waited_for.clone())
-                                .collect::<Vec<_>>(),
-                            &outcome,
-                            &snippet.code,
-                        ),
-                    }));
-                }
-                continue;
-            }
-            let runs = match pass {
-                Pass::TwiceInOneProcess => match super::rerun::split(&outcome) {
-                    Some((first, second)) => vec![(Run::First, first), (Run::Second, second)],
-                    None => {
-                        token_failures.push(
-                            "the first run of the cell never ended, so it never ran a second time"
-                                .into(),
-                        );
-                        vec![(Run::First, outcome)]
-                    }
-                },
-                Pass::Once | Pass::Again => vec![(run, outcome)],
-            };
-            let attempts = network.attempts();
-            let attempts = attempts.get(attempts_before..).unwrap_or_default();
-            for (run, outcome) in runs {
-                let target = Target {
-                    snippet,
-                    scenario,
-                    j,
-                    run,
-                    session: step.transcript.as_ref(),
-                    device_code: &step.device_code,
-                    fence_line: step.fence_line,
-                    setup: &setup,
-                    values: &values,
-                    comparison: &comparison,
-                };
-                let Checked {
-                    outcome,
-                    printed,
-                    mut failures,
-                } = target.check(outcome);
-                let texts_checked = failures.len();
-                failures.extend(target.check_session_and_login(printed.as_deref()));
-                failures.append(&mut token_failures);
-                failures.extend(check_network(scenario, attempts));
-                if failures.is_empty() {
-                    continue;
-                }
-                if run == Run::Once {
-                    *capture = Some(target.capture(&outcome, failures.len() > texts_checked));
-                }
-                return Err(self.case_error(
-                    case,
-                    run,
-                    CaseError::Unmet(explain(&failures, &outcome, &snippet.code)),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// Runs `cases` `repeat` times over on `jobs` threads, starting them in `order`, printing a
@@ -522,111 +361,6 @@ impl Harness {
             ),
             addresses: Some(self.hubs.addresses(self.isolation).as_str().into()),
             results: results.iter().flat_map(|r| r.results.clone()).collect(),
-        }
-    }
-}
-
-/// A run checked against its texts.
-struct Checked {
-    /// The run, without a session's markers.
-    outcome: process::Outcome,
-    /// What each prompt of a session printed.
-    printed: Option<Vec<super::transcript::Printed>>,
-    /// The promises it broke.
-    failures: Vec<String>,
-}
-
-/// The snippet under test in one of its runs, with what its promises are checked against.
-struct Target<'a> {
-    snippet: &'a Snippet,
-    scenario: &'a Scenario,
-    /// The scenario's index: the page's output block and session are the first scenario's.
-    j: usize,
-    run: Run,
-    /// The session it runs prompt by prompt, when it is one.
-    session: Option<&'a crate::snippets::transcript::Transcript>,
-    /// The browser login code the run showed, if any.
-    device_code: &'a Mutex<Option<String>>,
-    /// The page line of its opening fence.
-    fence_line: usize,
-    setup: &'a Setup<'a>,
-    values: &'a Values,
-    comparison: &'a super::transcript::Comparison,
-}
-
-impl Target<'_> {
-    /// The promises about exit status, exception and texts (the scenario's and the output
-    /// block's) that `outcome` breaks; the outcome comes back without a session's markers, and
-    /// what each of the session's prompts printed beside it.
-    fn check(&self, mut outcome: process::Outcome) -> Checked {
-        let printed = self.session.map(|_| {
-            let (clean, printed) = super::transcript::split(&outcome.stdout);
-            outcome.stdout = clean;
-            printed
-        });
-        let output_block = self
-            .snippet
-            .output
-            .as_ref()
-            .filter(|_| self.j == 0 && self.shows_page_output())
-            .map(|o| substitute(&o.text, self.setup, self.values, false));
-        let promises = self.scenario.promises_of(self.run);
-        let failures = check(&outcome, &promises, self.values, output_block.as_deref());
-        Checked {
-            outcome,
-            printed,
-            failures,
-        }
-    }
-
-    /// Whether the page's output block and session show what this run prints: a second run
-    /// whose scenario says what it prints instead (`rerun-output`) is held to that.
-    fn shows_page_output(&self) -> bool {
-        self.run != Run::Second || self.scenario.rerun_output.is_empty()
-    }
-
-    /// The other promises: a session's prompts and outputs as the page shows them, and a
-    /// browser login code shown when the scenario plays one.
-    fn check_session_and_login(
-        &self,
-        printed: Option<&[super::transcript::Printed]>,
-    ) -> Vec<String> {
-        let mut failures = Vec::new();
-        if let (Some(page), Some(session), Some(printed)) =
-            (&self.snippet.transcript, self.session, printed)
-            && self.j == 0
-            && self.shows_page_output()
-        {
-            let file = self.snippet.file.display().to_string();
-            failures.extend(super::transcript::compare(
-                page,
-                session,
-                printed,
-                self.comparison,
-                (&file, self.fence_line),
-            ));
-        }
-        let no_code = self.device_code.lock().map(|c| c.is_none()).unwrap_or(true);
-        if self.scenario.browser_login.is_some() && no_code {
-            failures.push("the run never showed a browser login code to enter".into());
-        }
-        failures
-    }
-
-    /// What `--bless` needs of a run that broke a promise; `other_failures` when something other
-    /// than its texts broke one.
-    fn capture(&self, outcome: &process::Outcome, other_failures: bool) -> super::bless::Capture {
-        super::bless::Capture {
-            outcome: outcome.clone(),
-            values: self.values.clone(),
-            placeholders: self
-                .setup
-                .placeholders
-                .iter()
-                .map(|(key, template)| (key.clone(), self.values.expand(template)))
-                .collect(),
-            other_failures: other_failures
-                || !check(outcome, &self.scenario.without_texts(), self.values, None).is_empty(),
         }
     }
 }
@@ -770,6 +504,8 @@ pub fn summarize(results: &[CaseResult], github: bool, out: &mut dyn Write) -> s
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn case(n: usize) -> Case {

@@ -8,16 +8,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::CaseError;
-use super::network::{CaseNetwork, Isolation};
-use super::sandbox::Sandbox;
-use super::world::{HubSource, HubWorld};
+use super::case_hub::{CaseHub, HubSource};
+use super::isolation::namespaces::Isolation;
+use super::isolation::network::CaseNetwork;
+use super::isolation::sandbox::Sandbox;
 
 /// A world and a home that one or more runs share.
 pub struct Stage {
     // Fields drop in this order: the Hub stops before its network's namespace goes, and the
     // sandbox folders go last.
     /// The Hub, in the state the book's world file declares when the stage is made.
-    pub hub: Arc<dyn HubWorld>,
+    pub hub: Arc<dyn CaseHub>,
     /// The network its processes run in and what they tried to reach.
     pub network: CaseNetwork,
     /// HOME, HF_HOME, the working folder.
@@ -35,10 +36,7 @@ impl Stage {
         let sandbox = Sandbox::new()?;
         let addresses = hubs.addresses(isolation);
         let network = CaseNetwork::with_addresses(isolation, addresses, sandbox.root(), venv_bin)?;
-        let hub = Arc::from(
-            hubs.world_for_case(&network)
-                .map_err(|e| CaseError::Hub(Box::new(e)))?,
-        );
+        let hub = Arc::from(hubs.world_for_case(&network).map_err(CaseError::Hub)?);
         Ok(Stage {
             hub,
             network,

@@ -51,6 +51,20 @@ pub enum Style {
     Jupyter,
 }
 
+impl Style {
+    /// The style a fence language implies, if any (`python`, `pycon`, `bash`, ...): what a block
+    /// with no annotation, or an annotation that names no style, runs as.
+    pub fn for_language(language: &str) -> Option<Style> {
+        match language {
+            "console" => Some(Style::Shell),
+            "python" | "py" | "python3" => Some(Style::Python),
+            "pycon" => Some(Style::Pycon),
+            "bash" | "sh" | "shell" | "console-session" | "zsh" => Some(Style::Shell),
+            _ => None,
+        }
+    }
+}
+
 /// Which earlier snippet a snippet builds on.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]

@@ -103,17 +103,6 @@ pub enum ExtractError {
     },
 }
 
-/// The style a fence language implies, if any.
-pub fn style_for_language(language: &str) -> Option<Style> {
-    match language {
-        "console" => Some(Style::Shell),
-        "python" | "py" | "python3" => Some(Style::Python),
-        "pycon" => Some(Style::Pycon),
-        "bash" | "sh" | "shell" | "console-session" | "zsh" => Some(Style::Shell),
-        _ => None,
-    }
-}
-
 /// Extracts every snippet of the book at `root`, in SUMMARY order.
 pub fn extract_book(root: &Path) -> Result<Vec<Snippet>, ExtractError> {
     let load_error = |e: anyhow::Error| ExtractError::Load {

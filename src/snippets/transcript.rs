@@ -131,7 +131,7 @@ pub fn read(code: &str, language: &str) -> Content {
         // clearly shell.
         return Content::Unclear;
     }
-    if let Some(style) = super::extract::style_for_language(language) {
+    if let Some(style) = super::annotation::Style::for_language(language) {
         return Content::Code(style);
     }
     if !language.is_empty() {

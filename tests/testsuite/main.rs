@@ -74,3 +74,6 @@ mod a11y;
 
 /// The versions the handbook names are the ones the harness measures.
 mod version_claims;
+
+/// The house rules: no import circle, docs/ARCHITECTURE.md names every folder and its invariants' tests.
+mod architecture;

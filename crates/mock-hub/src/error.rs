@@ -10,7 +10,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::world::RepoType;
+use super::repo_type::RepoType;
+
+/// The header carrying a per-response request id, which the client quotes in error messages.
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The header naming the error class (`RepoNotFound`, `GatedRepo`, ...).
 pub const X_ERROR_CODE: HeaderName = HeaderName::from_static("x-error-code");

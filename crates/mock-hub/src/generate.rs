@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::world::{FileContent, splitmix64};
+use super::content::{FileContent, splitmix64};
 
 /// `config.json` of the tiny BERT.
 pub const BERT_CONFIG_JSON: &str = include_str!("generate/config.json");
@@ -29,9 +29,9 @@ pub const GITATTRIBUTES: &str = include_str!("generate/gitattributes");
 pub const GITATTRIBUTES_DATASET: &str = include_str!("generate/gitattributes-dataset");
 
 /// The `.gitattributes` a new repository of `repo_type` starts with.
-pub fn default_gitattributes(repo_type: super::world::RepoType) -> &'static str {
+pub fn default_gitattributes(repo_type: super::repo_type::RepoType) -> &'static str {
     match repo_type {
-        super::world::RepoType::Dataset => GITATTRIBUTES_DATASET,
+        super::repo_type::RepoType::Dataset => GITATTRIBUTES_DATASET,
         _ => GITATTRIBUTES,
     }
 }
@@ -306,7 +306,7 @@ pub fn bert_tensor_shapes() -> Vec<(String, Vec<usize>)> {
     t
 }
 
-/// The tensor names and shapes of a `LlamaForCausalLM` for [`llama_config`], in a stable order.
+/// The tensor names and shapes of a `LlamaForCausalLM` for `llama_config`, in a stable order.
 pub fn llama_tensor_shapes() -> Vec<(String, Vec<usize>)> {
     let vocab = llama_vocab().len();
     let (hidden, inter) = (LLAMA_HIDDEN, LLAMA_INTERMEDIATE);

@@ -22,11 +22,17 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeExample;
 
+pub mod content;
 pub mod error;
 pub mod generate;
+pub mod repo;
+pub mod repo_type;
+pub mod request_log;
 pub mod server;
 pub mod state;
 pub mod tls;
+pub mod token;
+pub mod token_value;
 pub mod world;
 pub mod world_file;
 pub mod xet;
@@ -78,7 +84,7 @@ use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use crate::server::BackgroundServer;
 
-pub use error::HubError;
+pub use error::{HubError, X_REQUEST_ID};
 pub use state::{
     Caller, HubState, LoggedRequest, NewFile, NewRepo, NewToken, RequestAuth, TokenInfo,
 };
@@ -86,9 +92,6 @@ pub use track::{HubFuture, HubService, TrackFuture};
 pub use world::{SeededToken, TokenKind, World};
 
 use world::RepoType;
-
-/// The header carrying a per-response request id, which the client quotes in error messages.
-pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Builds the whole app: Hub endpoints, the `/__mock/` admin API, CORS and the request log, as
 /// one tower service (for `oneshot` tests, [`serve`] and [`MockHub`]).

@@ -4,25 +4,30 @@
 //! approve device codes, read the request log); the `/__mock/` HTTP routes in `admin.rs` call the
 //! same methods. Locks are never held across an `.await`, and a poisoned lock is recovered rather
 //! than turned into a panic.
+//!
+//! Why one file of about 700 lines: one short method per change the admin API offers (a user, a
+//! token, a repository, a fault, a device code, ...), each a lock, a check and a change, kept
+//! together because each must keep the same locking rule. The request log is in `request_log.rs`.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, Method};
 use serde::{Deserialize, Serialize};
+
+use crate::request_log::RequestLog;
+pub use crate::request_log::{LoggedRequest, RequestAuth};
+pub(crate) use crate::request_log::{Pending, SeenAuth};
 
 use super::world::{
     DeviceCodeStatus, Fault, FileContent, FineGrainedScope, Org, OrgRole, RefreshToken, RepoType,
     SeededToken, Token, TokenKind, TokenRole, TokenStatus, User, World, WorldError,
     generate_token_value,
 };
-
-/// How many requests the log keeps (the oldest are dropped first).
-const REQUEST_LOG_CAPACITY: usize = 10_000;
 
 /// Who is calling, as worked out from the `Authorization` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,84 +48,6 @@ impl Caller {
             _ => None,
         }
     }
-}
-
-/// The token a logged request used, without its value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "auth", rename_all = "kebab-case")]
-pub enum RequestAuth {
-    /// No `Authorization` header.
-    Anonymous,
-    /// A token the Hub knows (possibly expired or revoked).
-    Token {
-        /// The world file's name for it, when it declares it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
-        /// Its kind.
-        kind: TokenKind,
-        /// Its display name.
-        display_name: String,
-    },
-    /// A malformed header or an unknown token.
-    Invalid,
-}
-
-/// The token a request used, as the request log keeps it until it is read: the world's own copy
-/// of the token at arrival (a reference count; the world copies a token before changing one that
-/// is shared), described as a [`RequestAuth`] only when the log is read.
-#[derive(Clone, Debug)]
-pub(crate) enum SeenAuth {
-    /// No `Authorization` header.
-    Anonymous,
-    /// A token the Hub knows (possibly expired or revoked).
-    Token(Arc<Token>),
-    /// A malformed header or an unknown token.
-    Invalid,
-}
-
-impl SeenAuth {
-    /// How the log shows it.
-    fn describe(&self) -> RequestAuth {
-        match self {
-            SeenAuth::Anonymous => RequestAuth::Anonymous,
-            SeenAuth::Token(t) => RequestAuth::Token {
-                name: t.name.clone(),
-                kind: t.kind(),
-                display_name: t.display_name.clone(),
-            },
-            SeenAuth::Invalid => RequestAuth::Invalid,
-        }
-    }
-}
-
-/// One request as the mock saw it. Never holds a token value.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoggedRequest {
-    /// HTTP method.
-    pub method: String,
-    /// Path, still percent-encoded.
-    pub path: String,
-    /// Query string, if any.
-    pub query: Option<String>,
-    /// Which token was used.
-    #[serde(flatten)]
-    pub auth: RequestAuth,
-    /// The `User-Agent` header, if any.
-    pub user_agent: Option<String>,
-    /// The answer's status code.
-    pub status: u16,
-    /// `https` when it came over the HTTPS listener (the real addresses), else `http`.
-    #[serde(default = "plain_http")]
-    pub scheme: String,
-    /// The `Host` header: the name the client addressed (`huggingface.co`,
-    /// `router.huggingface.co`, or `127.0.0.1:PORT` on the endpoint path).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-}
-
-/// The scheme of a logged request that does not say: plain HTTP (logs from before the field).
-fn plain_http() -> String {
-    "http".into()
 }
 
 /// A token as listed by the admin API: its value plus who owns it and what it may do.
@@ -244,72 +171,6 @@ struct Inner {
     bodies: Mutex<HashMap<String, (u64, Bytes)>>,
 }
 
-/// The request log: compact entries in a ring of at most [`REQUEST_LOG_CAPACITY`], sharing the
-/// strings they repeat (paths, queries, user agents). Once the ring is full, logging a request
-/// drops the oldest entry: with shared strings and tokens that frees nothing, where four `String`s
-/// per entry cost a `free` each (and the allocations that the next entry made).
-#[derive(Debug, Default)]
-struct RequestLog {
-    entries: VecDeque<LogEntry>,
-    /// The strings entries share; starts over at [`INTERNED_CAPACITY`] (entries keep theirs).
-    strings: HashSet<Arc<str>>,
-}
-
-/// How many distinct strings the request log shares before it starts a new set.
-const INTERNED_CAPACITY: usize = 4096;
-
-impl RequestLog {
-    /// The shared copy of `s`.
-    fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(shared) = self.strings.get(s) {
-            return Arc::clone(shared);
-        }
-        if self.strings.len() >= INTERNED_CAPACITY {
-            self.strings.clear();
-        }
-        let shared: Arc<str> = Arc::from(s);
-        self.strings.insert(Arc::clone(&shared));
-        shared
-    }
-
-    /// Appends `entry`, dropping the oldest one when the ring is full.
-    fn push(&mut self, entry: LogEntry) {
-        if self.entries.len() >= REQUEST_LOG_CAPACITY {
-            self.entries.pop_front();
-        }
-        self.entries.push_back(entry);
-    }
-}
-
-/// One request in the [`RequestLog`]; a [`LoggedRequest`] when read.
-#[derive(Debug)]
-struct LogEntry {
-    method: Method,
-    path: Arc<str>,
-    query: Option<Arc<str>>,
-    auth: SeenAuth,
-    user_agent: Option<Arc<str>>,
-    status: u16,
-    https: bool,
-    host: Option<Arc<str>>,
-}
-
-impl LogEntry {
-    /// The entry as the Rust and HTTP admin APIs show it.
-    fn to_logged(&self) -> LoggedRequest {
-        LoggedRequest {
-            method: self.method.as_str().to_string(),
-            path: self.path.to_string(),
-            query: self.query.as_deref().map(str::to_string),
-            auth: self.auth.describe(),
-            user_agent: self.user_agent.as_deref().map(str::to_string),
-            status: self.status,
-            scheme: if self.https { "https" } else { "http" }.into(),
-            host: self.host.as_deref().map(str::to_string),
-        }
-    }
-}
-
 /// How many cached bodies are kept before the cache starts over.
 const BODY_CACHE_CAPACITY: usize = 1024;
 
@@ -347,7 +208,7 @@ impl HubState {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Write access to the world. Every cached body ([`HubState::cached_body`]) is stale from here.
+    /// Write access to the world. Every cached body (`HubState::cached_body`) is stale from here.
     pub fn write(&self) -> RwLockWriteGuard<'_, World> {
         let guard = self
             .inner
@@ -736,21 +597,8 @@ impl HubState {
     }
 
     /// Records a request that [`super::track::Track`] saw, now that its status is known.
-    pub(crate) fn log_pending(&self, pending: super::track::Pending, status: u16) {
-        let user_agent = pending.user_agent.as_ref().and_then(|v| v.to_str().ok());
-        let host = pending.host.as_ref().and_then(|v| v.to_str().ok());
-        let mut log = self.lock_log();
-        let entry = LogEntry {
-            host: host.map(|h| log.intern(h)),
-            https: pending.https,
-            path: log.intern(pending.uri.path()),
-            query: pending.uri.query().map(|q| log.intern(q)),
-            user_agent: user_agent.map(|ua| log.intern(ua)),
-            method: pending.method,
-            auth: pending.auth,
-            status,
-        };
-        log.push(entry);
+    pub(crate) fn log_pending(&self, pending: Pending, status: u16) {
+        self.lock_log().record(pending, status);
     }
 
     /// The request log, locked.
@@ -763,11 +611,7 @@ impl HubState {
 
     /// Every logged request, oldest first (at most the last 10 000).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.lock_log()
-            .entries
-            .iter()
-            .map(LogEntry::to_logged)
-            .collect()
+        self.lock_log().logged()
     }
 
     /// Empties the request log.

@@ -15,15 +15,15 @@ use std::task::{Context, Poll, ready};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, Method, Uri, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use rand::RngExt;
 use tower::{Layer, Service, ServiceExt};
 use tower_http::cors::CorsLayer;
 
-use super::error::HubError;
-use super::state::{HubState, SeenAuth};
-use super::{X_REQUEST_ID, manage, world};
+use super::error::{HubError, X_REQUEST_ID};
+use super::state::{HubState, Pending};
+use super::{manage, world};
 
 /// The app with its default body limit, the way [`Track`] calls it.
 type App = <DefaultBodyLimit as Layer<Router>>::Service;
@@ -58,7 +58,7 @@ impl Service<Request> for HubService {
     }
 
     /// Requests that carry an `Origin` header (a browser: the token checker) go through the
-    /// CORS layer, the others (the Python clients, `hf`, curl) straight to [`Track`]. CORS headers
+    /// CORS layer, the others (the Python clients, `hf`, curl) straight to `Track`. CORS headers
     /// mean nothing without an `Origin`, and the layer costs a clone of its settings and three
     /// response headers.
     fn call(&mut self, req: Request) -> HubFuture {
@@ -149,22 +149,6 @@ where
     }
 }
 
-/// What [`Track`] logs once the answer is known.
-pub(crate) struct Pending {
-    /// The request's method.
-    pub method: Method,
-    /// Its URI (path and query; shares the request's bytes).
-    pub uri: Uri,
-    /// The token it used.
-    pub auth: SeenAuth,
-    /// Its `User-Agent` header.
-    pub user_agent: Option<HeaderValue>,
-    /// Its `Host` header (or the URI's authority).
-    pub host: Option<HeaderValue>,
-    /// Whether it came over the HTTPS listener.
-    pub https: bool,
-}
-
 /// Where the answer comes from.
 enum Answer<F> {
     /// The app.
@@ -173,7 +157,7 @@ enum Answer<F> {
     Early(Option<Response>),
 }
 
-/// The answer of [`Track`]: the app's (or the early) answer, stamped and logged.
+/// The answer of `Track`: the app's (or the early) answer, stamped and logged.
 pub struct TrackFuture<F> {
     state: HubState,
     answer: Answer<F>,

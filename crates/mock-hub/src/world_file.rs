@@ -6,6 +6,10 @@
 //! and says what to write instead: an unknown key, a duplicate repository, a token of an account
 //! that does not exist, a folder outside the book. The format is documented in
 //! `docs/world-file.md`; [`STARTER`] is the file `mdbook-hubcheck install` writes.
+//!
+//! Why one file of about 800 lines: the declarations (the file's schema, as serde structs) and the
+//! `Reader` that checks them table by table sit together, so a table's schema and the checks
+//! that name its lines are read side by side; its tests are in `world_file/tests.rs`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;

@@ -14,16 +14,27 @@
 //! what it resolves to. A set that does not resolve is an error before anything is installed.
 //!
 //! Variant environments need `uv` (`pip install uv`).
+//!
+//! Owns the resolution of a variant and where it is cached; it installs nothing itself (the
+//! environment is built by [`super::environment`]'s flow, like the pinned one) and prints only
+//! through [`super::progress`]. It takes from its parent only the public API, and from the other
+//! parts only what they export for it: the base interpreter, the lock's lines, the cache location,
+//! uv, the reporter and the build flow.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 
+use super::base::{BasePython, find_python};
+use super::environment::ensure_lock;
+use super::install::{find_or_fetch_uv, quiet_uv};
+use super::location::env_location;
+use super::lock::{LockText, normalize_name, requirement_lines};
+use super::progress::{Reporter, combined_tail};
 use super::{
-    BasePython, EnsureOptions, LockText, PyEnvError, PythonEnv, cache_key, combined_tail, ensure,
-    ensure_lock, env_location, find_or_fetch_uv, find_python, normalize_name, pinned_packages,
-    quiet_uv, requirement_lines,
+    ENV_DIR_VAR, EnsureOptions, PyEnvError, PythonEnv, Requirements, cache_key, ensure,
+    pinned_packages,
 };
 
 /// The Hugging Face client packages that `latest` moves to their newest releases (a book whose
@@ -115,7 +126,8 @@ pub fn ensure_clients(clients: &Clients, options: &EnsureOptions) -> Result<Pyth
         return ensure(options);
     }
     let base = find_python(options.python.as_deref(), &|name| std::env::var_os(name))?;
-    let lock = resolve(clients, &base, &options.requirements)?;
+    let out = Reporter::new(options.progress);
+    let lock = resolve(clients, &base, &options.requirements, &out)?;
     if same_pins(&lock, &options.requirements.lock) {
         // e.g. `latest` while the lock is up to date: the pinned environment is this one.
         return ensure(options);
@@ -143,10 +155,12 @@ fn same_pins(a: &str, b: &str) -> bool {
 }
 
 /// Resolves `clients` against the lock with `uv pip compile`; returns the full resolved lock.
-pub(super) fn resolve(
+/// `out` tells when uv has to be fetched first.
+fn resolve(
     clients: &Clients,
     base: &BasePython,
-    requirements: &super::Requirements,
+    requirements: &Requirements,
+    out: &Reporter,
 ) -> Result<String, PyEnvError> {
     if requirements.top_level.trim().is_empty() {
         return Err(unresolvable(
@@ -157,13 +171,11 @@ pub(super) fn resolve(
             ),
         ));
     }
-    let uv = find_or_fetch_uv(base, &|line| eprintln!("hubcheck: {line}")).ok_or_else(|| {
-        PyEnvError::InstallFailed {
-            tool: "uv".into(),
-            status: "not found on PATH".into(),
-            stderr_tail: String::new(),
-            hint: format!("--clients {clients} needs uv to resolve the versions: `pip install uv`"),
-        }
+    let uv = find_or_fetch_uv(base, out).ok_or_else(|| PyEnvError::InstallFailed {
+        tool: "uv".into(),
+        status: "not found on PATH".into(),
+        stderr_tail: String::new(),
+        hint: format!("--clients {clients} needs uv to resolve the versions: `pip install uv`"),
     })?;
     let work = tempfile::Builder::new()
         .prefix("hubcheck-clients-")
@@ -174,9 +186,10 @@ pub(super) fn resolve(
         ))?;
     let input = work.path().join("requirements.in");
     let output = work.path().join("requirements.lock");
-    super::write_file(&input, &variant_input(clients, &requirements.top_level))?;
+    std::fs::write(&input, variant_input(clients, &requirements.top_level))
+        .map_err(PyEnvError::io("write", &input))?;
     // The lock as uv's preferences: every package not forced to move stays where it is.
-    super::write_file(&output, &requirements.lock)?;
+    std::fs::write(&output, &*requirements.lock).map_err(PyEnvError::io("write", &output))?;
     let mut compile = Command::new(uv);
     compile
         .args(["pip", "compile", "--quiet", "--no-header", "--no-annotate"])
@@ -243,7 +256,7 @@ fn variant_input(clients: &Clients, top_level: &str) -> String {
 /// `$HUBCHECK_PYENV_DIR` (or `options.dir`) when one is given.
 fn variant_location(key: &str, options: &EnsureOptions) -> Result<PathBuf, PyEnvError> {
     let explicit = options.dir.clone().or_else(|| {
-        std::env::var_os(super::ENV_DIR_VAR)
+        std::env::var_os(ENV_DIR_VAR)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     });
@@ -256,7 +269,7 @@ fn variant_location(key: &str, options: &EnsureOptions) -> Result<PathBuf, PyEnv
         }
         None => {
             let pinned = env_location(key, &|n| {
-                if n == super::ENV_DIR_VAR {
+                if n == ENV_DIR_VAR {
                     None
                 } else {
                     std::env::var_os(n)
@@ -283,7 +296,7 @@ pub fn resolved_clients(lock: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::harness::pyenv::LOCKED_REQUIREMENTS;
+    use crate::harness::pyenv::{LOCKED_REQUIREMENTS, TOP_LEVEL_REQUIREMENTS};
 
     #[test]
     fn clients_parse_pinned_latest_and_specs() {
@@ -328,14 +341,12 @@ mod tests {
     #[test]
     fn a_variant_keeps_top_level_names_and_pins_only_the_named_ones() {
         let spec: Clients = "huggingface-hub==0.20.3".parse().unwrap();
-        let input = variant_input(&spec, super::super::TOP_LEVEL_REQUIREMENTS);
+        let input = variant_input(&spec, TOP_LEVEL_REQUIREMENTS);
         let lines: Vec<&str> = input.lines().collect();
         assert!(lines.contains(&"huggingface-hub==0.20.3"), "{input}");
         assert!(lines.contains(&"transformers"), "{input}");
         assert!(lines.contains(&"torch"), "{input}");
         assert!(!input.contains("huggingface_hub"), "{input}");
-        assert!(
-            !variant_input(&Clients::Latest, super::super::TOP_LEVEL_REQUIREMENTS).contains("==")
-        );
+        assert!(!variant_input(&Clients::Latest, TOP_LEVEL_REQUIREMENTS).contains("=="));
     }
 }

@@ -16,7 +16,7 @@ use super::format::{
     Shard, XetFormatError, XetHash, XorbChunk, chunk_hash, file_hash, parse_shard, parse_xorb,
     xorb_hash,
 };
-use crate::world::RepoType;
+use crate::repo_type::RepoType;
 
 /// How long a Xet access token lasts (the client asks for a new one a minute before the end:
 /// `XET_CONNECTION_INFO_SAFETY_PERIOD` in huggingface_hub's `utils/_xet.py`).
@@ -126,7 +126,7 @@ impl StoredXorb {
 impl XetStore {
     /// Records a new access token for `grant`; returns its value.
     pub fn mint(&mut self, grant: XetGrant) -> String {
-        let value = format!("xet_{}", crate::world::generate_token_value());
+        let value = format!("xet_{}", crate::token_value::generate_token_value());
         self.grants.insert(value.clone(), Arc::new(grant));
         value
     }

@@ -25,10 +25,9 @@
 //!
 //! `HUBCHECK_ISOLATION=proxy` forces the fallback (to test it on a machine that has namespaces).
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,6 +37,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::addresses::{Addresses, HTTPS_PORT, HUB_ADDRESS, HUB_HOSTS, TrustFiles};
+use super::namespaces::{CaseNamespaces, Isolation, SCENARIO_ROOT};
 
 /// How long an accept loop sleeps when no connection waits.
 const ACCEPT_POLL: Duration = Duration::from_millis(5);
@@ -52,46 +52,6 @@ const PROXY_VARS: [&str; 6] = [
     "all_proxy",
 ];
 
-/// How a run keeps its snippets off the network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Isolation {
-    /// A network namespace per case, with only a loopback interface.
-    Namespace,
-    /// The proxy variables, pointed at a refusing proxy per case.
-    Proxy,
-}
-
-impl Isolation {
-    /// The strongest isolation this machine allows: a namespace when one can be made and entered.
-    pub fn detect() -> Isolation {
-        if std::env::var("HUBCHECK_ISOLATION").is_ok_and(|v| v == "proxy") {
-            return Isolation::Proxy;
-        }
-        let probe = tempfile::tempdir();
-        let can_make = probe
-            .as_ref()
-            .is_ok_and(|dir| NetNamespace::create(dir.path(), None).is_ok());
-        if super::process::nsenter().is_some() && can_make {
-            Isolation::Namespace
-        } else {
-            Isolation::Proxy
-        }
-    }
-
-    /// One line for the start of a run and the docs.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Isolation::Namespace => {
-                "a network namespace per scenario (only loopback inside; the mock Hub listens there)"
-            }
-            Isolation::Proxy => {
-                "proxy variables pointed at a refusing proxy (no network namespace could be made here)"
-            }
-        }
-    }
-}
-
 /// An attempt of a snippet to reach a host other than its Hub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
@@ -103,11 +63,6 @@ pub struct Attempt {
     pub via: String,
 }
 
-/// Where every case's sandbox appears to its own processes under the namespace isolation: each
-/// case has a mount namespace of its own in which its sandbox is bound at this one path, so every
-/// case's processes see the same HOME, HF_HOME and temporary folder (and the warm interpreter can
-/// import the clients once with those very paths).
-pub const SCENARIO_ROOT: &str = "/tmp/hubcheck-scenario";
 /// The port of a case's Hub inside its network namespace (the same in every case, for the same
 /// reason), and of its refusing proxy.
 pub const HUB_PORT: u16 = 18080;
@@ -118,7 +73,7 @@ const PROXY_PORT: u16 = 18081;
 pub struct CaseNetwork {
     isolation: Isolation,
     addresses: Addresses,
-    namespace: Option<NetNamespace>,
+    namespace: Option<CaseNamespaces>,
     proxy: RefusingProxy,
     forwarders: Mutex<Vec<Forwarder>>,
     site: PathBuf,
@@ -133,7 +88,7 @@ impl CaseNetwork {
     }
 
     /// Like [`CaseNetwork::new`], with the addresses the run's Hub source allows
-    /// ([`super::world::HubSource::addresses`]: a `--hub URL` keeps the endpoint path, and then
+    /// ([`crate::harness::case_hub::HubSource::addresses`]: a `--hub URL` keeps the endpoint path, and then
     /// no `/etc/hosts` or CA bundle is bound over). The real addresses need the namespace.
     /// `venv_bin` is the Python environment's `bin` folder, whose own CA bundles are bound over
     /// too ([`super::addresses::python_bundles`]).
@@ -156,7 +111,10 @@ impl CaseNetwork {
             Addresses::Endpoint => None,
         };
         let namespace = match isolation {
-            Isolation::Namespace => Some(NetNamespace::create(dir, trust.as_ref())?),
+            Isolation::Namespace => Some(CaseNamespaces::create(
+                dir,
+                trust.map(|t| t.binds).unwrap_or_default(),
+            )?),
             Isolation::Proxy => None,
         };
         let proxy_listener = match &namespace {
@@ -210,7 +168,7 @@ impl CaseNetwork {
 
     /// The path through which the case's processes enter its mount namespace, if it has one.
     pub fn mount_namespace_path(&self) -> Option<PathBuf> {
-        self.namespace.as_ref().map(NetNamespace::mount_path)
+        self.namespace.as_ref().map(CaseNamespaces::mount_path)
     }
 
     /// The URL under which the case's processes reach `url` (a loopback service of the harness):
@@ -237,7 +195,7 @@ impl CaseNetwork {
 
     /// The path through which the case's processes enter its namespace, if it has one.
     pub fn namespace_path(&self) -> Option<PathBuf> {
-        self.namespace.as_ref().map(NetNamespace::path)
+        self.namespace.as_ref().map(CaseNamespaces::path)
     }
 
     /// Variables every process of the case gets: the Python hook and its log, and the proxy
@@ -284,160 +242,6 @@ impl CaseNetwork {
         found.extend(self.proxy.attempts());
         found
     }
-}
-
-/// A network namespace and a mount namespace in which the case's sandbox is bound at
-/// [`SCENARIO_ROOT`], kept alive by open handles to them.
-struct NetNamespace {
-    handle: File,
-    mounts: File,
-}
-
-impl NetNamespace {
-    /// Makes the namespaces, with the loopback interface up and `sandbox` bound at
-    /// [`SCENARIO_ROOT`], on a thread of its own (a namespace belongs to the thread that made it;
-    /// the harness's threads stay where they are).
-    fn create(sandbox: &Path, trust: Option<&TrustFiles>) -> io::Result<NetNamespace> {
-        fs::create_dir_all(SCENARIO_ROOT)?;
-        let sandbox = sandbox.to_path_buf();
-        let binds = trust.map(|t| t.binds.clone()).unwrap_or_default();
-        thread::spawn(move || -> io::Result<NetNamespace> {
-            // SAFETY: plain system calls on this thread only; no memory is shared with them.
-            if unsafe { libc::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWNS) } != 0 {
-                return Err(io::Error::last_os_error());
-            }
-            loopback_up()?;
-            bind_sandbox(&sandbox)?;
-            for (file, over) in &binds {
-                bind_file(file, over)?;
-            }
-            Ok(NetNamespace {
-                handle: File::open("/proc/thread-self/ns/net")?,
-                mounts: File::open("/proc/thread-self/ns/mnt")?,
-            })
-        })
-        .join()
-        .map_err(|_| io::Error::other("the thread making a network namespace panicked"))?
-    }
-
-    /// The path through which other processes enter the namespace (valid while `self` lives).
-    fn path(&self) -> PathBuf {
-        fd_path(&self.handle)
-    }
-
-    /// The path through which other processes enter the mount namespace.
-    fn mount_path(&self) -> PathBuf {
-        fd_path(&self.mounts)
-    }
-
-    /// Binds a loopback listener on `port` inside the namespace; the socket stays there after the
-    /// thread that made it is gone.
-    fn bind_loopback(&self, port: u16) -> io::Result<TcpListener> {
-        self.bind(std::net::Ipv4Addr::LOCALHOST, port)
-    }
-
-    /// Binds a listener on `address`:`port` inside the namespace (any 127.x.y.z address is on
-    /// its loopback interface once `lo` is up; a low port needs only the namespace's root).
-    fn bind(&self, address: std::net::Ipv4Addr, port: u16) -> io::Result<TcpListener> {
-        let fd = self.handle.as_raw_fd();
-        thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    // SAFETY: `fd` is an open namespace handle; setns only moves this thread.
-                    if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                    TcpListener::bind((address, port))
-                })
-                .join()
-                .map_err(|_| io::Error::other("the thread binding in a namespace panicked"))?
-        })
-    }
-}
-
-/// `/proc/<pid>/fd/<fd>` of an open file of this process.
-fn fd_path(file: &File) -> PathBuf {
-    PathBuf::from(format!(
-        "/proc/{}/fd/{}",
-        std::process::id(),
-        file.as_raw_fd()
-    ))
-}
-
-/// mount(2) without a file system type or data, which these flags do not need.
-fn mount(
-    source: Option<&std::ffi::CStr>,
-    target: &std::ffi::CStr,
-    flags: libc::c_ulong,
-) -> io::Result<()> {
-    let source = source.map_or(std::ptr::null(), std::ffi::CStr::as_ptr);
-    // SAFETY: valid NUL-terminated paths (or null for no source); null type and data are allowed.
-    let done = unsafe {
-        libc::mount(
-            source,
-            target.as_ptr(),
-            std::ptr::null(),
-            flags,
-            std::ptr::null(),
-        )
-    };
-    if done == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// In the calling thread's new mount namespace: stops mounts from reaching the others, and binds
-/// `sandbox` at [`SCENARIO_ROOT`].
-fn bind_sandbox(sandbox: &Path) -> io::Result<()> {
-    let c = |p: &str| std::ffi::CString::new(p).map_err(io::Error::other);
-    let (root, source, target) = (
-        c("/")?,
-        c(&sandbox.display().to_string())?,
-        c(SCENARIO_ROOT)?,
-    );
-    mount(None, &root, libc::MS_REC | libc::MS_PRIVATE)?;
-    mount(Some(&source), &target, libc::MS_BIND | libc::MS_REC)?;
-    Ok(())
-}
-
-/// In the calling thread's mount namespace (already private): binds `file` over `over`, so the
-/// case's processes read the one where they look for the other.
-fn bind_file(file: &Path, over: &Path) -> io::Result<()> {
-    let c = |p: &Path| std::ffi::CString::new(p.display().to_string()).map_err(io::Error::other);
-    mount(Some(&c(file)?), &c(over)?, libc::MS_BIND).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("binding {} over {}: {e}", file.display(), over.display()),
-        )
-    })
-}
-
-/// Brings up `lo` in the calling thread's network namespace.
-fn loopback_up() -> io::Result<()> {
-    // SAFETY: a zeroed ifreq is valid; the ioctls read and write only that struct.
-    unsafe {
-        let fd = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let mut request: libc::ifreq = std::mem::zeroed();
-        for (slot, byte) in request.ifr_name.iter_mut().zip(b"lo\0") {
-            *slot = *byte as libc::c_char;
-        }
-        let mut result = libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut request);
-        if result == 0 {
-            request.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short;
-            result = libc::ioctl(fd, libc::SIOCSIFFLAGS, &request);
-        }
-        let error = io::Error::last_os_error();
-        libc::close(fd);
-        if result != 0 {
-            return Err(error);
-        }
-    }
-    Ok(())
 }
 
 /// Accepts connections on a thread until dropped, handing each to `handle` on a thread of its own.
@@ -616,13 +420,14 @@ fn proxy_target(line: &str) -> Option<Attempt> {
 }
 
 /// Loaded by every Python process of a case before the snippet's code.
-const SITECUSTOMIZE: &str = include_str!("python/site/sitecustomize.py");
+const SITECUSTOMIZE: &str = include_str!("../python/site/sitecustomize.py");
 
 /// The audit hook that refuses and records network attempts.
-const NETWORK_HOOK: &str = include_str!("python/site/_hubcheck_network.py");
+pub(crate) const NETWORK_HOOK: &str = include_str!("../python/site/_hubcheck_network.py");
 
 #[cfg(test)]
 mod tests {
+    use super::super::namespaces::nsenter;
     use super::*;
 
     #[test]
@@ -672,7 +477,7 @@ mod tests {
             inside.local_addr().unwrap().port(),
             outside.local_addr().unwrap().port()
         );
-        let output = std::process::Command::new(super::super::process::nsenter().unwrap())
+        let output = std::process::Command::new(nsenter().unwrap())
             .arg(format!(
                 "--net={}",
                 network.namespace_path().unwrap().display()
@@ -699,7 +504,7 @@ mod tests {
             .map(|dir| CaseNetwork::new(Isolation::Namespace, dir).unwrap());
         for (network, expected) in networks.iter().zip(["case one", "case two"]) {
             assert_eq!(network.sandbox_inside(), Some(Path::new(SCENARIO_ROOT)));
-            let output = std::process::Command::new(super::super::process::nsenter().unwrap())
+            let output = std::process::Command::new(nsenter().unwrap())
                 .arg(format!(
                     "--mount={}",
                     network.mount_namespace_path().unwrap().display()

@@ -1,11 +1,11 @@
 //! Warm interpreters: Python runs that start without paying for their imports every time.
 //!
 //! Each transformers snippet used to spend seconds importing torch, numpy and the clients before
-//! doing anything. A [`WarmPool`] keeps one Python process (`python/warm/zygote.py`) that has
+//! doing anything. A [`WarmInterpreter`] keeps one Python process (`python/warm/zygote.py`) that has
 //! imported once the modules the handbook's runs import (`preload.txt`: torch and its compiler,
 //! numpy, tokenizers, the HTTP and command-line libraries, and huggingface_hub and transformers
 //! when every case sees the same sandbox path and endpoint, which is so under the namespace
-//! isolation: see [`super::network::SCENARIO_ROOT`]), and forks one child per run, for every job
+//! isolation: see [`super::isolation::namespaces::SCENARIO_ROOT`]), and forks one child per run, for every job
 //! at once. The child takes on everything the run would have had as a new process: a new session
 //! and process group (the timeout still kills the whole group), the scenario's network and mount
 //! namespaces, its terminal or pipes, folder and environment built from nothing, `sys.path`,
@@ -17,11 +17,8 @@
 //! process; only the import time is gone. `mdbook-hubcheck test --cold` runs every process new.
 
 use std::collections::HashMap;
-use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
-use std::os::fd::{AsRawFd, FromRawFd};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -31,12 +28,15 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use portable_pty::{PtySize, native_pty_system};
+use self::stdio::RunStdio;
+use super::isolation::network::NETWORK_HOOK;
+use super::process::group::kill_group_and_wait;
+use super::process::invocation::{Invocation, Outcome, ProcessError, stop_if_interrupted};
+use super::process::supervise::{Act, Supervised, Waitable, supervise};
+use super::process::terminal::Typist;
+use super::tail::last_lines;
 
-use super::process::{
-    Act, Invocation, Outcome, ProcessError, Supervised, Typist, Waitable, clean_terminal_text,
-    drain, kill_group, shared, stop_if_interrupted, supervise, text_of,
-};
+mod stdio;
 
 /// How long a new warm interpreter may take to import its modules on a busy machine.
 const READY_WAIT: Duration = Duration::from_secs(300);
@@ -46,14 +46,12 @@ const REPLY_WAIT: Duration = Duration::from_secs(30);
 const INTERRUPT_LOOK: Duration = Duration::from_millis(50);
 
 /// The warm interpreter's program.
-const ZYGOTE: &str = include_str!("python/warm/zygote.py");
+const ZYGOTE: &str = include_str!("../python/warm/zygote.py");
 /// The modules it imports: what the handbook's runs import, most used first (made by
 /// `scripts/warm-preload.sh`; huggingface_hub and transformers only with the shared environment).
-const PRELOAD: &str = include_str!("python/warm/preload.txt");
+const PRELOAD: &str = include_str!("../python/warm/preload.txt");
 /// The program that hands a shell snippet's `hf` or `python` command to the interpreter.
-const SHIM: &str = include_str!("python/warm/shim.py");
-/// The network hook it installs before forking (the same one every run's `sitecustomize` loads).
-const NETWORK_HOOK: &str = include_str!("python/site/_hubcheck_network.py");
+const SHIM: &str = include_str!("../python/warm/shim.py");
 /// When set in the harness's environment, every forked run appends the modules it imported to
 /// this file (how `scripts/warm-preload.sh` makes `preload.txt`).
 const RECORD_VARIABLE: &str = "HUBCHECK_WARM_RECORD";
@@ -64,7 +62,7 @@ const CLIENTS_VARIABLE: &str = "HUBCHECK_WARM_CLIENTS";
 const SHIMMED: [&str; 3] = ["hf", "python", "python3"];
 
 /// The warm interpreter of one Python environment, shared by the workers of a run.
-pub struct WarmPool {
+pub struct WarmInterpreter {
     python: PathBuf,
     /// The environment every run of the book shares, when every case sees the same paths and
     /// endpoint: the interpreter then imports the clients themselves with it.
@@ -83,13 +81,16 @@ pub enum Forked {
     Refused(Invocation),
 }
 
-impl WarmPool {
+impl WarmInterpreter {
     /// A pool for the interpreter `python`, whose interpreter starts importing at once, so that it
     /// is ready by the time the first run needs it. With `shared`, the environment that every
     /// run has in common (the same sandbox path and endpoint in every case), the interpreter runs
     /// with it and imports huggingface_hub and transformers too; a run whose variables differ
     /// from it where the imports read them still starts as a new process.
-    pub fn new(python: &Path, shared: Option<Vec<(String, String)>>) -> io::Result<WarmPool> {
+    pub fn new(
+        python: &Path,
+        shared: Option<Vec<(String, String)>>,
+    ) -> io::Result<WarmInterpreter> {
         let dir = tempfile::Builder::new()
             .prefix("hubcheck-warm-")
             .tempdir()?;
@@ -97,7 +98,7 @@ impl WarmPool {
         std::fs::write(dir.path().join("_hubcheck_network.py"), NETWORK_HOOK)?;
         std::fs::write(dir.path().join("preload.txt"), PRELOAD)?;
         write_shims(dir.path(), python)?;
-        let pool = WarmPool {
+        let pool = WarmInterpreter {
             python: python.to_path_buf(),
             shared,
             dir,
@@ -180,7 +181,7 @@ impl WarmPool {
                 _ => Act::Idle,
             },
         );
-        kill_group(leader);
+        kill_group_and_wait(leader);
         zygote.forget(id);
         if status.is_none() {
             self.drop_if_gone(&zygote);
@@ -211,10 +212,7 @@ impl WarmPool {
             match slot.as_ref() {
                 Some(zygote) => Arc::clone(zygote),
                 None => {
-                    let zygote = Arc::new(
-                        self.spawn()
-                            .map_err(|e| ProcessError::Warm(e.to_string()))?,
-                    );
+                    let zygote = Arc::new(self.spawn().map_err(ProcessError::Warm)?);
                     *slot = Some(Arc::clone(&zygote));
                     zygote
                 }
@@ -283,12 +281,12 @@ impl WarmPool {
         }
         let mut child = command.spawn()?;
         let requests = child.stdin.take().expect("piped");
-        let shared = Arc::new(Shared::default());
-        read_replies(child.stdout.take().expect("piped"), Arc::clone(&shared));
+        let board = Arc::new(ReplyBoard::default());
+        read_replies(child.stdout.take().expect("piped"), Arc::clone(&board));
         Ok(Zygote {
             child: Mutex::new(child),
             requests: Mutex::new(requests),
-            shared,
+            board,
             log,
         })
     }
@@ -332,13 +330,13 @@ fn write_shims(dir: &Path, python: &Path) -> io::Result<()> {
 struct Zygote {
     child: Mutex<Child>,
     requests: Mutex<ChildStdin>,
-    shared: Arc<Shared>,
+    board: Arc<ReplyBoard>,
     log: PathBuf,
 }
 
 /// What the reply reader shares with the runs: readiness, and where each run's replies go.
 #[derive(Default)]
-struct Shared {
+struct ReplyBoard {
     state: Mutex<ReaderState>,
     changed: Condvar,
 }
@@ -357,7 +355,7 @@ impl Zygote {
     /// Sends a request; its replies arrive on the returned channel.
     fn send(&self, id: u64, request: &serde_json::Value) -> Result<Receiver<Reply>, ProcessError> {
         let (tx, rx) = mpsc::channel();
-        self.shared
+        self.board
             .state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -374,7 +372,7 @@ impl Zygote {
 
     /// Stops routing the replies of request `id`.
     fn forget(&self, id: u64) {
-        self.shared
+        self.board
             .state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -386,14 +384,14 @@ impl Zygote {
     /// run was interrupted meanwhile (looked at every [`INTERRUPT_LOOK`]).
     fn wait_ready(&self, wait: Duration) -> Option<()> {
         let deadline = Instant::now() + wait;
-        let mut state = self.shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.board.state.lock().unwrap_or_else(|p| p.into_inner());
         while !state.ready && !state.gone {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() || super::interrupt::received().is_some() {
                 return None;
             }
             state = self
-                .shared
+                .board
                 .changed
                 .wait_timeout(state, left.min(INTERRUPT_LOOK))
                 .unwrap_or_else(|p| p.into_inner())
@@ -404,7 +402,7 @@ impl Zygote {
 
     fn alive(&self) -> bool {
         let gone = self
-            .shared
+            .board
             .state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -422,9 +420,8 @@ impl Zygote {
     /// An error naming what failed, with the end of the interpreter's own error output.
     fn failure(&self, what: &str) -> ProcessError {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        ProcessError::Warm(format!("{what}\n{}", tail.join("\n")))
+        let tail = last_lines(log.lines(), 15).lines;
+        ProcessError::Warm(io::Error::other(format!("{what}\n{}", tail.join("\n"))))
     }
 }
 
@@ -455,17 +452,17 @@ enum Ended {
 }
 
 /// Reads the interpreter's replies on a thread of its own and routes each to its run.
-fn read_replies(stdout: std::process::ChildStdout, shared: Arc<Shared>) {
+fn read_replies(stdout: std::process::ChildStdout, board: Arc<ReplyBoard>) {
     thread::spawn(move || {
         for line in BufReader::new(stdout).lines() {
             let Ok(line) = line else { break };
             let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
             };
-            let mut state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = board.state.lock().unwrap_or_else(|p| p.into_inner());
             if value.get("ready").is_some() {
                 state.ready = true;
-                shared.changed.notify_all();
+                board.changed.notify_all();
                 continue;
             }
             let number = |key: &str| value.get(key).and_then(serde_json::Value::as_i64);
@@ -484,11 +481,11 @@ fn read_replies(stdout: std::process::ChildStdout, shared: Arc<Shared>) {
                 let _ = tx.send(reply);
             }
         }
-        let mut state = shared.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = board.state.lock().unwrap_or_else(|p| p.into_inner());
         state.gone = true;
         // Dropping the senders tells every waiting run that no reply will come.
         state.runs.clear();
-        shared.changed.notify_all();
+        board.changed.notify_all();
     });
 }
 
@@ -519,181 +516,5 @@ impl Waitable for WarmChild<'_> {
             }
         }
         self.ended
-    }
-}
-
-/// Where a forked run's standard streams go: two FIFOs the harness reads, or a pseudo-terminal.
-struct RunStdio {
-    /// stdin, stdout and stderr, as paths the child opens.
-    paths: [PathBuf; 3],
-    kind: StdioKind,
-}
-
-enum StdioKind {
-    Pipes {
-        _dir: tempfile::TempDir,
-        out: super::process::Shared,
-        err: super::process::Shared,
-        /// The harness's own write ends, held until the run ended, so the readers do not see an
-        /// end of file before the child has opened its ends.
-        keep_open: Vec<File>,
-        readers: Vec<thread::JoinHandle<()>>,
-    },
-    Terminal {
-        pair: portable_pty::PtyPair,
-        screen: super::process::Shared,
-        reader: thread::JoinHandle<()>,
-    },
-}
-
-impl RunStdio {
-    fn new(terminal: bool, cap: usize) -> Result<RunStdio, ProcessError> {
-        let fail = |e: &dyn std::fmt::Display| {
-            ProcessError::Warm(format!("preparing the run's streams: {e}"))
-        };
-        if terminal {
-            let pair = native_pty_system()
-                .openpty(PtySize {
-                    rows: 40,
-                    cols: 200,
-                    pixel_width: 0,
-                    pixel_height: 0,
-                })
-                .map_err(|e| fail(&e))?;
-            let tty = pair
-                .master
-                .tty_name()
-                .ok_or_else(|| fail(&"the terminal has no name"))?;
-            let screen = shared(cap);
-            let reader = drain(
-                pair.master.try_clone_reader().map_err(|e| fail(&e))?,
-                screen.clone(),
-            );
-            return Ok(RunStdio {
-                paths: [tty.clone(), tty.clone(), tty],
-                kind: StdioKind::Terminal {
-                    pair,
-                    screen,
-                    reader,
-                },
-            });
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("hubcheck-streams-")
-            .tempdir()
-            .map_err(|e| fail(&e))?;
-        let (out, err) = (shared(cap), shared(cap));
-        let mut keep_open = Vec::new();
-        let mut readers = Vec::new();
-        for (name, into) in [("stdout", &out), ("stderr", &err)] {
-            let path = dir.path().join(name);
-            let (read, write) = fifo(&path).map_err(|e| fail(&e))?;
-            keep_open.push(write);
-            readers.push(drain(read, into.clone()));
-        }
-        Ok(RunStdio {
-            paths: [
-                PathBuf::from("/dev/null"),
-                dir.path().join("stdout"),
-                dir.path().join("stderr"),
-            ],
-            kind: StdioKind::Pipes {
-                _dir: dir,
-                out,
-                err,
-                keep_open,
-                readers,
-            },
-        })
-    }
-
-    /// Where typed answers go, on a terminal.
-    fn terminal_writer(&self) -> Result<Option<Box<dyn Write + Send>>, ProcessError> {
-        match &self.kind {
-            StdioKind::Terminal { pair, .. } => pair
-                .master
-                .take_writer()
-                .map(Some)
-                .map_err(|e| ProcessError::Warm(format!("the terminal's input: {e}"))),
-            StdioKind::Pipes { .. } => Ok(None),
-        }
-    }
-
-    /// Everything shown so far: the terminal, or stdout then stderr.
-    fn text(&self) -> String {
-        match &self.kind {
-            StdioKind::Terminal { screen, .. } => clean_terminal_text(&text_of(screen)),
-            StdioKind::Pipes { out, err, .. } => text_of(out) + &text_of(err),
-        }
-    }
-
-    /// Closes the harness's ends and collects the output: (stdout, stderr, truncated).
-    fn finish(self, writer: Option<Box<dyn Write + Send>>) -> (String, String, bool) {
-        drop(writer);
-        match self.kind {
-            StdioKind::Terminal {
-                pair,
-                screen,
-                reader,
-            } => {
-                drop(pair.slave);
-                drop(pair.master);
-                let _ = reader.join();
-                let truncated = screen.lock().map(|c| c.truncated).unwrap_or(false);
-                (
-                    clean_terminal_text(&text_of(&screen)),
-                    String::new(),
-                    truncated,
-                )
-            }
-            StdioKind::Pipes {
-                out,
-                err,
-                keep_open,
-                readers,
-                ..
-            } => {
-                drop(keep_open);
-                for reader in readers {
-                    let _ = reader.join();
-                }
-                let truncated = [&out, &err]
-                    .iter()
-                    .any(|s| s.lock().map(|c| c.truncated).unwrap_or(false));
-                (
-                    clean_terminal_text(&text_of(&out)),
-                    clean_terminal_text(&text_of(&err)),
-                    truncated,
-                )
-            }
-        }
-    }
-}
-
-/// Makes a FIFO at `path` and opens its read end and a write end of the harness's own.
-fn fifo(path: &Path) -> io::Result<(File, File)> {
-    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(io::Error::other)?;
-    // SAFETY: a valid NUL-terminated path; mkfifo and open only read it.
-    unsafe {
-        if libc::mkfifo(c_path.as_ptr(), 0o600) != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // Non-blocking, or opening the read end would wait for a writer; then blocking again.
-        let read = libc::open(
-            c_path.as_ptr(),
-            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
-        );
-        if read < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let read = File::from_raw_fd(read);
-        let write = libc::open(c_path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-        if write < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        let write = File::from_raw_fd(write);
-        let flags = libc::fcntl(read.as_raw_fd(), libc::F_GETFL);
-        libc::fcntl(read.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
-        Ok((read, write))
     }
 }

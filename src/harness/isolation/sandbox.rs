@@ -102,6 +102,12 @@ impl Sandbox {
     }
 }
 
+/// The columns of every run's terminal: the pseudo-terminal's and `COLUMNS` (one definition, so
+/// the two never disagree).
+pub const TERMINAL_COLUMNS: u16 = 200;
+/// The rows of every run's terminal: the pseudo-terminal's and `LINES`.
+pub const TERMINAL_ROWS: u16 = 40;
+
 /// The environment of a run whose sandbox its processes see at `root` (its own folder, or the one
 /// path every case's sandbox is bound at in its mount namespace). `HF_ENDPOINT` is set only
 /// when `endpoint` is given: under the real addresses the clients use their built-in one.
@@ -136,8 +142,8 @@ pub fn environment_at(
         env.push(("HF_ENDPOINT", endpoint.to_string()));
     }
     if terminal {
-        env.push(("COLUMNS", "200".into()));
-        env.push(("LINES", "40".into()));
+        env.push(("COLUMNS", TERMINAL_COLUMNS.to_string()));
+        env.push(("LINES", TERMINAL_ROWS.to_string()));
     }
     env.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }

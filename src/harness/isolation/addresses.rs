@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::network::Isolation;
+use super::namespaces::Isolation;
 use crate::hub::tls::{RunAuthority, TlsError};
 
 /// The host names a scenario's `/etc/hosts` sends to the mock Hub: the ones the clients reach on

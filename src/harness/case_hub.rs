@@ -1,6 +1,6 @@
 //! The Hub a case runs against, fresh for every case.
 //!
-//! A [`HubSource`] gives each case its own [`HubWorld`]: with the in-process mock, a new mock Hub
+//! A [`HubSource`] gives each case its own [`CaseHub`]: with the in-process mock, a new mock Hub
 //! with the world the book declares (read once per run, copied for each case), listening where the
 //! case's network can reach it; with `--hub URL`, the running mock Hub put back to its seed through
 //! its reset endpoint (so such runs take one case at a time). Either way a case starts from the same known world, whatever ran before or beside it,
@@ -10,14 +10,15 @@ use crate::hub::world::RepoType;
 use crate::hub::{LoggedRequest, MockHub, TokenInfo, World};
 use crate::snippets::annotation::TokenChoice;
 
-use super::Error;
-use super::addresses::{Addresses, HUB_HOSTS, REAL_ENDPOINT};
-use super::network::{CaseNetwork, Isolation};
+use super::error::HubError;
+use super::isolation::addresses::{Addresses, HUB_HOSTS, REAL_ENDPOINT};
+use super::isolation::namespaces::Isolation;
+use super::isolation::network::CaseNetwork;
 use crate::hub::tls::RunAuthority;
 
 /// The Hub of one case: its URL, its account, its tokens, its request log, and a way to answer a
 /// browser login as a person would.
-pub trait HubWorld: Send + Sync {
+pub trait CaseHub: Send + Sync {
     /// The endpoint the case's processes use, e.g. `http://127.0.0.1:40123` (no trailing slash),
     /// or `https://huggingface.co` under the real addresses.
     fn endpoint(&self) -> String;
@@ -35,21 +36,21 @@ pub trait HubWorld: Send + Sync {
     fn token_names(&self) -> Vec<String>;
     /// Approves or denies a pending browser (device-code) login, as the person would on the page
     /// the CLI told them to open.
-    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error>;
+    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), HubError>;
     /// Every request the Hub served in this case so far, oldest first (never with token values).
-    fn requests(&self) -> Result<Vec<LoggedRequest>, Error>;
+    fn requests(&self) -> Result<Vec<LoggedRequest>, HubError>;
     /// Grants the case's account access to the gated repository `repo_id` (`ns/name` for a
     /// model, `datasets/ns/name` for a dataset), as when the repository's
     /// owners approve the access request the person sent from the model page.
-    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error>;
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), HubError>;
     /// An OAuth token pair of the account, as a browser login gives it, whose access token
     /// stops working after `expires_in` seconds: `(access_token, refresh_token)`.
-    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error>;
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), HubError>;
     /// Sets the account's remaining Inference Providers credits, as the Hub's billing would after
     /// the student used some.
-    fn set_inference_credits(&self, remaining: f64) -> Result<(), Error>;
+    fn set_inference_credits(&self, remaining: f64) -> Result<(), HubError>;
     /// Makes the Hub answer the next matching requests with 429 or 503, as when it is busy.
-    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), Error>;
+    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), HubError>;
 }
 
 /// Where cases get their Hub from.
@@ -62,7 +63,7 @@ pub enum HubSource {
 
 impl HubSource {
     /// A source of running mock Hubs at `url`; checks that it is a mock Hub and learns its tokens.
-    pub fn remote(url: &str) -> Result<HubSource, Error> {
+    pub fn remote(url: &str) -> Result<HubSource, HubError> {
         RemoteHub::connect(url).map(HubSource::Remote)
     }
 
@@ -112,19 +113,22 @@ impl HubSource {
         }
         Some(match self.addresses(isolation) {
             Addresses::Real => None,
-            Addresses::Endpoint => Some(format!("http://127.0.0.1:{}", super::network::HUB_PORT)),
+            Addresses::Endpoint => Some(format!(
+                "http://127.0.0.1:{}",
+                super::isolation::network::HUB_PORT
+            )),
         })
     }
 
     /// A Hub in the book's declared state for one case, reachable from the case's `network`.
-    pub fn world_for_case(&self, network: &CaseNetwork) -> Result<Box<dyn HubWorld>, Error> {
+    pub fn world_for_case(&self, network: &CaseNetwork) -> Result<Box<dyn CaseHub>, HubError> {
         match self {
             HubSource::InProcess(world) => {
-                let listener = network.bind_hub().map_err(|e| Error::Hub {
+                let listener = network.bind_hub().map_err(|e| HubError {
                     endpoint: "the mock Hub".into(),
                     message: format!("cannot listen in the case's network: {e}"),
                 })?;
-                let https = network.bind_hub_https().map_err(|e| Error::Hub {
+                let https = network.bind_hub_https().map_err(|e| HubError {
                     endpoint: "the mock Hub".into(),
                     message: format!("cannot listen for HTTPS in the case's network: {e}"),
                 })?;
@@ -142,7 +146,7 @@ impl HubSource {
                         }),
                     None => MockHub::start_on_listener(World::clone(world), listener),
                 };
-                let hub = started.map_err(|e| Error::Hub {
+                let hub = started.map_err(|e| HubError {
                     endpoint: "the mock Hub".into(),
                     message: format!("cannot start: {e}"),
                 })?;
@@ -150,7 +154,7 @@ impl HubSource {
             }
             HubSource::Remote(remote) => {
                 remote.reset()?;
-                let forwarded = network.reach(&remote.endpoint).map_err(|e| Error::Hub {
+                let forwarded = network.reach(&remote.endpoint).map_err(|e| HubError {
                     endpoint: remote.endpoint.clone(),
                     message: format!("cannot make it reachable in the case's network: {e}"),
                 })?;
@@ -218,7 +222,7 @@ impl LocalHub {
     }
 }
 
-impl HubWorld for LocalHub {
+impl CaseHub for LocalHub {
     fn endpoint(&self) -> String {
         if self.real {
             REAL_ENDPOINT.to_string()
@@ -243,7 +247,7 @@ impl HubWorld for LocalHub {
         self.tokens.names()
     }
 
-    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error> {
+    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), HubError> {
         // The Hub listens inside the case's network, out of the harness's reach: answer through
         // the same state the approval page changes.
         let state = self.hub.state();
@@ -252,33 +256,33 @@ impl HubWorld for LocalHub {
         } else {
             state.deny_device_code(user_code)
         };
-        result.map_err(|e| Error::Hub {
+        result.map_err(|e| HubError {
             endpoint: self.endpoint(),
             message: format!("answering the browser login {user_code}: {e}"),
         })
     }
 
-    fn requests(&self) -> Result<Vec<LoggedRequest>, Error> {
+    fn requests(&self) -> Result<Vec<LoggedRequest>, HubError> {
         Ok(self.hub.request_log())
     }
 
-    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), HubError> {
         let (repo_type, id) = RepoType::from_page_path(repo_id);
         self.hub
             .state()
             .grant_gated_access(repo_type, id, &self.tokens.user)
-            .map_err(|e| Error::Hub {
+            .map_err(|e| HubError {
                 endpoint: self.endpoint(),
                 message: format!("granting gated access to {repo_id}: {e}"),
             })
     }
 
-    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), Error> {
+    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), HubError> {
         let status = match fault.status {
             429 => crate::hub::world::FaultStatus::TooManyRequests,
             503 => crate::hub::world::FaultStatus::Unavailable,
             other => {
-                return Err(Error::Hub {
+                return Err(HubError {
                     endpoint: self.endpoint(),
                     message: format!("a fault's status must be 429 or 503, not {other}"),
                 });
@@ -293,28 +297,28 @@ impl HubWorld for LocalHub {
                 remaining: fault.count,
                 retry_after: fault.retry_after,
             })
-            .map_err(|e| Error::Hub {
+            .map_err(|e| HubError {
                 endpoint: self.endpoint(),
                 message: format!("adding a fault for {}: {e}", fault.path),
             })
     }
 
-    fn set_inference_credits(&self, remaining: f64) -> Result<(), Error> {
+    fn set_inference_credits(&self, remaining: f64) -> Result<(), HubError> {
         self.hub
             .state()
             .set_inference_credits(&self.tokens.user, remaining)
-            .map_err(|e| Error::Hub {
+            .map_err(|e| HubError {
                 endpoint: self.endpoint(),
                 message: format!("setting the account's Inference Providers credits: {e}"),
             })
     }
 
-    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), HubError> {
         let grant = self
             .hub
             .state()
             .mint_oauth_grant(&self.tokens.user, expires_in)
-            .map_err(|e| Error::Hub {
+            .map_err(|e| HubError {
                 endpoint: self.endpoint(),
                 message: format!("minting a browser-login token: {e}"),
             })?;
@@ -331,9 +335,9 @@ pub struct RemoteHub {
 
 impl RemoteHub {
     /// Checks that `url` is a mock Hub (`GET /__mock/tokens`) and learns its tokens.
-    fn connect(url: &str) -> Result<RemoteHub, Error> {
+    fn connect(url: &str) -> Result<RemoteHub, HubError> {
         let endpoint = url.trim_end_matches('/').to_string();
-        let fail = |message: String| Error::Hub {
+        let fail = |message: String| HubError {
             endpoint: endpoint.clone(),
             message,
         };
@@ -356,17 +360,17 @@ impl RemoteHub {
     }
 
     /// Puts the Hub back to its seed (tokens keep their values) and empties its request log.
-    fn reset(&self) -> Result<(), Error> {
+    fn reset(&self) -> Result<(), HubError> {
         self.post("/__mock/reset", &[])
     }
 
     /// POSTs a form to the admin API or a page of the Hub.
-    fn post(&self, path: &str, form: &[(&str, &str)]) -> Result<(), Error> {
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Result<(), HubError> {
         self.send_post(path, |request| request.form(form))
     }
 
     /// POSTs JSON to the admin API.
-    fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<(), Error> {
+    fn post_json(&self, path: &str, body: &serde_json::Value) -> Result<(), HubError> {
         self.send_post(path, |request| request.json(body))
     }
 
@@ -375,7 +379,7 @@ impl RemoteHub {
         &self,
         path: &str,
         with_body: impl FnOnce(reqwest::blocking::RequestBuilder) -> reqwest::blocking::RequestBuilder,
-    ) -> Result<(), Error> {
+    ) -> Result<(), HubError> {
         let request = reqwest::blocking::Client::new().post(format!("{}{path}", self.endpoint));
         let response = with_body(request)
             .send()
@@ -387,8 +391,8 @@ impl RemoteHub {
         }
     }
 
-    fn error(&self, message: String) -> Error {
-        Error::Hub {
+    fn error(&self, message: String) -> HubError {
+        HubError {
             endpoint: self.endpoint.clone(),
             message,
         }
@@ -401,7 +405,7 @@ struct RemoteWorld {
     endpoint: String,
 }
 
-impl HubWorld for RemoteWorld {
+impl CaseHub for RemoteWorld {
     fn endpoint(&self) -> String {
         self.endpoint.clone()
     }
@@ -418,7 +422,7 @@ impl HubWorld for RemoteWorld {
         self.remote.tokens.names()
     }
 
-    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), Error> {
+    fn answer_device_login(&self, user_code: &str, approve: bool) -> Result<(), HubError> {
         // The approval page's form, as a person's browser sends it.
         let action = if approve { "approve" } else { "deny" };
         let user = self.user();
@@ -432,14 +436,14 @@ impl HubWorld for RemoteWorld {
         )
     }
 
-    fn requests(&self) -> Result<Vec<LoggedRequest>, Error> {
+    fn requests(&self) -> Result<Vec<LoggedRequest>, HubError> {
         reqwest::blocking::get(format!("{}/__mock/requests", self.remote.endpoint))
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
             .map_err(|e| self.remote.error(format!("GET /__mock/requests: {e}")))
     }
 
-    fn grant_gated_access(&self, repo_id: &str) -> Result<(), Error> {
+    fn grant_gated_access(&self, repo_id: &str) -> Result<(), HubError> {
         let (repo_type, id) = RepoType::from_page_path(repo_id);
         self.remote.post_json(
             &format!("/__mock/repos/{}/{id}/gated-access", repo_type.plural()),
@@ -447,7 +451,7 @@ impl HubWorld for RemoteWorld {
         )
     }
 
-    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), Error> {
+    fn add_fault(&self, fault: &crate::snippets::annotation::HubFault) -> Result<(), HubError> {
         self.remote.post_json(
             "/__mock/faults",
             &serde_json::json!({
@@ -459,14 +463,14 @@ impl HubWorld for RemoteWorld {
         )
     }
 
-    fn set_inference_credits(&self, remaining: f64) -> Result<(), Error> {
+    fn set_inference_credits(&self, remaining: f64) -> Result<(), HubError> {
         self.remote.post_json(
             &format!("/__mock/users/{}/credits", self.user()),
             &serde_json::json!({ "remaining": remaining }),
         )
     }
 
-    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), Error> {
+    fn oauth_grant(&self, expires_in: u64) -> Result<(String, String), HubError> {
         let url = format!("{}/__mock/oauth/grants", self.remote.endpoint);
         let grant: crate::hub::state::OAuthGrant = reqwest::blocking::Client::new()
             .post(&url)
