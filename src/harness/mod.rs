@@ -20,7 +20,15 @@
 //!   `hf`/`python` command of a shell snippet);
 //! - [`bless`]: `--bless`, what the runs printed written back where the book shows expected output;
 //! - [`runner`]: runs many cases in any order, any number of times, prints progress, and gathers
-//!   the [`crate::report::Report`].
+//!   the [`crate::report::Report`]; `pass` is one pass of a case (its processes run one after
+//!   another and the snippet under test checked against every promise);
+//! - [`stage`], [`journey`], [`rerun`], [`interrupt`], [`transcript`]: where a case runs, the book
+//!   in reading order as one student, a snippet run twice, Ctrl-C, and `>>>`/`$` sessions
+//!   compared prompt by prompt.
+//!
+//! Planning makes processes and runs none; the process layer runs what it is given and knows no
+//! snippet; checking reads outcomes and changes nothing. Only the runner (and `pass`) ties them
+//! together.
 //!
 //! `mdbook-hubcheck test` ([`crate::commands::test`]) and `tests/snippets.rs` drive it.
 
