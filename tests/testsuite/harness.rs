@@ -68,18 +68,30 @@ fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
     )
     .unwrap();
 
-    // The invoking user: a token in the environment and one saved by `hf auth login`.
+    // The invoking user: a token in the environment and one saved by `hf auth login`. Their HOME
+    // is a new folder, which would also move the pinned Python environment's cache: the run is
+    // pointed at the environment every other test uses, as a user who set HUBCHECK_PYENV_DIR
+    // would be (else each run downloads and builds its 6 GB again).
     let canary = planted_token();
     let home = tempfile::tempdir().unwrap();
     fs::create_dir_all(home.path().join(".cache/huggingface")).unwrap();
     fs::write(home.path().join(".cache/huggingface/token"), &canary).unwrap();
+    let pinned = mdbook_hubcheck::harness::pyenv::ensure_default().expect("pinned environment");
     let output = hubcheck_test(
         book.root(),
         &[
             ("HF_TOKEN", canary.as_str()),
             ("HUGGING_FACE_HUB_TOKEN", canary.as_str()),
             ("HOME", home.path().to_str().unwrap()),
+            (
+                mdbook_hubcheck::harness::pyenv::ENV_DIR_VAR,
+                pinned.root().to_str().unwrap(),
+            ),
         ],
+    );
+    assert!(
+        !home.path().join(".cache/mdbook-hubcheck").exists(),
+        "the run built a Python environment of its own in the user's new HOME"
     );
     let all = text(&output);
     assert!(all.contains("2 passed, 2 failed"), "{all}");
@@ -90,7 +102,20 @@ fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
 
     let hang = failure_of(&all, "hangs");
     assert!(hang.contains("did not finish before its timeout"), "{hang}");
-    std::thread::sleep(std::time::Duration::from_secs(5));
+    // A run ends when its whole process group is gone: the child the snippet left behind is dead
+    // by now (or a zombie), not merely signalled, so it can never write the marker.
+    let pid_file = marker.with_extension("pid");
+    let pid = fs::read_to_string(&pid_file)
+        .unwrap_or_else(|e| panic!("the hanging snippet's child wrote no {pid_file:?}: {e}"));
+    let stat = fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    let state = stat
+        .rsplit(") ")
+        .next()
+        .and_then(|rest| rest.chars().next());
+    assert!(
+        matches!(state, None | Some('Z' | 'X')),
+        "a child of the hanging snippet survived the timeout: {stat}"
+    );
     assert!(
         !marker.exists(),
         "a child of the hanging snippet survived the timeout"
