@@ -226,7 +226,6 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
 
 #[cfg(test)]
 mod tests {
-    use std::thread;
     use std::time::Duration;
 
     use super::*;
@@ -276,15 +275,33 @@ mod tests {
     #[test]
     fn a_hanging_process_and_its_children_are_killed_at_the_timeout() {
         let marker = tempfile::NamedTempFile::new().unwrap();
-        let path = marker.path().display().to_string();
-        // The grandchild would write the marker after 3 s if it survived the kill.
-        let script = format!("(sleep 3; echo alive > {path}) & sleep 60");
-        let outcome = run(shell(&script, Duration::from_millis(500), 1024)).unwrap();
+        let pid_file = tempfile::NamedTempFile::new().unwrap();
+        let (path, pids) = (marker.path().display(), pid_file.path().display());
+        // The grandchild would write the marker after 3 s if it survived the kill; the shell
+        // writes down its pid first.
+        let script = format!("(sleep 3; echo alive > {path}) & echo $! > {pids}; sleep 60");
+        let outcome = run(shell(&script, Duration::from_secs(1), 1024)).unwrap();
         assert!(outcome.timed_out);
         assert_eq!(outcome.status, None);
         // Killed at its timeout, not after its 60 s sleep (a bound a loaded machine cannot break).
         assert!(outcome.duration < Duration::from_secs(30));
-        thread::sleep(Duration::from_millis(3500));
+        // The run ends when its group is gone: the grandchild is dead (or a zombie) already, so
+        // nothing has to wait for the marker's 3 s.
+        let pid = std::fs::read_to_string(pid_file.path()).unwrap();
+        assert!(
+            !pid.trim().is_empty(),
+            "the shell wrote no pid before its timeout"
+        );
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        let state = stat
+            .rsplit(") ")
+            .next()
+            .and_then(|rest| rest.chars().next());
+        assert!(
+            matches!(state, None | Some('Z' | 'X')),
+            "the grandchild survived: {stat}"
+        );
         assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "");
     }
 
