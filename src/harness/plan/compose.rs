@@ -51,9 +51,17 @@ pub fn prepare(
     scenario: &Scenario,
     pass: Pass,
 ) -> Result<Vec<Step>, CaseError> {
-    let pieces = compose(setup, snippets, index, scenario, pass)?;
+    let order = chain(snippets, index);
+    let pieces = compose(setup, snippets, &order, index, scenario, pass)?;
     if pass != Pass::Again {
-        prepare_state(setup, sandbox, starting_scenario(snippets, index, scenario))?;
+        // The state is that of the chain's first snippet, whether or not its code runs in a
+        // process of its own.
+        let first = order[0];
+        prepare_state(
+            setup,
+            sandbox,
+            scenario_of(&snippets[first], first == index, scenario),
+        )?;
     }
     pieces
         .into_iter()
@@ -79,23 +87,23 @@ struct Piece<'s> {
     setup_code: String,
 }
 
-/// The processes of one run of `snippets[index]`: one per snippet of its chain, except that
-/// Python continued by Python runs in the process of the snippet that continues it. Reads the
-/// snippets and the Hub's tokens; changes nothing.
+/// The processes of one run of `snippets[index]`: one per snippet of its chain `order`, except
+/// that Python continued by Python runs in the process of the snippet that continues it. Reads
+/// the snippets and the Hub's tokens; changes nothing.
 fn compose<'s>(
     setup: &Setup<'_>,
     snippets: &'s [Snippet],
+    order: &[usize],
     index: usize,
     scenario: &'s Scenario,
     pass: Pass,
 ) -> Result<Vec<Piece<'s>>, CaseError> {
     let mut pieces = Vec::new();
     let mut python_prefix = String::new();
-    let order = chain(snippets, index);
     for (position, &i) in order.iter().enumerate() {
         let snippet = &snippets[i];
         let is_target = i == index;
-        if pass == Pass::Again && !is_target && !continued_in_process(snippets, &order, position) {
+        if pass == Pass::Again && !is_target && !continued_in_process(snippets, order, position) {
             continue;
         }
         let own = scenario_of(snippet, is_target, scenario);
@@ -155,17 +163,6 @@ fn scenario_of<'s>(snippet: &'s Snippet, is_target: bool, scenario: &'s Scenario
     } else {
         matching_scenario(snippet, scenario).unwrap_or(scenario)
     }
-}
-
-/// The scenario whose starting state a run prepares: that of the first snippet of the chain,
-/// whether or not its code runs in a process of its own.
-fn starting_scenario<'s>(
-    snippets: &'s [Snippet],
-    index: usize,
-    scenario: &'s Scenario,
-) -> &'s Scenario {
-    let first = chain(snippets, index)[0];
-    scenario_of(&snippets[first], first == index, scenario)
 }
 
 /// The process of `piece`, the `number`th of its run: the files the page had the student save
