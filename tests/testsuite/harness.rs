@@ -107,15 +107,10 @@ fn misbehaving_snippets_are_contained_and_the_users_token_is_never_seen() {
     let pid_file = marker.with_extension("pid");
     let pid = fs::read_to_string(&pid_file)
         .unwrap_or_else(|e| panic!("the hanging snippet's child wrote no {pid_file:?}: {e}"));
-    let stat = fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-    let state = stat
-        .rsplit(") ")
-        .next()
-        .and_then(|rest| rest.chars().next());
-    assert!(
-        matches!(state, None | Some('Z' | 'X')),
-        "a child of the hanging snippet survived the timeout: {stat}"
-    );
+    let pid: u32 = pid.trim().parse().unwrap();
+    if let Some(stat) = still_running(pid) {
+        panic!("a child of the hanging snippet survived the timeout: {stat}");
+    }
     assert!(
         !marker.exists(),
         "a child of the hanging snippet survived the timeout"
@@ -475,15 +470,9 @@ fn the_warm_interpreter_forks_only_runs_whose_environment_agrees() {
         .find_map(|line| line.strip_prefix("pid: "))
         .and_then(|pid| pid.trim().parse().ok())
         .unwrap_or_else(|| panic!("no pid printed:\n{timeout}"));
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat
-        .rsplit(") ")
-        .next()
-        .and_then(|rest| rest.chars().next());
-    assert!(
-        matches!(state, None | Some('Z' | 'X')),
-        "the forked command {pid} outlived its timeout: {stat}"
-    );
+    if let Some(stat) = still_running(pid) {
+        panic!("the forked command {pid} outlived its timeout: {stat}");
+    }
 
     let cold = hubcheck_test_with(book.root(), &["--jobs", "2", "--cold"], &[]);
     let all = text(&cold);

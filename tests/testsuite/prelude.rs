@@ -157,6 +157,17 @@ pub fn planted_token() -> String {
     format!("hf_{body}")
 }
 
+/// `/proc/PID/stat` of `pid` while it still runs; `None` once it has ended (gone, or a zombie
+/// waiting for its parent).
+pub fn still_running(pid: u32) -> Option<String> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let state = stat
+        .rsplit(") ")
+        .next()
+        .and_then(|rest| rest.chars().next());
+    (!matches!(state, None | Some('Z' | 'X'))).then_some(stat)
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

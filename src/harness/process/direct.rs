@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use portable_pty::{CommandBuilder, native_pty_system};
 
-use super::group::kill_group_and_wait;
 use super::invocation::{Answer, Invocation, Outcome, ProcessError, stop_if_interrupted};
 use super::supervise::{Act, Supervised, drain, shared, supervise, text_of};
 use super::terminal::{Typist, clean_terminal_text, terminal_size};
@@ -129,7 +128,6 @@ fn run_with_pipes(mut inv: Invocation) -> Result<Outcome, ProcessError> {
         &mut inv.observer,
         |_| Act::Idle,
     );
-    kill_group_and_wait(leader);
     for reader in readers {
         let _ = reader.join();
     }
@@ -202,7 +200,6 @@ fn run_on_terminal(mut inv: Invocation, answers: Vec<Answer>) -> Result<Outcome,
         &mut inv.observer,
         |text| typist.act(text, &mut writer),
     );
-    kill_group_and_wait(leader);
     drop(writer);
     drop(pty.master);
     let _ = reader.join();
@@ -292,15 +289,10 @@ mod tests {
             !pid.trim().is_empty(),
             "the shell wrote no pid before its timeout"
         );
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-        let state = stat
-            .rsplit(") ")
-            .next()
-            .and_then(|rest| rest.chars().next());
+        let pid: u32 = pid.trim().parse().unwrap();
         assert!(
-            matches!(state, None | Some('Z' | 'X')),
-            "the grandchild survived: {stat}"
+            super::super::group::has_ended(pid),
+            "the grandchild {pid} survived"
         );
         assert_eq!(std::fs::read_to_string(marker.path()).unwrap(), "");
     }

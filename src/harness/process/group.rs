@@ -40,6 +40,23 @@ struct Member {
     state: char,
 }
 
+/// The state letter and process group of `pid`, from `/proc/PID/stat`; `None` once it is gone.
+fn state_and_group(pid: u32) -> Option<(char, u32)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses.
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let pgrp = fields.nth(1)?.parse().ok()?;
+    Some((state, pgrp))
+}
+
+/// Whether `pid` has ended: gone, or a zombie waiting for its parent.
+#[cfg(test)]
+pub(crate) fn has_ended(pid: u32) -> bool {
+    state_and_group(pid).is_none_or(|(state, _)| matches!(state, 'Z' | 'X'))
+}
+
 /// The processes whose process group is `leader`'s, zombies included.
 fn members(leader: u32) -> Vec<Member> {
     let Ok(entries) = fs::read_dir("/proc") else {
@@ -49,12 +66,7 @@ fn members(leader: u32) -> Vec<Member> {
         .flatten()
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
-            let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            // `pid (comm) state ppid pgrp ...`: comm may hold spaces and parentheses.
-            let after = &stat[stat.rfind(')')? + 1..];
-            let mut fields = after.split_whitespace();
-            let state = fields.next()?.chars().next()?;
-            let pgrp: u32 = fields.nth(1)?.parse().ok()?;
+            let (state, pgrp) = state_and_group(pid)?;
             (pgrp == leader).then_some(Member { pid, state })
         })
         .collect()

@@ -121,8 +121,26 @@ pub(crate) struct Supervised<S> {
 
 /// Watches a child until it ends, its timeout kills its group, or it is found waiting for a
 /// person: shows the output to the observer and to `act` (which types answers, or says the run
-/// waits for input nobody will type).
+/// waits for input nobody will type). However the child ended, it returns once nothing of the
+/// child's process group is left: processes it left behind, or a command the warm interpreter
+/// forked into the group that is still dying.
 pub(crate) fn supervise<W: Waitable>(
+    child: &mut W,
+    leader: u32,
+    started: Instant,
+    timeout: Duration,
+    text: impl Fn() -> String,
+    observer: &mut Option<Observer>,
+    act: impl FnMut(&str) -> Act,
+) -> Supervised<W::Status> {
+    let supervised = watch(child, leader, started, timeout, text, observer, act);
+    kill_group_and_wait(leader);
+    supervised
+}
+
+/// [`supervise`]'s loop: the child's end, or the reason it was ended (its group killed, the
+/// child reaped).
+fn watch<W: Waitable>(
     child: &mut W,
     leader: u32,
     started: Instant,
@@ -133,12 +151,8 @@ pub(crate) fn supervise<W: Waitable>(
 ) -> Supervised<W::Status> {
     let ended = |child: &mut W, timed_out, waited_for| {
         kill_group(leader);
-        let status = child.reap();
-        // The group's other processes (a command the warm interpreter forked into it, say) may
-        // still be dying: the run ends when they are gone.
-        kill_group_and_wait(leader);
         Supervised {
-            status,
+            status: child.reap(),
             timed_out,
             waited_for,
         }

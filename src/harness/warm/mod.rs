@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 
 use self::stdio::RunStdio;
 use super::isolation::network::NETWORK_HOOK;
-use super::process::group::kill_group_and_wait;
 use super::process::invocation::{Invocation, Outcome, ProcessError, stop_if_interrupted};
 use super::process::supervise::{Act, Supervised, Waitable, supervise};
 use super::process::terminal::Typist;
@@ -181,7 +180,6 @@ impl WarmInterpreter {
                 _ => Act::Idle,
             },
         );
-        kill_group_and_wait(leader);
         zygote.forget(id);
         if status.is_none() {
             self.drop_if_gone(&zygote);
