@@ -1,7 +1,9 @@
 //! One named test per snippet-scenario of the handbook: `cargo test -- <part of a name>` runs just
 //! those. Each runs the snippet for real, with the pinned clients, against an in-process mock Hub,
 //! and checks what the book promises. A block declared `not-run` is an ignored trial that gives
-//! its reason. After the run, `target/hubcheck/report.json` and
+//! its reason. One more test, `the_handbook_runs_at_the_real_addresses`, says the run was the
+//! student's world: HTTPS at the Hub's real names with no `HF_ENDPOINT`, where a case passes only
+//! if every request it made arrived that way. After the run, `target/hubcheck/report.json` and
 //! `junit.xml` hold the results, for the verification badges.
 
 use std::path::PathBuf;
@@ -9,10 +11,33 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use mdbook_hubcheck::commands::test::prepare_harness;
-use mdbook_hubcheck::harness::runner::{CaseResult, cases, github_annotation};
+use mdbook_hubcheck::harness::isolation::addresses::Addresses;
+use mdbook_hubcheck::harness::runner::{CaseResult, Harness, cases, github_annotation};
 use mdbook_hubcheck::report::Status;
 use mdbook_hubcheck::settings::Settings;
 use mdbook_hubcheck::snippets::extract_book;
+
+/// The name of the test that the run used the real addresses.
+const REAL_ADDRESSES: &str = "the_handbook_runs_at_the_real_addresses";
+
+/// Every case of this run passes only if each of its Hub requests arrived over HTTPS at a Hub
+/// name (the harness's `check_addresses`), but only when the run uses the real addresses: this
+/// test fails when it does not (no network namespace, or `HUBCHECK_REAL_ADDRESSES=0`), so a green
+/// run means that every Hub request of the handbook arrived as on a student's machine.
+fn real_addresses_trial(harness: &Harness) -> Trial {
+    let addresses = harness.hubs.addresses(harness.isolation);
+    Trial::test(REAL_ADDRESSES, move || {
+        if addresses == Addresses::Real {
+            Ok(())
+        } else {
+            Err(Failed::from(format!(
+                "the handbook ran with `addresses: {}`, not the real ones (https://huggingface.co \
+                 with no HF_ENDPOINT): that needs the network namespace isolation",
+                addresses.as_str()
+            )))
+        }
+    })
+}
 
 fn main() {
     let args = Arguments::from_args();
@@ -23,6 +48,7 @@ fn main() {
         let trials = cases(&snippets)
             .into_iter()
             .map(|case| Trial::test(case.name, || Ok(())))
+            .chain([Trial::test(REAL_ADDRESSES, || Ok(()))])
             .collect();
         libtest_mimic::run(&args, trials).exit();
     }
@@ -58,6 +84,7 @@ fn main() {
                 outcome
             })
         })
+        .chain([real_addresses_trial(&harness)])
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     let results = std::mem::take(&mut *results.lock().expect("results lock"));

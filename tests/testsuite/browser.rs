@@ -1,20 +1,48 @@
 //! Headless Chromium driven over WebDriver (thirtyfour), shared by the browser tests (the widget
-//! tests and the accessibility check): chromedriver on a free port, one browser at a time, and
-//! Chromium quit even when a test panics.
+//! tests and the accessibility check): chromedriver on a free port, at most two browsers at a
+//! time, and Chromium quit even when a test panics.
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use thirtyfour::prelude::*;
 
 use crate::chromium::{CHROMEDRIVER, CHROMIUM};
 
-/// One browser at a time: each test starts its own Chromium on a 2-core machine.
-static BROWSER_LOCK: Mutex<()> = Mutex::new(());
+/// At most this many browsers at once, one per core of the project's 2-core machine. With one,
+/// the browser tests (which `cargo test` runs next to each other, in name order) left the second
+/// test thread waiting for the first browser to quit.
+const BROWSERS_AT_ONCE: usize = 2;
+
+/// How many browsers are running, and a way to wait until fewer than [`BROWSERS_AT_ONCE`] are.
+static RUNNING: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// A place among the [`BROWSERS_AT_ONCE`] browsers, given back when dropped (a panic included).
+struct BrowserSlot;
+
+impl BrowserSlot {
+    fn wait() -> BrowserSlot {
+        let (count, freed) = &RUNNING;
+        let mut running = count.lock().unwrap_or_else(|e| e.into_inner());
+        while *running >= BROWSERS_AT_ONCE {
+            running = freed.wait(running).unwrap_or_else(|e| e.into_inner());
+        }
+        *running += 1;
+        BrowserSlot
+    }
+}
+
+impl Drop for BrowserSlot {
+    fn drop(&mut self) {
+        let (count, freed) = &RUNNING;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
+        freed.notify_one();
+    }
+}
 
 /// Where screenshots go: `<target>/hubcheck/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
@@ -121,13 +149,14 @@ impl Drop for Browser {
     }
 }
 
-/// Runs `body` with a fresh browser (one at a time), quitting Chromium even when it panics.
+/// Runs `body` with a fresh browser (at most [`BROWSERS_AT_ONCE`] at a time), quitting Chromium
+/// even when it panics.
 pub fn with_browser<F, Fut>(body: F)
 where
     F: FnOnce(WebDriver) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let _guard = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _slot = BrowserSlot::wait();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

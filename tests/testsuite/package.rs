@@ -18,11 +18,41 @@ fn package_dir() -> PathBuf {
     repo_root().join("target/hubcheck-package")
 }
 
+/// `cargo` as a person runs it from a shell, not with the variables `cargo test` gives this test
+/// process (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...). Build scripts watch some of them (ring's
+/// `rerun-if-env-changed=CARGO_MANIFEST_DIR`): inherited, they made this cargo rebuild ring,
+/// rustls and everything above them in the shared target folder, and the next `cargo test` rebuild
+/// them back (24 s each way, every run; docs/benchmarks.md).
+fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_test = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo_test {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// The workspace's packages (`cargo package --workspace`): the plugin's and the mock Hub's
 /// sources, each its `.crate` unpacked into [`package_dir`].
 fn packaged_sources() -> (PathBuf, PathBuf) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(&cargo)
+    let status = cargo()
         .args([
             "package",
             "--workspace",
@@ -92,8 +122,7 @@ fn sync_tree(from: &Path, to: &Path) {
 fn installed_binary() -> PathBuf {
     let (source, mock_hub) = packaged_sources();
     let root = package_dir().join("root");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(&cargo)
+    let output = cargo()
         .args([
             "install", "--debug", "--locked", "--force", "--quiet", "--path",
         ])
