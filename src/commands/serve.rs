@@ -81,7 +81,24 @@ pub fn router(dir: &Path, csp: Option<&str>) -> Router {
     }
 }
 
-/// Builds and serves the book until Ctrl-C; prints the address (and the mock's tokens) first.
+/// Resolves at Ctrl-C (SIGINT) or SIGTERM (what `kill`, a service manager or a container's stop
+/// send), so that either way the server stops and the built book's temporary folder is removed.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Builds and serves the book until Ctrl-C or SIGTERM; prints the address (and the mock's tokens) first.
 pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
     let hub = if options.mock_hub {
         let world = crate::settings::load_book_world(&options.book)?;
@@ -139,9 +156,7 @@ pub fn serve(options: &ServeOptions) -> Result<(), ServeError> {
             );
         }
         axum::serve(listener, router(&out, Some(&policy)))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stop_signal())
             .await?;
         Ok(())
     })

@@ -142,48 +142,64 @@ fn a_book_with_its_own_head_hbs_is_left_alone_with_what_to_add() {
     assert!(after.contains("[preprocessor.hubcheck]"), "{after}");
 }
 
+/// `serve --mock-hub` gives its pages the mock's origin, and stops at Ctrl-C (SIGINT) or SIGTERM
+/// with its built book's temporary folder removed.
 #[test]
 fn serve_with_a_mock_hub_gives_its_pages_the_mocks_origin() {
     let book = BookFixture::copy("install-book");
-    let mut child = Command::new(binary())
-        .args(["serve", "--book", book.root().to_str().unwrap()])
-        .args(["--port", "0", "--mock-hub"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start mdbook-hubcheck serve");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut next = || lines.next().expect("serve prints").unwrap();
-    let serving = next();
-    let site = serving
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("the book's URL")
-        .trim_end_matches('/')
-        .to_string();
-    let hub_line = next();
-    let hub = hub_line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .expect("the mock Hub's URL")
-        .trim_end_matches('/')
-        .to_string();
-    // The whole answer is read before the server is stopped: a body still streaming when the
-    // server dies arrives cut short.
-    let answer = reqwest::blocking::get(format!("{site}/check.html")).and_then(|response| {
-        let header = response.headers().get("content-security-policy").cloned();
-        Ok((header, response.text()?))
-    });
-    let _ = child.kill();
-    let _ = child.wait();
-    let (header, page) = answer.unwrap();
-    let header = header
-        .expect("a policy header")
-        .to_str()
-        .unwrap()
-        .to_string();
-    let connect = format!("connect-src 'self' {hub};");
-    assert!(header.contains(&connect), "{header} / {hub}");
-    assert!(page.contains(&connect), "{page}");
-    assert!(!page.contains("huggingface.co;"), "{page}");
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // The server's temporary folders go here, to see that none is left.
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = Command::new(binary())
+            .args(["serve", "--book", book.root().to_str().unwrap()])
+            .args(["--port", "0", "--mock-hub"])
+            .env("TMPDIR", tmp.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start mdbook-hubcheck serve");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut next = || lines.next().expect("serve prints").unwrap();
+        let serving = next();
+        let site = serving
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the book's URL")
+            .trim_end_matches('/')
+            .to_string();
+        let hub_line = next();
+        let hub = hub_line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("the mock Hub's URL")
+            .trim_end_matches('/')
+            .to_string();
+        // The whole answer is read before the server is stopped: a body still streaming when the
+        // server dies arrives cut short.
+        let answer = reqwest::blocking::get(format!("{site}/check.html")).and_then(|response| {
+            let header = response.headers().get("content-security-policy").cloned();
+            Ok((header, response.text()?))
+        });
+        // SAFETY: sends a signal to the child this test started and has not yet reaped.
+        unsafe {
+            libc::kill(child.id() as libc::pid_t, signal);
+        }
+        let status = child.wait().unwrap();
+        assert!(status.success(), "signal {signal}: {status:?}");
+        let left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(left.is_empty(), "signal {signal} left {left:?} behind");
+        let (header, page) = answer.unwrap();
+        let header = header
+            .expect("a policy header")
+            .to_str()
+            .unwrap()
+            .to_string();
+        let connect = format!("connect-src 'self' {hub};");
+        assert!(header.contains(&connect), "{header} / {hub}");
+        assert!(page.contains(&connect), "{page}");
+        assert!(!page.contains("huggingface.co;"), "{page}");
+    }
 }
