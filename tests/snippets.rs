@@ -59,6 +59,7 @@ fn main() {
     // The warm interpreter every test thread forks from, as in `mdbook-hubcheck test`.
     if let Err(e) = harness.use_warm_interpreters() {
         eprintln!("error: {e:#}");
+        drop(harness);
         std::process::exit(1)
     }
     let harness = Arc::new(harness);
@@ -104,5 +105,7 @@ fn main() {
             Err(e) => eprintln!("warning: could not write the report: {e}"),
         }
     }
+    // `exit` runs no destructor: the warm interpreter (and its temporary folder) goes first.
+    drop(harness);
     conclusion.exit();
 }
