@@ -68,11 +68,15 @@ pub fn free_port() -> u16 {
 /// chromedriver takes a port number, not a bound socket, so between our finding a port free and
 /// chromedriver binding it another process may take it: chromedriver then exits, or (if we ask too
 /// early) someone else answers. Both are seen and the start is tried again on another port.
-pub async fn start_chromedriver() -> (Child, SocketAddr) {
+///
+/// `tmp` becomes its and Chromium's temporary folder: Chromium leaves `org.chromium.Chromium.*`
+/// folders in it behind, which go with `tmp`.
+pub async fn start_chromedriver(tmp: &Path) -> (Child, SocketAddr) {
     for _ in 0..10 {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let mut child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={}", addr.port()))
+            .env("TMPDIR", tmp)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -111,8 +115,11 @@ pub struct Browser {
 impl Browser {
     pub async fn start() -> (Browser, WebDriver) {
         crate::chromium::ensure();
-        let (chromedriver, addr) = start_chromedriver().await;
+        // The session's own folder: Chromium's profile and its temporary files, removed together.
         let profile = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+        let tmp = profile.path().join("tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        let (chromedriver, addr) = start_chromedriver(&tmp).await;
         let mut caps = DesiredCapabilities::chrome();
         caps.set_binary(CHROMIUM).unwrap();
         for arg in [
@@ -129,8 +136,11 @@ impl Browser {
         ] {
             caps.add_arg(arg).unwrap();
         }
-        caps.add_arg(&format!("--user-data-dir={}", profile.path().display()))
-            .unwrap();
+        caps.add_arg(&format!(
+            "--user-data-dir={}",
+            profile.path().join("profile").display()
+        ))
+        .unwrap();
         let browser = Browser {
             chromedriver,
             _profile: profile,
