@@ -159,21 +159,17 @@ fn serve_with_a_mock_hub_gives_its_pages_the_mocks_origin() {
             .spawn()
             .expect("start mdbook-hubcheck serve");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut next = || lines.next().expect("serve prints").unwrap();
-        let serving = next();
-        let site = serving
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the book's URL")
-            .trim_end_matches('/')
-            .to_string();
-        let hub_line = next();
-        let hub = hub_line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .expect("the mock Hub's URL")
-            .trim_end_matches('/')
-            .to_string();
+        // The URL on the next line `serve` prints, without its trailing slash.
+        let mut next_url = |what: &str| {
+            let line = lines.next().expect("serve prints").unwrap();
+            line.split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .unwrap_or_else(|| panic!("no URL of {what} in {line:?}"))
+                .trim_end_matches('/')
+                .to_string()
+        };
+        let site = next_url("the book");
+        let hub = next_url("the mock Hub");
         // The whole answer is read before the server is stopped: a body still streaming when the
         // server dies arrives cut short.
         let answer = reqwest::blocking::get(format!("{site}/check.html")).and_then(|response| {
