@@ -146,6 +146,35 @@ fn installed_binary() -> PathBuf {
     root.join("bin/mdbook-hubcheck")
 }
 
+/// The registry crates that `cargo test --no-run`, run as a person runs it, compiled (not found
+/// fresh). Asked before and after the install below: when the inner cargo ran with `cargo test`'s
+/// variables, ring and everything above it were rebuilt after it, every run.
+fn registry_crates_rebuilt_by_cargo_test() -> Vec<String> {
+    let output = cargo()
+        .args([
+            "test",
+            "--no-run",
+            "--offline",
+            "--message-format=json",
+            "--quiet",
+        ])
+        .current_dir(repo_root())
+        .output()
+        .expect("run cargo test --no-run");
+    assert!(
+        output.status.success(),
+        "cargo test --no-run failed:\n{}",
+        text(&output)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["fresh"] == false)
+        .filter_map(|m| m["package_id"].as_str().map(str::to_string))
+        .filter(|id| !id.starts_with("path+file://"))
+        .collect()
+}
+
 #[test]
 fn another_course_runs_its_book_with_the_packaged_binary_and_its_own_world() {
     let package = fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
@@ -153,7 +182,15 @@ fn another_course_runs_its_book_with_the_packaged_binary_and_its_own_world() {
         package.contains("license = "),
         "the package names its licence"
     );
+    // The test build as a person's `cargo test` leaves it (already so, unless only some of the
+    // workspace was built), then the install, then the same build must be fresh.
+    registry_crates_rebuilt_by_cargo_test();
     let binary = installed_binary();
+    let rebuilt = registry_crates_rebuilt_by_cargo_test();
+    assert!(
+        rebuilt.is_empty(),
+        "installing the package made the test build rebuild registry crates: {rebuilt:?}"
+    );
     let book = BookFixture::copy("other-course-book");
     // Run from a folder outside the repository, as another course's staff would.
     let elsewhere = tempfile::tempdir().unwrap();
