@@ -131,24 +131,9 @@ pub(crate) fn supervise<W: Waitable>(
     timeout: Duration,
     text: impl Fn() -> String,
     observer: &mut Option<Observer>,
-    act: impl FnMut(&str) -> Act,
-) -> Supervised<W::Status> {
-    let supervised = watch(child, leader, started, timeout, text, observer, act);
-    kill_group_and_wait(leader);
-    supervised
-}
-
-/// [`supervise`]'s loop: the child's end, or the reason it was ended (its group killed, the
-/// child reaped).
-fn watch<W: Waitable>(
-    child: &mut W,
-    leader: u32,
-    started: Instant,
-    timeout: Duration,
-    text: impl Fn() -> String,
-    observer: &mut Option<Observer>,
     mut act: impl FnMut(&str) -> Act,
 ) -> Supervised<W::Status> {
+    // The child's end, or the reason it was ended (its group killed, the child reaped).
     let ended = |child: &mut W, timed_out, waited_for| {
         kill_group(leader);
         Supervised {
@@ -157,26 +142,28 @@ fn watch<W: Waitable>(
             waited_for,
         }
     };
-    loop {
+    let supervised = loop {
         let text = text();
         if let Some(why) = observer.as_mut().and_then(|observer| observer(&text)) {
-            return ended(child, false, Some(why));
+            break ended(child, false, Some(why));
         }
         match act(&text) {
             Act::Typed => continue,
-            Act::Stop(why) => return ended(child, false, Some(why)),
+            Act::Stop(why) => break ended(child, false, Some(why)),
             Act::Idle => {}
         }
         if let Some(status) = child.poll() {
-            return Supervised {
+            break Supervised {
                 status: Some(status),
                 timed_out: false,
                 waited_for: None,
             };
         }
         if started.elapsed() >= timeout || crate::harness::interrupt::received().is_some() {
-            return ended(child, true, None);
+            break ended(child, true, None);
         }
         thread::sleep(POLL);
-    }
+    };
+    kill_group_and_wait(leader);
+    supervised
 }
