@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use syn::visit::Visit;
 
-use crate::prelude::repo_root;
+use crate::prelude::{repo_root, run_cargo};
 
 /// One crate's files, by module path (`["harness", "pyenv"]` for `src/harness/pyenv/mod.rs`).
 struct CrateFiles {
@@ -639,23 +639,13 @@ fn building_the_book_starts_no_server() {
 /// (`cargo metadata`), and none of its files names one, so another project can take it alone.
 #[test]
 fn the_mock_hub_stands_alone() {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = std::process::Command::new(cargo)
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(repo_root())
-        .output()
-        .expect("run cargo metadata");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let output = run_cargo([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+        "--offline",
+    ]);
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let packages = metadata["packages"].as_array().unwrap();
     let members: Vec<&str> = packages

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::prelude::{BookFixture, repo_root, text};
+use crate::prelude::{BookFixture, repo_root, run_cargo, text};
 
 /// Where the unpacked package and its installed binary are kept between runs, so that an
 /// unchanged package is not compiled again.
@@ -18,52 +18,16 @@ fn package_dir() -> PathBuf {
     repo_root().join("target/hubcheck-package")
 }
 
-/// `cargo` as a person runs it from a shell, not with the variables `cargo test` gives this test
-/// process (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...). Build scripts watch some of them (ring's
-/// `rerun-if-env-changed=CARGO_MANIFEST_DIR`): inherited, they made this cargo rebuild ring,
-/// rustls and everything above them in the shared target folder, and the next `cargo test` rebuild
-/// them back (24 s each way, every run; docs/benchmarks.md).
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    for (name, _) in std::env::vars_os() {
-        let name = name.to_string_lossy();
-        let set_by_cargo_test = [
-            "CARGO_MANIFEST_",
-            "CARGO_PKG_",
-            "CARGO_BIN_",
-            "CARGO_CRATE_",
-        ]
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-            || [
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-                "OUT_DIR",
-            ]
-            .contains(&name.as_ref());
-        if set_by_cargo_test {
-            command.env_remove(name.as_ref());
-        }
-    }
-    command
-}
-
 /// The workspace's packages (`cargo package --workspace`): the plugin's and the mock Hub's
 /// sources, each its `.crate` unpacked into [`package_dir`].
 fn packaged_sources() -> (PathBuf, PathBuf) {
-    let status = cargo()
-        .args([
-            "package",
-            "--workspace",
-            "--allow-dirty",
-            "--no-verify",
-            "--quiet",
-        ])
-        .current_dir(repo_root())
-        .status()
-        .expect("run cargo package");
-    assert!(status.success(), "cargo package failed");
+    run_cargo([
+        "package",
+        "--workspace",
+        "--allow-dirty",
+        "--no-verify",
+        "--quiet",
+    ]);
     let version = env!("CARGO_PKG_VERSION");
     (
         unpack("mdbook-hubcheck", version, "source"),
@@ -122,27 +86,27 @@ fn sync_tree(from: &Path, to: &Path) {
 fn installed_binary() -> PathBuf {
     let (source, mock_hub) = packaged_sources();
     let root = package_dir().join("root");
-    let output = cargo()
-        .args([
-            "install", "--debug", "--locked", "--force", "--quiet", "--path",
-        ])
-        .arg(&source)
-        .arg("--config")
-        .arg(format!(
-            "patch.crates-io.hubcheck-mock-hub.path={:?}",
-            mock_hub.display().to_string()
-        ))
-        .arg("--root")
-        .arg(&root)
-        .arg("--target-dir")
-        .arg(repo_root().join("target"))
-        .output()
-        .expect("run cargo install");
-    assert!(
-        output.status.success(),
-        "cargo install failed:\n{}",
-        text(&output)
+    let patch = format!(
+        "patch.crates-io.hubcheck-mock-hub.path={:?}",
+        mock_hub.display().to_string()
     );
+    let target = repo_root().join("target");
+    let os = std::ffi::OsStr::new;
+    run_cargo([
+        os("install"),
+        os("--debug"),
+        os("--locked"),
+        os("--force"),
+        os("--quiet"),
+        os("--path"),
+        source.as_os_str(),
+        os("--config"),
+        os(&patch),
+        os("--root"),
+        root.as_os_str(),
+        os("--target-dir"),
+        target.as_os_str(),
+    ]);
     root.join("bin/mdbook-hubcheck")
 }
 
@@ -150,22 +114,13 @@ fn installed_binary() -> PathBuf {
 /// fresh). Asked before and after the install below: when the inner cargo ran with `cargo test`'s
 /// variables, ring and everything above it were rebuilt after it, every run.
 fn registry_crates_rebuilt_by_cargo_test() -> Vec<String> {
-    let output = cargo()
-        .args([
-            "test",
-            "--no-run",
-            "--offline",
-            "--message-format=json",
-            "--quiet",
-        ])
-        .current_dir(repo_root())
-        .output()
-        .expect("run cargo test --no-run");
-    assert!(
-        output.status.success(),
-        "cargo test --no-run failed:\n{}",
-        text(&output)
-    );
+    let output = run_cargo([
+        "test",
+        "--no-run",
+        "--offline",
+        "--message-format=json",
+        "--quiet",
+    ]);
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())

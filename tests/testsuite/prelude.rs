@@ -157,6 +157,59 @@ pub fn planted_token() -> String {
     format!("hf_{body}")
 }
 
+/// `cargo` as a person runs it from a shell, not with the variables `cargo test` gives this test
+/// process (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...). Build scripts watch some of them (ring's
+/// `rerun-if-env-changed=CARGO_MANIFEST_DIR`): inherited, they made this cargo rebuild ring,
+/// rustls and everything above them in the shared target folder, and the next `cargo test` rebuild
+/// them back (24 s each way, every run; docs/benchmarks.md).
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_by_cargo_test = [
+            "CARGO_MANIFEST_",
+            "CARGO_PKG_",
+            "CARGO_BIN_",
+            "CARGO_CRATE_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_by_cargo_test {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
+/// Runs [`cargo`] with `args` in the repository root and returns its output; fails naming the
+/// command and what it printed unless it succeeded.
+pub fn run_cargo<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
+    let args: Vec<S> = args.into_iter().collect();
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let output = cargo()
+        .args(&args)
+        .current_dir(repo_root())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run cargo {}: {e}", shown.join(" ")));
+    assert!(
+        output.status.success(),
+        "cargo {} failed:\n{}",
+        shown.join(" "),
+        text(&output)
+    );
+    output
+}
+
 /// `/proc/PID/stat` of `pid` while it still runs; `None` once it has ended (gone, or a zombie
 /// waiting for its parent).
 pub fn still_running(pid: u32) -> Option<String> {
