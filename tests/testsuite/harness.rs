@@ -264,10 +264,14 @@ fn test_writes_the_report_where_book_toml_says_and_the_badges_read_it_there() {
 
 /// The scenarios of `book`, as `file:line id scenario` → status, from its report.
 fn statuses(book: &std::path::Path) -> std::collections::BTreeMap<String, String> {
-    let report: serde_json::Value = serde_json::from_str(
-        &fs::read_to_string(book.join("target/hubcheck/report.json")).unwrap(),
-    )
-    .unwrap();
+    statuses_in(book, "report.json")
+}
+
+/// [`statuses`] from the report `name` in `target/hubcheck/` (`rerun-report.json`).
+fn statuses_in(book: &std::path::Path, name: &str) -> std::collections::BTreeMap<String, String> {
+    let report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(book.join("target/hubcheck").join(name)).unwrap())
+            .unwrap();
     report["results"]
         .as_array()
         .unwrap()
@@ -399,21 +403,31 @@ fn snippets_that_try_to_leave_fail_naming_the_host_under_both_isolations() {
     }
 }
 
-/// The handbook run in reverse order, then again shuffled, gives every scenario the same result:
-/// no scenario depends on what ran before it. With `tests/snippets.rs`, which runs it in book
-/// order, every scenario runs three times in three orders in each `cargo test`, so one that is
-/// flaky fails one of them. The shuffled run starts every process new (`--cold`), so it also shows
-/// that warm interpreters change no result.
+/// The handbook run in reverse order with every scenario twice in the same world and home
+/// (`--rerun`, as a student re-runs a command or a cell), then shuffled with every process new
+/// (`--cold`), gives every scenario the same result: no scenario depends on what ran before it,
+/// a second run keeps every page's promise, and warm interpreters change no result. With
+/// `tests/snippets.rs`, which runs it in book order, every scenario runs in three orders in each
+/// `cargo test`, so one that is flaky fails one of them. One pass does both the reverse order and
+/// the second run: each scenario's first run is in reverse order, in a world of its own.
 #[test]
 fn the_handbook_gives_the_same_results_in_two_orders_and_on_a_second_run() {
     // The handbook with its world, lock and the files its world serves.
     let dir = handbook_copy();
 
-    let reversed = hubcheck_test_with(dir.path(), &["--order", "reverse", "--jobs", "2"], &[]);
+    let reversed = hubcheck_test_with(
+        dir.path(),
+        &["--order", "reverse", "--rerun", "--jobs", "2"],
+        &[],
+    );
     let all = text(&reversed);
     assert!(reversed.status.success(), "{all}");
     assert!(all.contains("order reverse"), "{all}");
-    let reversed = statuses(dir.path());
+    assert!(
+        all.contains("each twice in the same world and home"),
+        "{all}"
+    );
+    let reversed = statuses_in(dir.path(), "rerun-report.json");
 
     let shuffled = hubcheck_test_with(
         dir.path(),

@@ -184,15 +184,6 @@ fn the_handbook_keeps_its_promises_in_one_journey() {
 }
 
 #[test]
-fn the_handbook_keeps_its_promises_when_every_scenario_runs_twice() {
-    let all = handbook_passes(&["--rerun"]);
-    assert!(
-        all.contains("each twice in the same world and home"),
-        "{all}"
-    );
-}
-
-#[test]
 fn the_handbooks_write_check_is_true_in_a_world_where_its_test_repository_exists() {
     let dir = handbook_copy();
     let world = dir.path().join("hub-world.toml");
