@@ -2,9 +2,9 @@
 //! the book built against an in-process mock Hub and served on loopback with a strict
 //! Content-Security-Policy. Assertions are on the text a student sees.
 //!
-//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Browser tests run one
-//! at a time (a lock, in `browser.rs`), because each starts its own Chromium. Screenshots of the main states are
-//! written to `<target>/hubcheck/screenshots/`.
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Each test gets a
+//! fresh browsing context in one of the test binary's two Chromium sessions (`browser.rs`).
+//! Screenshots of the main states are written to `<target>/hubcheck/screenshots/`.
 
 use std::fs;
 use std::path::Path;
