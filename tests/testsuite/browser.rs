@@ -30,10 +30,12 @@ const WINDOW: (u32, u32) = (1000, 900);
 const QUIT_WAIT: Duration = Duration::from_secs(5);
 
 /// The runtime every browser session lives in: thirtyfour's HTTP connections belong to the runtime
-/// they were made in, so a session kept between tests needs one runtime for all of them.
+/// they were made in, so a session kept between tests needs one runtime for all of them. Two
+/// workers per test that may run at once (each had a runtime of two before), so a test that
+/// blocks a worker for a while does not hold up the other.
 static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(2 * BROWSERS_AT_ONCE)
         .enable_all()
         .build()
         .expect("the browser tests' runtime")
