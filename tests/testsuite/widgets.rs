@@ -285,8 +285,14 @@ fn valid_read_token_on_a_read_page_shows_account_token_and_role() {
 
         // Same token again within a minute: the last answer is reused, the Hub is not asked.
         w.find(By::Css(LIVE)).await.unwrap().click().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let (_, again) = settled(&w).await;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let again = loop {
+            let (_, again) = settled(&w).await;
+            if again.contains("seconds ago") || Instant::now() > deadline {
+                break again;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         assert!(again.contains("seconds ago"), "{again}");
         assert_hub_saw_only_whoami(shared.hub(), 1);
 
@@ -947,8 +953,18 @@ fn the_pages_policy_refuses_other_origins_and_lets_the_checker_reach_the_hub() {
             )
             .await
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let seen = violations(&driver).await;
+        // Both refusals are reported as they happen: wait for them, not for a fixed time.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let seen = loop {
+            let seen = violations(&driver).await;
+            let both = ["connect-src", "img-src"]
+                .iter()
+                .all(|rule| seen.iter().any(|v| v.starts_with(rule)));
+            if both || Instant::now() > deadline {
+                break seen;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         assert!(
             seen.iter()
                 .any(|v| v.starts_with("connect-src") && v.contains(&elsewhere_url)),
