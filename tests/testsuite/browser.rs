@@ -57,14 +57,6 @@ static POOL: (Mutex<Pool>, Condvar) = (
     Condvar::new(),
 );
 
-/// How many Chromium sessions this test binary started (for the test that counts them).
-static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// The number of Chromium sessions started so far by this test binary.
-pub fn sessions_started() -> usize {
-    STARTED.load(std::sync::atomic::Ordering::SeqCst)
-}
-
 /// Where screenshots go: `<target>/hubcheck/screenshots/`.
 pub fn screenshot_dir() -> PathBuf {
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -169,7 +161,6 @@ impl Browser {
         let driver = WebDriver::new(format!("http://{addr}"), caps)
             .await
             .expect("a Chromium session");
-        STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Browser {
             driver,
             chromedriver,
@@ -226,36 +217,34 @@ fn kill_group(chromedriver: &mut Child) {
     let _ = chromedriver.wait();
 }
 
-/// A session for one test: one kept from an earlier test, or a new one when fewer than
-/// [`BROWSERS_AT_ONCE`] are alive; waits until one of these is so.
-async fn take_browser() -> Browser {
-    let kept = {
-        let (pool, freed) = &POOL;
-        let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(browser) = pool.idle.pop() {
-                break Some(browser);
-            }
-            if pool.alive < BROWSERS_AT_ONCE {
-                pool.alive += 1;
-                break None;
-            }
-            pool = freed.wait(pool).unwrap_or_else(|e| e.into_inner());
+/// A session kept from an earlier test, or `None` when a new one may start (it is counted as
+/// alive from now on): waits, on the test's own thread, until one of these is so.
+fn wait_for_a_browser() -> Option<Browser> {
+    let (pool, freed) = &POOL;
+    let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        if let Some(browser) = pool.idle.pop() {
+            return Some(browser);
         }
-    };
-    match kept {
-        Some(browser) => browser,
-        None => {
-            let starting = Starting;
-            let browser = Browser::start().await;
-            std::mem::forget(starting);
-            END_AT_EXIT.call_once(|| {
-                // SAFETY: end_sessions_at_exit is an extern "C" fn that takes no arguments.
-                unsafe { libc::atexit(end_sessions_at_exit) };
-            });
-            browser
+        if pool.alive < BROWSERS_AT_ONCE {
+            pool.alive += 1;
+            return None;
         }
+        pool = freed.wait(pool).unwrap_or_else(|e| e.into_inner());
     }
+}
+
+/// Starts the session that [`wait_for_a_browser`] made room for; the room is given back if it
+/// cannot start.
+async fn start_browser() -> Browser {
+    let starting = Starting;
+    let browser = Browser::start().await;
+    std::mem::forget(starting);
+    END_AT_EXIT.call_once(|| {
+        // SAFETY: end_sessions_at_exit is an extern "C" fn that takes no arguments.
+        unsafe { libc::atexit(end_sessions_at_exit) };
+    });
+    browser
 }
 
 /// Gives a place among the [`BROWSERS_AT_ONCE`] back when a session could not be started.
@@ -308,8 +297,12 @@ where
     F: FnOnce(WebDriver) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    let kept = wait_for_a_browser();
     RUNTIME.block_on(async move {
-        let browser = take_browser().await;
+        let browser = match kept {
+            Some(browser) => browser,
+            None => start_browser().await,
+        };
         if let Err(e) = browser.fresh_context().await {
             browser.end().await;
             forget_one();
@@ -406,5 +399,4 @@ fn each_test_gets_a_fresh_context_in_a_kept_session() {
         }
     }
     assert!(kept, "no later test got the first test's session again");
-    assert!(sessions_started() >= 1);
 }
