@@ -7,12 +7,11 @@
 
 use std::fs;
 use std::net::{SocketAddr, TcpListener};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Condvar, LazyLock, Mutex};
 use std::time::{Duration, Instant};
-
-use std::os::unix::process::CommandExt;
 
 use thirtyfour::prelude::*;
 
@@ -42,7 +41,6 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 /// The sessions not in use, and how many there are in all (in use or not).
-#[derive(Default)]
 struct Pool {
     idle: Vec<Browser>,
     alive: usize,
@@ -206,6 +204,13 @@ impl Browser {
         kill_group(&mut chromedriver);
         drop(profile);
     }
+
+    /// Ends a session that must not be kept (its test panicked, or it could not be made fresh),
+    /// so that another may start in its place.
+    async fn discard(self) {
+        self.end().await;
+        forget_one();
+    }
 }
 
 /// Kills chromedriver's process group (Chromium's processes are in it) and waits for chromedriver.
@@ -304,16 +309,14 @@ where
             None => start_browser().await,
         };
         if let Err(e) = browser.fresh_context().await {
-            browser.end().await;
-            forget_one();
+            browser.discard().await;
             panic!("a fresh browsing context: {e}");
         }
         let outcome = tokio::spawn(body(browser.driver.clone())).await;
         match outcome {
             Ok(()) => give_back(browser),
             Err(e) => {
-                browser.end().await;
-                forget_one();
+                browser.discard().await;
                 std::panic::resume_unwind(e.into_panic());
             }
         }
