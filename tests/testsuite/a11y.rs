@@ -31,7 +31,7 @@ use thirtyfour::prelude::*;
 
 use crate::browser::with_browser;
 use crate::prelude::*;
-use crate::widgets::{settled, type_and_press, widget};
+use crate::widgets::{eventually, settled, type_and_press, widget};
 
 /// The two themes every page is checked in: the book's `default-theme` and its
 /// `preferred-dark-theme`.
@@ -376,15 +376,13 @@ async fn sidebar_visible(driver: &WebDriver) -> bool {
 
 /// Waits until mdBook shows (or hides) the sidebar; fails after 10 s.
 async fn sidebar_becomes(driver: &WebDriver, visible: bool) {
-    let deadline = Instant::now() + std::time::Duration::from_secs(10);
-    while sidebar_visible(driver).await != visible {
-        assert!(
-            Instant::now() < deadline,
-            "Enter on the sidebar toggle did not {} the sidebar",
-            if visible { "show" } else { "hide" }
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let now = eventually(move || sidebar_visible(driver), |now| *now == visible).await;
+    assert_eq!(
+        now,
+        visible,
+        "Enter on the sidebar toggle did not {} the sidebar",
+        if visible { "show" } else { "hide" }
+    );
 }
 
 #[test]

@@ -199,6 +199,22 @@ pub async fn settled(w: &WebElement) -> (String, String) {
     }
 }
 
+/// Asks `look` again and again (every 20 ms, for at most 10 s) until `done` holds for its answer;
+/// returns the last answer, for the caller to assert on. For what the page does in its own time.
+pub async fn eventually<T, Fut>(mut look: impl FnMut() -> Fut, done: impl Fn(&T) -> bool) -> T
+where
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let answer = look().await;
+        if done(&answer) || Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 const LIVE: &str = "button.hubcheck-live";
 const OFFLINE: &str = "button.hubcheck-offline";
 
@@ -285,14 +301,12 @@ fn valid_read_token_on_a_read_page_shows_account_token_and_role() {
 
         // Same token again within a minute: the last answer is reused, the Hub is not asked.
         w.find(By::Css(LIVE)).await.unwrap().click().await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let again = loop {
-            let (_, again) = settled(&w).await;
-            if again.contains("seconds ago") || Instant::now() > deadline {
-                break again;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let w = &w;
+        let (_, again) = eventually(
+            move || settled(w),
+            |(_, text): &(String, String)| text.contains("seconds ago"),
+        )
+        .await;
         assert!(again.contains("seconds ago"), "{again}");
         assert_hub_saw_only_whoami(shared.hub(), 1);
 
@@ -954,17 +968,16 @@ fn the_pages_policy_refuses_other_origins_and_lets_the_checker_reach_the_hub() {
             .await
             .unwrap();
         // Both refusals are reported as they happen: wait for them, not for a fixed time.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let seen = loop {
-            let seen = violations(&driver).await;
-            let both = ["connect-src", "img-src"]
-                .iter()
-                .all(|rule| seen.iter().any(|v| v.starts_with(rule)));
-            if both || Instant::now() > deadline {
-                break seen;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let page = &driver;
+        let seen = eventually(
+            move || violations(page),
+            |seen: &Vec<String>| {
+                ["connect-src", "img-src"]
+                    .iter()
+                    .all(|rule| seen.iter().any(|v| v.starts_with(rule)))
+            },
+        )
+        .await;
         assert!(
             seen.iter()
                 .any(|v| v.starts_with("connect-src") && v.contains(&elsewhere_url)),
@@ -1051,18 +1064,16 @@ fn search_theme_switching_and_print_work_under_the_pages_policy() {
 
         // Print: the page with every chapter asks the browser to print.
         driver.goto(format!("{base}/print.html")).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let printed = driver
-                .execute("return window.__printed;", vec![])
-                .await
-                .unwrap();
-            if printed.json().as_u64() == Some(1) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "print.html never called print()");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let page = &driver;
+        let printed = eventually(
+            move || async move {
+                let printed = page.execute("return window.__printed;", vec![]).await;
+                printed.unwrap().json().as_u64()
+            },
+            |printed| *printed == Some(1),
+        )
+        .await;
+        assert_eq!(printed, Some(1), "print.html never called print()");
         let checkers = driver
             .find_all(By::Css(".hubcheck-token-check.hubcheck-ready"))
             .await
